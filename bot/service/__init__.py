@@ -1,0 +1,1 @@
+"""Use cases (polling, delivery, commands) written against the small ports in :mod:`bot.service.ports`."""

@@ -1,0 +1,276 @@
+"""What each command does and answers, independent of Telegram.
+
+Every method takes the command's arguments as the user typed them and returns the reply as
+Telegram HTML; every piece of user or feed text in a reply is escaped. A bad argument gets a
+reply that says what is wrong and shows a correct example.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from bot.core.formatting import (
+    ANNOUNCEMENT_TEXT_LIMIT,
+    escape,
+    format_announcement,
+    format_item_line,
+)
+from bot.core.query import MAX_QUERY_CHARS, Query, split_queries
+from bot.service.polling import Poller
+from bot.service.ports import OutboxEntry, OutboxKind, Store
+from bot.service.recent import RecentItems
+from bot.service.subscriptions import Subscriptions
+
+__all__ = ["BOT_COMMANDS", "BroadcastStarted", "Commands"]
+
+PREVIEW_ITEMS = 3
+
+# The command menu Telegram clients show (name, description), in order.
+BOT_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("subscribe", "Follow keywords: /subscribe census, oil prices"),
+    ("unsubscribe", "Stop following a keyword, or all"),
+    ("list", "Your subscriptions"),
+    ("feeds", "The news sources watched"),
+    ("help", "How to use this bot"),
+)
+
+SUBSCRIBE_EXAMPLES = "<code>/subscribe Makhmour</code> or <code>/subscribe census, oil prices</code>"
+
+
+def _code(text: str) -> str:
+    return f"<code>{escape(text)}</code>"
+
+
+def _codes(queries: Collection[Query] | Collection[str]) -> str:
+    return ", ".join(_code(q.text if isinstance(q, Query) else q) for q in queries)
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastStarted:
+    """An announcement was queued; :meth:`Commands.broadcast_report` tells how it went."""
+
+    broadcast_id: str
+    chats: int
+
+
+class Commands:
+    """The bot's commands (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        subscriptions: Subscriptions,
+        recent: RecentItems,
+        poller: Poller,
+        admins: Collection[int],
+        tz: tzinfo,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._subscriptions = subscriptions
+        self._recent = recent
+        self._poller = poller
+        self._admins = frozenset(admins)
+        self._tz = tz
+        self._clock = clock
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self._admins
+
+    def chat_seen(self, chat_id: int, kind: str, title: str) -> None:
+        """Record that a chat used a command: it is (again) one the bot may write to."""
+        self._store.register_chat(chat_id, kind, title)
+
+    def chat_left(self, chat_id: int) -> None:
+        """The bot was blocked or removed: stop writing there, keep the subscriptions."""
+        self._store.deactivate_chat(chat_id, "the bot was blocked or removed from the chat")
+
+    # --- everyone -----------------------------------------------------------------------
+
+    def start(self, user_id: int | None) -> str:
+        return (
+            "👋 <b>Welcome to newsbot.</b>\n"
+            "I watch trusted news feeds and message you as soon as a new story mentions "
+            "the keywords you follow.\n\n" + self.help(user_id)
+        )
+
+    def help(self, user_id: int | None) -> str:
+        text = (
+            "<b>Commands</b>\n"
+            "/subscribe <i>keywords</i> — follow keywords, separated by commas, e.g. "
+            f"{SUBSCRIBE_EXAMPLES}\n"
+            "/unsubscribe <i>keyword</i> — stop following one, e.g. <code>/unsubscribe census</code>; "
+            "<code>/unsubscribe all</code> stops all\n"
+            "/list — your subscriptions\n"
+            "/feeds — the news sources I watch\n"
+            "/help — this message\n\n"
+            "<b>How keywords match</b>\n"
+            "• Whole words in the title or summary, ignoring case and accents: "
+            "<code>census</code> matches “Census,” and <code>Makhmur</code> matches “Makhmūr”, "
+            "but <code>ISIS</code> does not match “crisis”.\n"
+            "• A keyword of several words needs all of them, in any order: "
+            "<code>oil prices</code> matches “prices of oil”.\n"
+            "• Commas separate keywords: <code>/subscribe census, oil prices</code> adds two.\n"
+            "• When a new story matches, you get one message with its title, a short summary, "
+            "the source, the time and the link."
+        )
+        if self.is_admin(user_id):
+            text += (
+                "\n\n<b>Admin</b>\n"
+                "/broadcast <i>text</i> — send an announcement to every chat\n"
+                "/stats — chats, subscriptions, feeds and the last poll"
+            )
+        return text
+
+    def subscribe(self, chat_id: int, arguments: str) -> str:
+        texts = split_queries(arguments)
+        if not texts:
+            return f"Tell me what to follow, for example {SUBSCRIBE_EXAMPLES}."
+        outcome = self._subscriptions.subscribe(chat_id, texts)
+        lines: list[str] = []
+        if outcome.added:
+            lines.append(f"✅ Subscribed to {_codes(outcome.added)}.")
+        if outcome.already:
+            lines.append(f"You are already subscribed to {_codes(outcome.already)}.")
+        for text, reason in outcome.invalid:
+            lines.append(f"❌ Not added: {_code(text)}: {escape(reason)}.")
+        if any(len(text) > MAX_QUERY_CHARS for text, _ in outcome.invalid):
+            lines.append(f"Keep keywords short, for example {SUBSCRIBE_EXAMPLES}.")
+        if outcome.over_limit:
+            limit = self._subscriptions.max_per_chat
+            lines.append(
+                f"❌ Not added: {_codes(outcome.over_limit)}: a chat can have at most {limit} "
+                "subscriptions. Remove some with /unsubscribe first (see /list)."
+            )
+        if outcome.added:
+            lines.append("")
+            lines.append(self._preview(outcome.added))
+        return "\n".join(lines)
+
+    def _preview(self, queries: list[Query]) -> str:
+        found = self._recent.matching(queries, now=self._clock(), limit=PREVIEW_ITEMS)
+        if not found:
+            return (
+                "Nothing has matched yet in the last 7 days; "
+                "you will get a message as soon as a new story does."
+            )
+        lines = ["Recent stories it would have caught:"]
+        lines += [format_item_line(item, tz=self._tz) for item in found]
+        lines.append("New stories will come as alerts.")
+        return "\n".join(lines)
+
+    def unsubscribe(self, chat_id: int, arguments: str) -> str:
+        texts = split_queries(arguments)
+        if not texts:
+            return (
+                "Tell me which keyword to stop following, for example "
+                "<code>/unsubscribe census</code>, or <code>/unsubscribe all</code>. "
+                "Your subscriptions: /list"
+            )
+        if len(texts) == 1 and texts[0].casefold() == "all":
+            removed = self._subscriptions.unsubscribe_all(chat_id)
+            if not removed:
+                return "You have no subscriptions."
+            return f"Unsubscribed from all {len(removed)}: {_codes(removed)}."
+        outcome = self._subscriptions.unsubscribe(chat_id, texts)
+        lines = []
+        if outcome.removed:
+            lines.append(f"Unsubscribed from {_codes(outcome.removed)}.")
+        if outcome.missing:
+            lines.append(f"You are not subscribed to {_codes(outcome.missing)}; see /list.")
+        return "\n".join(lines)
+
+    def list(self, chat_id: int) -> str:
+        queries = self._subscriptions.of_chat(chat_id)
+        if not queries:
+            return f"You have no subscriptions yet. Try {SUBSCRIBE_EXAMPLES}."
+        limit = self._subscriptions.max_per_chat
+        lines = [f"<b>Your subscriptions</b> ({len(queries)} of {limit}):"]
+        lines += [f"{number}. {_code(query.text)}" for number, query in enumerate(queries, start=1)]
+        lines.append("\nRemove one with <code>/unsubscribe keyword</code>.")
+        return "\n".join(lines)
+
+    def feeds(self) -> str:
+        sources = self._poller.sources
+        if not sources:
+            return "No news sources are configured yet."
+        lines = [f"<b>I watch {len(sources)} sources:</b>"]
+        lines += [f"• {escape(source.name)} <i>({escape(source.host)})</i>" for source in sources]
+        return "\n".join(lines)
+
+    def unknown(self, command: str) -> str:
+        return f"I don't know {_code(command)}. Send /help to see what I can do."
+
+    def not_a_command(self) -> str:
+        return (
+            f"I understand commands only. To follow a topic, send for example {SUBSCRIBE_EXAMPLES}; "
+            "/help lists all."
+        )
+
+    # --- admins -------------------------------------------------------------------------
+
+    REFUSAL = "Sorry, only the bot's admins can use this command."
+
+    def stats(self, user_id: int | None) -> str:
+        if not self.is_admin(user_id):
+            return self.REFUSAL
+        stats = self._store.stats()
+        lines = [
+            "<b>newsbot status</b>",
+            f"Chats: {stats.active_chats} active, {stats.chats - stats.active_chats} inactive",
+            f"Subscriptions: {stats.subscriptions}",
+            f"Feeds: {len(self._poller.sources)} configured, {stats.feeds} polled so far",
+            f"Items seen: {stats.seen_items} (recent kept for previews: {stats.recent_items})",
+            f"Outbox: {stats.pending_messages} pending, {stats.failed_messages} failed",
+        ]
+        report = self._poller.last_report
+        lines.append(f"Last poll: {escape(report.summary())}" if report else "Last poll: none yet")
+        return "\n".join(lines)
+
+    def broadcast(self, user_id: int | None, text: str) -> tuple[str, BroadcastStarted | None]:
+        """Queue an announcement to every active chat; returns the reply and what started."""
+        if not self.is_admin(user_id):
+            return self.REFUSAL, None
+        text = text.strip()
+        if not text:
+            return (
+                "Write the announcement after the command, for example "
+                "<code>/broadcast The bot restarts at 22:00 UTC.</code>",
+                None,
+            )
+        if len(text) > ANNOUNCEMENT_TEXT_LIMIT:
+            return (
+                f"That announcement has {len(text)} characters; the limit is {ANNOUNCEMENT_TEXT_LIMIT}.",
+                None,
+            )
+        broadcast_id = uuid.uuid4().hex[:12]
+        now = self._clock()
+        html = format_announcement(text)
+        chats = self._store.active_chat_ids()
+        self._store.enqueue(
+            OutboxEntry(
+                key=f"broadcast:{broadcast_id}:{chat}",
+                chat_id=chat,
+                kind=OutboxKind.BROADCAST,
+                html=html,
+                created=now,
+            )
+            for chat in chats
+        )
+        return f"📢 Sending the announcement to {len(chats)} chats…", BroadcastStarted(
+            broadcast_id, len(chats)
+        )
+
+    def broadcast_report(self, started: BroadcastStarted) -> str:
+        counts = self._store.outbox_counts(f"broadcast:{started.broadcast_id}:")
+        text = f"📢 Announcement delivered to {counts['sent']} of {started.chats} chats"
+        if counts["failed"]:
+            text += f"; {counts['failed']} could not be reached (blocked the bot or left)"
+        if counts["pending"]:
+            text += f"; {counts['pending']} still pending (they will be retried)"
+        return text + "."

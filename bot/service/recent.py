@@ -1,0 +1,78 @@
+"""A bounded memory of recently seen items, for the /subscribe preview."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.core.items import Item
+from bot.core.matcher import Document, matches
+from bot.core.query import Query
+from bot.service.ports import RecentItem
+
+__all__ = ["RecentChange", "RecentItems"]
+
+WEEK_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class RecentChange:
+    """What :meth:`RecentItems.note` changed, for the store to write."""
+
+    added: list[RecentItem]
+    dropped: list[tuple[str, str]]  # (feed, item key)
+
+
+def _moment(recent: RecentItem) -> float:
+    """When an item happened: its published time, else when the bot first saw it."""
+    published = recent.item.published
+    return published.timestamp() if published else recent.seen_at
+
+
+class RecentItems:
+    """The most recent items of the last *max_age* seconds, at most *max_items* of them."""
+
+    def __init__(
+        self, items: Iterable[RecentItem], *, max_items: int = 1000, max_age: float = WEEK_SECONDS
+    ) -> None:
+        self.max_items = max_items
+        self.max_age = max_age
+        self._items: dict[tuple[str, str], tuple[RecentItem, Document]] = {}
+        for recent in items:
+            self._items[(recent.item.feed, recent.item.key)] = (recent, Document.from_item(recent.item))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def note(self, items: Iterable[Item], *, now: float) -> RecentChange:
+        """Remember *items* (those not known yet) and forget what is too old or too many."""
+        new_keys: list[tuple[str, str]] = []
+        for item in items:
+            key = (item.feed, item.key)
+            if key not in self._items:
+                self._items[key] = (RecentItem(item=item, seen_at=now), Document.from_item(item))
+                new_keys.append(key)
+        newest_first = sorted(self._items.items(), key=lambda pair: _moment(pair[1][0]), reverse=True)
+        expired = [
+            key
+            for rank, (key, (recent, _)) in enumerate(newest_first)
+            if rank >= self.max_items or now - _moment(recent) > self.max_age
+        ]
+        for key in expired:
+            del self._items[key]
+        fresh = set(new_keys)
+        return RecentChange(
+            added=[self._items[key][0] for key in new_keys if key in self._items],
+            dropped=[key for key in expired if key not in fresh],
+        )
+
+    def matching(self, queries: Iterable[Query], *, now: float, limit: int = 3) -> list[Item]:
+        """The newest items of the last *max_age* seconds that match any of *queries*."""
+        wanted = list(queries)
+        found = [
+            recent
+            for recent, document in self._items.values()
+            if now - _moment(recent) <= self.max_age and any(matches(q, document) for q in wanted)
+        ]
+        found.sort(key=_moment, reverse=True)
+        return [recent.item for recent in found[:limit]]
