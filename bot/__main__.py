@@ -1,0 +1,271 @@
+"""The composition root: settings -> logging -> services -> Application -> run.
+
+``python -m bot`` runs the Telegram bot; ``python -m bot console`` runs the same bot with the
+terminal standing in for Telegram. This is the one place that reads the environment and
+wires the parts together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram import Bot as TelegramBot
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, ContextTypes
+from telegram.request import BaseRequest
+
+from bot import __version__
+from bot.adapters.console import (
+    CONSOLE_USER_ID,
+    TerminalBotAPI,
+    console_banner,
+    standard_streams,
+)
+from bot.adapters.feeds import HttpFeedFetcher, user_agent
+from bot.adapters.store import Store, StoreError
+from bot.adapters.telegram import (
+    TelegramHandlers,
+    TelegramSender,
+    build_application,
+    publish_command_menu,
+)
+from bot.logs import configure_logging, redact
+from bot.service.commands import Commands
+from bot.service.delivery import Outbox
+from bot.service.polling import Poller
+from bot.service.recent import RecentItems
+from bot.service.subscriptions import Subscriptions
+from bot.settings import SETTINGS, Settings, SettingsError, load_feeds, load_settings
+
+log = logging.getLogger("bot")
+
+DATABASE = "newsbot.json"
+CONSOLE_DATABASE = "newsbot-console.json"
+CONSOLE_TOKEN = "0:console"  # never sent anywhere: the terminal answers every request
+
+NO_TOKEN = """\
+newsbot: no Telegram bot token is set. To run the bot on Telegram, create a bot by \
+messaging @BotFather in Telegram (send /newbot and follow the steps), copy the token it \
+gives you, and start the bot with it: TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot. \
+To try newsbot without Telegram or a token, run it in the terminal instead: python -m bot console"""
+
+WRONG_TOKEN = """\
+newsbot: Telegram refused the bot token (TELEGRAM_BOT_TOKEN). Check that you copied the whole \
+token from @BotFather, or ask @BotFather for a new one with /token. The token is not shown here \
+on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bot:
+    """A wired bot: the Application and the services behind it."""
+
+    application: Application  # type: ignore[type-arg]
+    store: Store
+    fetcher: HttpFeedFetcher
+    poller: Poller
+
+
+def wire(
+    settings: Settings,
+    *,
+    database: str,
+    token: str,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    extra_admins: Collection[int] = (),
+) -> Bot:
+    """Build every part from *settings* and connect them; nothing runs yet."""
+    sources = load_feeds(Path(settings.feeds_file))
+    store = Store.open(Path(settings.data_dir), database)
+    try:
+        application = build_application(
+            token=token, base_url=settings.telegram_api_url, request=request, updates_request=updates_request
+        )
+        fetcher = HttpFeedFetcher(
+            timeout=settings.fetch_timeout_seconds,
+            max_bytes=settings.max_feed_bytes,
+            user_agent=user_agent(settings.bot_url),
+            max_connections=settings.fetch_concurrency * 2,
+        )
+        subscriptions = Subscriptions(store, max_per_chat=settings.max_subscriptions_per_chat)
+        recent = RecentItems(store.recent_items())
+        outbox = Outbox(store, TelegramSender(application.bot))
+        poller = Poller(
+            sources,
+            fetcher=fetcher,
+            store=store,
+            subscriptions=subscriptions,
+            recent=recent,
+            outbox=outbox,
+            tz=settings.tz,
+            concurrency=settings.fetch_concurrency,
+            seen_retention_seconds=settings.seen_retention_days * 24 * 3600,
+        )
+        commands = Commands(
+            store=store,
+            subscriptions=subscriptions,
+            recent=recent,
+            poller=poller,
+            admins=set(settings.admins) | set(extra_admins),
+            tz=settings.tz,
+        )
+    except BaseException:
+        store.close()
+        raise
+    TelegramHandlers(commands, outbox).register(application)
+    bot = Bot(application=application, store=store, fetcher=fetcher, poller=poller)
+    _schedule_polling(bot, settings.poll_seconds)
+    application.post_init = _post_init
+    application.post_shutdown = _shutdown_hook(bot)
+    return bot
+
+
+def _schedule_polling(bot: Bot, interval: int) -> None:
+    async def poll(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await bot.poller.poll_once()
+
+    job_queue = bot.application.job_queue
+    assert job_queue is not None, "python-telegram-bot[job-queue] is required"
+    # An interval job's first run is computed when the scheduler starts, after start-up has
+    # taken some time, so "first=0" would be skipped: the first cycle is a one-off job.
+    job_queue.run_once(poll, when=0, name="first poll", job_kwargs={"misfire_grace_time": None})
+    job_queue.run_repeating(
+        poll,
+        interval=interval,
+        first=interval,
+        name="poll feeds",
+        # A late cycle still runs (PTB's default grace of 1 s would skip it silently).
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": interval},
+    )
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    await publish_command_menu(application.bot)
+    me = application.bot
+    log.info("newsbot %s started as @%s", __version__, me.username)
+
+
+def _shutdown_hook(bot: Bot):  # type: ignore[no-untyped-def]
+    async def shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        await bot.fetcher.close()
+        bot.store.close()
+
+    return shutdown
+
+
+async def _check_token(settings: Settings) -> None:
+    """Ask Telegram who the token belongs to; raises InvalidToken or NetworkError."""
+    async with TelegramBot(settings.telegram_bot_token, base_url=settings.telegram_api_url) as probe:
+        await probe.get_me()
+
+
+def run_telegram(settings: Settings) -> int:
+    if not settings.telegram_bot_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    # Checked before anything starts, so a wrong token is one clear sentence, not PTB's traceback.
+    try:
+        asyncio.run(_check_token(settings))
+    except InvalidToken:
+        print(WRONG_TOKEN, file=sys.stderr)
+        return 2
+    except NetworkError as exc:
+        reason = redact(exc.message, settings.secrets)
+        print(
+            f"newsbot: cannot reach the Telegram Bot API at {settings.telegram_api_url}: {reason}",
+            file=sys.stderr,
+        )
+        return 1
+    bot = wire(settings, database=DATABASE, token=settings.telegram_bot_token)
+    try:
+        bot.application.run_polling(drop_pending_updates=False)
+    finally:
+        bot.store.close()
+    return 0
+
+
+def run_console(settings: Settings) -> int:
+    stdin, stdout, color = standard_streams()
+    terminal = TerminalBotAPI(stdin=stdin, stdout=stdout, color=color)
+    bot = wire(
+        settings,
+        database=CONSOLE_DATABASE,
+        token=CONSOLE_TOKEN,
+        request=terminal,
+        updates_request=terminal,
+        extra_admins={CONSOLE_USER_ID},
+    )
+    terminal.on_quit = bot.application.stop_running
+    print(
+        console_banner(
+            feeds=len(bot.poller.sources),
+            poll_seconds=settings.poll_seconds,
+            database=str(Path(settings.data_dir) / CONSOLE_DATABASE),
+        ),
+        file=stdout,
+        flush=True,
+    )
+    try:
+        bot.application.run_polling(timeout=1, drop_pending_updates=False)
+    finally:
+        bot.store.close()
+    return 0
+
+
+def _shown(default: object) -> str:
+    if isinstance(default, tuple):
+        return "none" if not default else ",".join(map(str, default))
+    return "not set" if default == "" else str(default)
+
+
+def _parser() -> argparse.ArgumentParser:
+    environment = "\n".join(f"  {s.env:<31} {s.help} Default: {_shown(s.default)}" for s in SETTINGS)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="newsbot: keyword news alerts on Telegram.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "commands:\n"
+            "  (none), run   run the Telegram bot (needs TELEGRAM_BOT_TOKEN)\n"
+            "  console       run the same bot in this terminal: no token, no network needed\n\n"
+            "chat commands: /start /help /subscribe /unsubscribe /list /feeds; admins: /broadcast /stats\n\n"
+            "environment variables (each overrides the same setting in config/settings.toml):\n"
+            f"{environment}\n"
+            "  NEWSBOT_SETTINGS                path of the settings file (default config/settings.toml)"
+        ),
+    )
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=("run", "console"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--version", action="version", version=f"newsbot {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    console = arguments.command == "console"
+    configure_logging(settings.log_level, secrets=settings.secrets, console=console)
+    try:
+        return run_console(settings) if console else run_telegram(settings)
+    except (SettingsError, StoreError) as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    except TelegramError as exc:  # anything else from Telegram at start-up, without a traceback
+        print(f"newsbot: Telegram error: {redact(exc.message, settings.secrets)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

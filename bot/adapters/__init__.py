@@ -1,0 +1,1 @@
+"""The edges: Telegram, the terminal, TinyDB storage and feed fetching."""

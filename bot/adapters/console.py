@@ -1,0 +1,190 @@
+"""The console: the whole bot, with the terminal standing in for Telegram.
+
+:class:`TerminalBotAPI` is a ``telegram.request.BaseRequest`` that answers the Bot API
+methods the bot uses: ``getUpdates`` returns the lines typed on standard input as messages
+from one local user, and ``sendMessage`` prints the message. Everything above it (the PTB
+Application, the handlers, the JobQueue that polls feeds, the outbox) is the code that runs
+against Telegram, unchanged: the same idea as errbot's text backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from telegram.request import BaseRequest, RequestData
+
+__all__ = ["CONSOLE_CHAT_ID", "CONSOLE_USER_ID", "TerminalBotAPI", "render_html"]
+
+CONSOLE_USER_ID = 1
+CONSOLE_CHAT_ID = 1
+QUIT_WORDS = frozenset({"/quit", "/exit"})
+BOT_USER = {
+    "id": 10,
+    "is_bot": True,
+    "first_name": "newsbot",
+    "username": "newsbot_console_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+LOCAL_USER = {"id": CONSOLE_USER_ID, "is_bot": False, "first_name": "you"}
+LOCAL_CHAT = {"id": CONSOLE_CHAT_ID, "type": "private", "first_name": "you"}
+
+_ANCHOR = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
+
+
+def render_html(message: str, *, color: bool) -> str:
+    """Telegram HTML as terminal text: bold and italics as ANSI styles (or plain), links spelled out."""
+
+    def anchor(match: re.Match[str]) -> str:
+        url, text = html.unescape(match.group(1)), match.group(2)
+        return text if html.unescape(text) == url else f"{text} ({url})"
+
+    text = _ANCHOR.sub(anchor, message)
+    styles = {"b": ("\033[1m", "\033[22m"), "i": ("\033[3m", "\033[23m"), "code": ("", "")}
+    for tag, (on, off) in styles.items():
+        text = text.replace(f"<{tag}>", on if color else "").replace(f"</{tag}>", off if color else "")
+    return html.unescape(re.sub(r"</?\w+[^>]*>", "", text))
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class TerminalBotAPI(BaseRequest):
+    """A Bot API served by the terminal (see the module docstring).
+
+    Lines are read by a daemon thread; end of input or ``/quit`` calls *on_quit* once every
+    line typed before it was handed to the bot.
+    """
+
+    def __init__(self, *, stdin: TextIO, stdout: TextIO, color: bool) -> None:
+        self._stdin = stdin
+        self._stdout = stdout
+        self._color = color
+        self._lines: asyncio.Queue[str | None] | None = None
+        self._ids = itertools.count(1)
+        self._reader: threading.Thread | None = None
+        self._ended = False
+        self._quit_called = False
+        self.on_quit: Callable[[], None] = lambda: None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        if self._lines is not None:
+            return
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._lines = lines
+
+        def read() -> None:
+            for line in self._stdin:
+                loop.call_soon_threadsafe(lines.put_nowait, line.rstrip("\r\n"))
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+        self._reader = threading.Thread(target=read, name="console-stdin", daemon=True)
+        self._reader.start()
+
+    async def shutdown(self) -> None:
+        """Nothing to release: the reader thread is a daemon blocked on standard input."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        parameters = request_data.parameters if request_data is not None else {}
+        if name == "getUpdates":
+            result: Any = await self._get_updates(float(str(parameters.get("timeout") or 0)))
+        elif name == "getMe":
+            result = BOT_USER
+        elif name in ("sendMessage", "editMessageText"):
+            result = self._show(parameters)
+        else:  # deleteWebhook, setMyCommands, answerCallbackQuery ...: nothing to do here
+            result = True
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    async def _get_updates(self, timeout: float) -> list[dict[str, Any]]:
+        assert self._lines is not None, "initialize() first"
+        if self._ended:
+            # Every line was handed over by an earlier call: stop now (PTB still handles those
+            # lines and prints the replies while it shuts down).
+            if not self._quit_called:
+                self._quit_called = True
+                self.on_quit()
+            await asyncio.sleep(timeout)
+            return []
+        updates: list[dict[str, Any]] = []
+        try:
+            line = await asyncio.wait_for(self._lines.get(), timeout=max(timeout, 0.1))
+        except TimeoutError:
+            return updates
+        while True:
+            if line is None or line.strip().casefold() in QUIT_WORDS:
+                self._ended = True
+                break
+            if line.strip():
+                updates.append(self._update(line.strip()))
+            if self._lines.empty():
+                break
+            line = self._lines.get_nowait()
+        return updates
+
+    def _update(self, text: str) -> dict[str, Any]:
+        number = next(self._ids)
+        message: dict[str, Any] = {
+            "message_id": number,
+            "date": int(time.time()),
+            "chat": LOCAL_CHAT,
+            "from": LOCAL_USER,
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_length(command)}]
+        return {"update_id": number, "message": message}
+
+    def _show(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        text = str(parameters.get("text", ""))
+        plain = parameters.get("parse_mode") is None
+        shown = text if plain else render_html(text, color=self._color)
+        print(f"\n{shown}", file=self._stdout, flush=True)
+        return {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": int(parameters.get("chat_id", CONSOLE_CHAT_ID)), "type": "private"},
+            "from": BOT_USER,
+            "text": text,
+        }
+
+
+def console_banner(*, feeds: int, poll_seconds: int, database: str) -> str:
+    return (
+        "newsbot console: you are a local user (and an admin); type commands as in Telegram, "
+        "for example /help or /subscribe census.\n"
+        f"Polling {feeds} feeds every {poll_seconds} s; alerts appear here. Database: {database}.\n"
+        "/quit or Ctrl-D leaves."
+    )
+
+
+def standard_streams() -> tuple[TextIO, TextIO, bool]:
+    """stdin, stdout and whether stdout is a terminal that shows ANSI styles."""
+    return sys.stdin, sys.stdout, sys.stdout.isatty()

@@ -1,0 +1,477 @@
+"""The bot's database: one TinyDB file, written atomically.
+
+This is the only module that imports TinyDB. Writes go to a temporary file that is
+fsynced and then renamed over the database, so a crash at any moment leaves either the old
+or the new file, never a torn one. Each public method that changes state is durable when it
+returns; :meth:`Store.batch` groups several changes into one write.
+
+TinyDB is used from the event loop's thread only (it has no locking); a lock file keeps a
+second bot process off the same data directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document
+
+from bot.core.items import Item
+from bot.service.ports import (
+    FeedState,
+    OutboxEntry,
+    OutboxKind,
+    PollRecord,
+    RecentItem,
+    StoredSubscription,
+    StoreStats,
+)
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["AtomicJSONStorage", "Store", "StoreError"]
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX = ".tmp-"
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written; the message names the file."""
+
+
+class AtomicJSONStorage(Storage):
+    """A TinyDB storage that keeps the data in memory and replaces the file atomically.
+
+    :meth:`write` persists at once unless inside :meth:`deferred`, which persists once at
+    the end. A file that is not valid JSON is never overwritten: opening it raises.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._deferred = 0
+        self._dirty = False
+        self._remove_leftovers()
+        self._data: dict[str, dict[str, Any]] = self._load()
+
+    def _remove_leftovers(self) -> None:
+        for leftover in self.path.parent.glob(f"{TEMP_PREFIX}{self.path.name}*"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise StoreError(f"cannot read the database file {self.path}: {exc.strerror}") from None
+        try:
+            data = json.loads(raw) if raw.strip() else {}
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise StoreError(
+                f"the database file {self.path} is corrupt ({exc}); it was left untouched. "
+                "Restore it from a backup, or move it away to start with an empty database."
+            ) from None
+        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+            raise StoreError(
+                f"the database file {self.path} is not a newsbot database; it was left untouched."
+            )
+        return data
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        return self._data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self._data = data
+        self._dirty = True
+        if not self._deferred:
+            self.flush()
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold writes until the outermost ``deferred`` block ends, then write once."""
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+            if not self._deferred:
+                self.flush()
+
+    def flush(self) -> None:
+        if not self._dirty:
+            return
+        payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":")).encode()
+        directory = self.path.parent
+        fd, temp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{self.path.name}", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as temp:
+                temp.write(payload)
+                temp.flush()
+                os.fsync(temp.fileno())
+            os.replace(temp_name, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise StoreError(f"cannot write the database file {self.path}: {exc.strerror}") from None
+        _fsync_directory(directory)
+        self._dirty = False
+
+    def close(self) -> None:
+        self.flush()
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in *directory* durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _epoch(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment else None
+
+
+def _item_to_doc(recent: RecentItem) -> dict[str, Any]:
+    item = recent.item
+    return {
+        "feed": item.feed,
+        "key": item.key,
+        "title": item.title,
+        "link": item.link,
+        "summary": item.summary,
+        "published": _epoch(item.published),
+        "seen_at": recent.seen_at,
+    }
+
+
+def _doc_to_item(doc: Document) -> RecentItem:
+    published = doc.get("published")
+    item = Item(
+        feed=doc["feed"],
+        key=doc["key"],
+        title=doc["title"],
+        link=doc["link"],
+        summary=doc["summary"],
+        published=datetime.fromtimestamp(published, tz=UTC) if published is not None else None,
+    )
+    return RecentItem(item=item, seen_at=doc["seen_at"])
+
+
+def _state_to_doc(feed: str, state: FeedState) -> dict[str, Any]:
+    return {
+        "name": feed,
+        "url": state.url,
+        "etag": state.etag,
+        "last_modified": state.last_modified,
+        "body_hash": state.body_hash,
+        "last_success": state.last_success,
+        "last_error": state.last_error,
+        "error_streak": state.error_streak,
+    }
+
+
+class Store:
+    """The bot's persistent state in one TinyDB file (see the module docstring).
+
+    Tables: ``chats``, ``subscriptions``, ``feeds`` (feed state), ``seen`` (seen-item tokens,
+    one document per feed), ``recent`` (recent items for previews) and ``outbox``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = _lock_file(path)
+        try:
+            self._db = TinyDB(path, storage=AtomicJSONStorage)
+        except BaseException:
+            self._release_lock()
+            raise
+        self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
+        self._chats = self._db.table("chats", cache_size=0)
+        self._subscriptions = self._db.table("subscriptions", cache_size=0)
+        self._feeds = self._db.table("feeds", cache_size=0)
+        self._seen = self._db.table("seen", cache_size=0)
+        self._recent = self._db.table("recent", cache_size=0)
+        self._outbox = self._db.table("outbox", cache_size=0)
+        # In-memory indexes over the tables, so lookups do not scan them.
+        self._chat_docs = {doc["chat_id"]: doc.doc_id for doc in self._chats.all()}
+        self._feed_docs = {doc["name"]: doc.doc_id for doc in self._feeds.all()}
+        self._seen_docs = {doc["feed"]: doc.doc_id for doc in self._seen.all()}
+        self._recent_docs = {(doc["feed"], doc["key"]): doc.doc_id for doc in self._recent.all()}
+        self._outbox_docs = {doc["key"]: doc.doc_id for doc in self._outbox.all()}
+
+    @classmethod
+    def open(cls, data_dir: Path, name: str = "newsbot.json") -> Store:
+        """Open (or create) the database *name* in *data_dir*."""
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {data_dir}: {exc.strerror}") from None
+        return cls(data_dir / name)
+
+    def close(self) -> None:
+        try:
+            self._db.close()
+        finally:
+            self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the changes made inside the block into one atomic write."""
+        with self._storage.deferred():
+            yield
+
+    # --- chats --------------------------------------------------------------------------
+
+    def register_chat(self, chat_id: int, kind: str, title: str) -> bool:
+        """Record that *chat_id* uses the bot; reactivate it if it was inactive.
+
+        Returns True when something changed (a new chat, or one that came back).
+        """
+        doc_id = self._chat_docs.get(chat_id)
+        now = datetime.now(UTC).timestamp()
+        if doc_id is None:
+            self._chat_docs[chat_id] = self._chats.insert(
+                {"chat_id": chat_id, "type": kind, "title": title, "active": True, "since": now, "reason": ""}
+            )
+            return True
+        doc = self._chats.get(doc_id=doc_id)
+        if doc is not None and not doc["active"]:
+            self._chats.update({"active": True, "reason": "", "since": now}, doc_ids=[doc_id])
+            return True
+        return False
+
+    def deactivate_chat(self, chat_id: int, reason: str) -> None:
+        """Stop sending to *chat_id* (its subscriptions are kept); pending messages fail."""
+        with self.batch():
+            doc_id = self._chat_docs.get(chat_id)
+            if doc_id is not None:
+                self._chats.update({"active": False, "reason": reason}, doc_ids=[doc_id])
+            pending = [
+                doc.doc_id
+                for doc in self._outbox.all()
+                if doc["chat_id"] == chat_id and doc["status"] == "pending"
+            ]
+            if pending:
+                self._outbox.update({"status": "failed", "reason": reason}, doc_ids=pending)
+
+    def is_active(self, chat_id: int) -> bool:
+        doc_id = self._chat_docs.get(chat_id)
+        doc = self._chats.get(doc_id=doc_id) if doc_id is not None else None
+        return bool(doc and doc["active"])
+
+    def active_chat_ids(self) -> list[int]:
+        return [doc["chat_id"] for doc in self._chats.all() if doc["active"]]
+
+    # --- subscriptions ------------------------------------------------------------------
+
+    def all_subscriptions(self) -> list[StoredSubscription]:
+        return [
+            StoredSubscription(id=doc.doc_id, chat_id=doc["chat_id"], query=doc["query"])
+            for doc in self._subscriptions.all()
+        ]
+
+    def add_subscriptions(self, chat_id: int, queries: Sequence[str]) -> list[StoredSubscription]:
+        now = datetime.now(UTC).timestamp()
+        ids = self._subscriptions.insert_multiple(
+            {"chat_id": chat_id, "query": query, "created": now} for query in queries
+        )
+        return [StoredSubscription(id=i, chat_id=chat_id, query=q) for i, q in zip(ids, queries, strict=True)]
+
+    def remove_subscriptions(self, ids: Iterable[int]) -> None:
+        ids = list(ids)
+        if ids:
+            self._subscriptions.remove(doc_ids=ids)
+
+    # --- feeds, seen items and recent items ---------------------------------------------
+
+    def feed_state(self, feed: str) -> FeedState | None:
+        doc_id = self._feed_docs.get(feed)
+        doc = self._feeds.get(doc_id=doc_id) if doc_id is not None else None
+        if doc is None:
+            return None
+        return FeedState(
+            url=doc["url"],
+            etag=doc["etag"],
+            last_modified=doc["last_modified"],
+            body_hash=doc.get("body_hash", ""),
+            last_success=doc["last_success"],
+            last_error=doc["last_error"],
+            error_streak=doc["error_streak"],
+        )
+
+    def _save_feed_state(self, feed: str, state: FeedState) -> None:
+        doc = _state_to_doc(feed, state)
+        doc_id = self._feed_docs.get(feed)
+        if doc_id is None:
+            self._feed_docs[feed] = self._feeds.insert(doc)
+        else:
+            self._feeds.update(doc, doc_ids=[doc_id])
+
+    def seen_tokens(self, feed: str) -> dict[str, float]:
+        doc_id = self._seen_docs.get(feed)
+        doc = self._seen.get(doc_id=doc_id) if doc_id is not None else None
+        return dict(doc["tokens"]) if doc else {}
+
+    def record_poll(self, record: PollRecord) -> int:
+        """Write one feed's poll at once: state, seen tokens, recent items and new alerts.
+
+        Returns the number of alerts enqueued (alerts already in the outbox are skipped).
+        """
+        with self.batch():
+            self._save_feed_state(record.feed, record.state)
+            seen_doc = {"feed": record.feed, "tokens": dict(record.seen)}
+            doc_id = self._seen_docs.get(record.feed)
+            if doc_id is None:
+                self._seen_docs[record.feed] = self._seen.insert(seen_doc)
+            else:
+                self._seen.update(seen_doc, doc_ids=[doc_id])
+            dropped = [
+                self._recent_docs.pop(feed_and_key)
+                for feed_and_key in record.recent_dropped
+                if feed_and_key in self._recent_docs
+            ]
+            if dropped:
+                self._recent.remove(doc_ids=dropped)
+            fresh = [r for r in record.recent_added if (r.item.feed, r.item.key) not in self._recent_docs]
+            if fresh:
+                ids = self._recent.insert_multiple(_item_to_doc(r) for r in fresh)
+                for recent, new_id in zip(fresh, ids, strict=True):
+                    self._recent_docs[(recent.item.feed, recent.item.key)] = new_id
+            return self.enqueue(record.alerts)
+
+    def record_feed_failure(self, feed: str, state: FeedState) -> None:
+        self._save_feed_state(feed, state)
+
+    def recent_items(self) -> list[RecentItem]:
+        return [_doc_to_item(doc) for doc in self._recent.all()]
+
+    # --- outbox -------------------------------------------------------------------------
+
+    def enqueue(self, entries: Iterable[OutboxEntry]) -> int:
+        """Add messages to deliver; a key already in the outbox is skipped. Returns the count added."""
+        fresh: dict[str, OutboxEntry] = {}
+        for entry in entries:
+            if entry.key not in self._outbox_docs and entry.key not in fresh:
+                fresh[entry.key] = entry
+        if not fresh:
+            return 0
+        ids = self._outbox.insert_multiple(
+            {
+                "key": entry.key,
+                "chat_id": entry.chat_id,
+                "kind": entry.kind.value,
+                "html": entry.html,
+                "created": entry.created,
+                "status": "pending",
+                "sent_at": None,
+                "reason": "",
+            }
+            for entry in fresh.values()
+        )
+        self._outbox_docs.update(zip(fresh, ids, strict=True))
+        return len(ids)
+
+    def pending(self) -> list[OutboxEntry]:
+        """Messages still to deliver: alerts first, then announcements, oldest first."""
+        entries = [
+            OutboxEntry(
+                key=doc["key"],
+                chat_id=doc["chat_id"],
+                kind=OutboxKind(doc["kind"]),
+                html=doc["html"],
+                created=doc["created"],
+            )
+            for doc in self._outbox.all()
+            if doc["status"] == "pending"
+        ]
+        entries.sort(key=lambda e: (e.kind is not OutboxKind.ALERT, e.created))
+        return entries
+
+    def mark_sent(self, key: str, at: float) -> None:
+        doc_id = self._outbox_docs.get(key)
+        if doc_id is not None:
+            # The text is no longer needed; the key stays to keep the delivery idempotent.
+            self._outbox.update({"status": "sent", "sent_at": at, "html": ""}, doc_ids=[doc_id])
+
+    def mark_failed(self, key: str, reason: str) -> None:
+        doc_id = self._outbox_docs.get(key)
+        if doc_id is not None:
+            self._outbox.update({"status": "failed", "reason": reason}, doc_ids=[doc_id])
+
+    def prune_sent(self, before: float) -> int:
+        """Forget delivered messages sent before *before*. Returns how many were forgotten."""
+        old = [
+            doc for doc in self._outbox.all() if doc["status"] == "sent" and (doc["sent_at"] or 0) < before
+        ]
+        if old:
+            self._outbox.remove(doc_ids=[doc.doc_id for doc in old])
+            for doc in old:
+                self._outbox_docs.pop(doc["key"], None)
+        return len(old)
+
+    def outbox_counts(self, key_prefix: str) -> dict[str, int]:
+        """How many messages whose key starts with *key_prefix* are pending, sent or failed."""
+        counts = dict.fromkeys(("pending", "sent", "failed"), 0)
+        for doc in self._outbox.all():
+            if doc["key"].startswith(key_prefix):
+                counts[doc["status"]] += 1
+        return counts
+
+    # --- statistics ---------------------------------------------------------------------
+
+    def stats(self) -> StoreStats:
+        chats = self._chats.all()
+        outbox = self._outbox.all()
+        return StoreStats(
+            chats=len(chats),
+            active_chats=sum(1 for doc in chats if doc["active"]),
+            subscriptions=len(self._subscriptions),
+            feeds=len(self._feeds),
+            seen_items=sum(len(doc["tokens"]) for doc in self._seen.all()),
+            recent_items=len(self._recent),
+            pending_messages=sum(1 for doc in outbox if doc["status"] == "pending"),
+            failed_messages=sum(1 for doc in outbox if doc["status"] == "failed"),
+        )
+
+
+def _lock_file(database: Path) -> Any:
+    """Hold an exclusive lock beside *database* for as long as the store is open."""
+    if fcntl is None:  # pragma: no cover
+        return None
+    lock_path = database.with_name(database.name + ".lock")
+    handle = open(lock_path, "a+b")  # noqa: SIM115 - held open until close()
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise StoreError(
+            f"another newsbot process is using the database {database}; stop it first "
+            "or give this one its own NEWSBOT_DATA_DIR"
+        ) from None
+    return handle

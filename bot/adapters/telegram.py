@@ -1,0 +1,232 @@
+"""The Telegram edge: PTB handlers, the message sender and the Application builder.
+
+Handlers parse the update, call :class:`~bot.service.commands.Commands` and reply; they hold
+no logic of their own. The sender turns PTB's exceptions into the service's delivery errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
+from typing import Any
+
+from telegram import BotCommand, ChatMemberUpdated, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.service.commands import BOT_COMMANDS, BroadcastStarted, Commands
+from bot.service.delivery import Outbox
+from bot.service.ports import ChatUnreachable, MessageRejected, RetryLater, TemporaryFailure
+
+__all__ = ["TelegramHandlers", "TelegramSender", "build_application", "publish_command_menu"]
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class TelegramSender:
+    """Sends Telegram-HTML messages with a bot, raising the service's delivery errors."""
+
+    def __init__(self, bot: object) -> None:
+        self._bot = bot
+
+    async def send(self, chat_id: int, html: str) -> None:
+        try:
+            await self._bot.send_message(chat_id, html, parse_mode=ParseMode.HTML)  # type: ignore[attr-defined]
+        except RetryAfter as exc:
+            wait = exc.retry_after  # seconds, or a timedelta when PTB_TIMEDELTA is set
+            raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from None
+        except ChatMigrated as exc:
+            raise ChatUnreachable(f"the group became supergroup {exc.new_chat_id}") from None
+        except Forbidden as exc:
+            raise ChatUnreachable(exc.message) from None
+        except BadRequest as exc:  # before NetworkError, which it subclasses
+            if "chat not found" in exc.message.casefold():
+                raise ChatUnreachable(exc.message) from None
+            raise MessageRejected(exc.message) from None
+        except (NetworkError, InvalidToken) as exc:
+            raise TemporaryFailure(exc.message) from None
+        except TelegramError as exc:
+            raise TemporaryFailure(exc.message) from None
+
+
+def _arguments(message: Message) -> str:
+    """The text after the command word, line breaks kept."""
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+class TelegramHandlers:
+    """PTB callbacks for every command; each one parses, calls :class:`Commands`, replies."""
+
+    def __init__(self, commands: Commands, outbox: Outbox) -> None:
+        self._commands = commands
+        self._outbox = outbox
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        application.add_handler(MessageHandler(filters.COMMAND, self.remember_chat), group=-1)
+        simple: dict[str, Callable[[Update, Context], Coroutine[Any, Any, None]]] = {
+            "start": self.start,
+            "help": self.help,
+            "subscribe": self.subscribe,
+            "unsubscribe": self.unsubscribe,
+            "list": self.list,
+            "feeds": self.feeds,
+            "stats": self.stats,
+            "broadcast": self.broadcast,
+        }
+        for name, callback in simple.items():
+            application.add_handler(CommandHandler(name, callback))
+        application.add_handler(MessageHandler(filters.COMMAND, self.unknown))
+        application.add_handler(
+            MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self.not_a_command)
+        )
+        application.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
+        application.add_error_handler(self.on_error)
+
+    @staticmethod
+    async def _reply(update: Update, html: str) -> None:
+        if update.effective_message is not None:
+            await update.effective_message.reply_html(html, do_quote=False)
+
+    @staticmethod
+    def _user_id(update: Update) -> int | None:
+        return update.effective_user.id if update.effective_user else None
+
+    async def remember_chat(self, update: Update, context: Context) -> None:
+        """Every chat that uses a command is one the bot may write to (again)."""
+        chat = update.effective_chat
+        if chat is not None:
+            self._commands.chat_seen(chat.id, chat.type, chat.effective_name or "")
+
+    async def start(self, update: Update, context: Context) -> None:
+        """Welcome and help."""
+        await self._reply(update, self._commands.start(self._user_id(update)))
+
+    async def help(self, update: Update, context: Context) -> None:
+        """Every command with an example, and how keywords match."""
+        await self._reply(update, self._commands.help(self._user_id(update)))
+
+    async def subscribe(self, update: Update, context: Context) -> None:
+        """Add keyword subscriptions for this chat."""
+        assert update.effective_chat and update.effective_message
+        reply = self._commands.subscribe(update.effective_chat.id, _arguments(update.effective_message))
+        await self._reply(update, reply)
+
+    async def unsubscribe(self, update: Update, context: Context) -> None:
+        """Remove keyword subscriptions of this chat."""
+        assert update.effective_chat and update.effective_message
+        reply = self._commands.unsubscribe(update.effective_chat.id, _arguments(update.effective_message))
+        await self._reply(update, reply)
+
+    async def list(self, update: Update, context: Context) -> None:
+        """This chat's subscriptions."""
+        assert update.effective_chat
+        await self._reply(update, self._commands.list(update.effective_chat.id))
+
+    async def feeds(self, update: Update, context: Context) -> None:
+        """The news sources."""
+        await self._reply(update, self._commands.feeds())
+
+    async def stats(self, update: Update, context: Context) -> None:
+        """Admins: the bot's health."""
+        await self._reply(update, self._commands.stats(self._user_id(update)))
+
+    async def broadcast(self, update: Update, context: Context) -> None:
+        """Admins: queue an announcement to every active chat, then report how it went."""
+        assert update.effective_message
+        reply, started = self._commands.broadcast(self._user_id(update), _arguments(update.effective_message))
+        await self._reply(update, reply)
+        if started is not None:
+            context.application.create_task(self._finish_broadcast(update, started), update=update)
+
+    async def _finish_broadcast(self, update: Update, started: BroadcastStarted) -> None:
+        await self._outbox.deliver()
+        await self._reply(update, self._commands.broadcast_report(started))
+
+    async def unknown(self, update: Update, context: Context) -> None:
+        """A command this bot does not have (commands for other bots in a group are ignored)."""
+        assert update.effective_message
+        word = (update.effective_message.text or "").split(maxsplit=1)[0]
+        command, _, addressee = word.partition("@")
+        if addressee and addressee.casefold() != (context.bot.username or "").casefold():
+            return
+        await self._reply(update, self._commands.unknown(command))
+
+    async def not_a_command(self, update: Update, context: Context) -> None:
+        """Plain text in a private chat: point to the commands."""
+        await self._reply(update, self._commands.not_a_command())
+
+    async def membership(self, update: Update, context: Context) -> None:
+        """The bot was blocked, or removed from a group: stop writing to that chat."""
+        change: ChatMemberUpdated | None = update.my_chat_member
+        if change is None:
+            return
+        status = change.new_chat_member.status
+        if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            log.info("chat %d: the bot was blocked or removed", change.chat.id)
+            self._commands.chat_left(change.chat.id)
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log the error with the update it came from; tell the user something went wrong."""
+        log.error("error while handling update %s", getattr(update, "update_id", "-"), exc_info=context.error)
+        if isinstance(update, Update) and update.effective_message is not None:
+            with contextlib.suppress(TelegramError):
+                await update.effective_message.reply_text(
+                    "Sorry, something went wrong on my side; please try again in a moment.", do_quote=False
+                )
+
+
+def build_application(
+    *,
+    token: str,
+    base_url: str,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The PTB Application: HTML by default, link previews off, paced under Telegram's limits."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .defaults(
+            Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        )
+        .rate_limiter(AIORateLimiter(max_retries=0))
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+    return builder.build()
+
+
+async def publish_command_menu(bot: object, commands: Sequence[tuple[str, str]] = BOT_COMMANDS) -> None:
+    """Show the command menu in Telegram clients; a server without the method only costs a warning."""
+    try:
+        await bot.set_my_commands([BotCommand(name, text) for name, text in commands])  # type: ignore[attr-defined]
+    except TelegramError as exc:
+        log.warning("could not publish the command menu (setMyCommands): %s", exc.message)

@@ -1,0 +1,250 @@
+"""Settings from ``config/settings.toml`` and the environment, and the feeds file.
+
+Every setting has a default, a key in the settings file and an environment variable that
+overrides both. This module is the only reader of the environment: the composition root
+passes ``os.environ`` in, tests pass a plain dict.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.sources import FeedSource
+
+__all__ = ["SETTINGS", "Settings", "SettingsError", "load_feeds", "load_settings"]
+
+DEFAULT_SETTINGS_FILE = Path("config/settings.toml")
+SETTINGS_FILE_ENV = "NEWSBOT_SETTINGS"
+MAX_FEED_NAME_CHARS = 64
+
+
+class SettingsError(Exception):
+    """A setting or the feeds file is wrong; the message says which and how to fix it."""
+
+
+def _parse_int(minimum: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number")
+        try:
+            number = value if isinstance(value, int) else int(str(value).strip())
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {value!r}") from None
+        if number < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return number
+
+    return parse
+
+
+def _parse_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected text")
+    return value.strip()
+
+
+def _parse_admins(value: Any) -> tuple[int, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, Sequence):
+        raise ValueError("expected a list of numeric Telegram user ids")
+    admins = []
+    for raw in items:
+        text = str(raw).strip()
+        if not text:
+            continue
+        if not text.lstrip("-").isdigit() or isinstance(raw, bool):
+            raise ValueError(f"{text!r} is not a numeric Telegram user id (usernames are not accepted)")
+        admins.append(int(text))
+    return tuple(admins)
+
+
+def _parse_timezone(value: Any) -> str:
+    name = _parse_str(value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (use a name such as UTC or Asia/Baghdad)") from exc
+    return name
+
+
+def _parse_log_level(value: Any) -> str:
+    level = _parse_str(value).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: its key in settings.toml, its environment variable and its default."""
+
+    key: str
+    env: str
+    default: Any
+    parse: Callable[[Any], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("telegram_bot_token", "TELEGRAM_BOT_TOKEN", "", _parse_str,
+            "The bot's token from @BotFather. Prefer the environment variable to the file."),
+    Setting("telegram_api_url", "TELEGRAM_API_URL", "https://api.telegram.org/bot", _parse_str,
+            "Bot API base URL up to and including /bot (for a self-hosted Bot API server)."),
+    Setting("admins", "NEWSBOT_ADMINS", (), _parse_admins,
+            "Numeric Telegram user ids of the admins (comma-separated in the environment)."),
+    Setting("data_dir", "NEWSBOT_DATA_DIR", "./data", _parse_str,
+            "Directory of the database file."),
+    Setting("feeds_file", "NEWSBOT_FEEDS", "config/feeds.toml", _parse_str,
+            "Path of the feeds file."),
+    Setting("poll_seconds", "NEWSBOT_POLL_SECONDS", 300, _parse_int(1),
+            "Seconds between two polls of the feeds (at least 1)."),
+    Setting("fetch_timeout_seconds", "NEWSBOT_FETCH_TIMEOUT_SECONDS", 30, _parse_int(1),
+            "Longest time one feed may take to download, connecting included."),
+    Setting("max_feed_bytes", "NEWSBOT_MAX_FEED_BYTES", 5_000_000, _parse_int(1024),
+            "Largest feed body accepted; a bigger feed is skipped."),
+    Setting("fetch_concurrency", "NEWSBOT_FETCH_CONCURRENCY", 8, _parse_int(1),
+            "How many feeds are downloaded at the same time."),
+    Setting("max_subscriptions_per_chat", "NEWSBOT_MAX_SUBSCRIPTIONS", 50, _parse_int(1),
+            "Most subscriptions one chat may have."),
+    Setting("seen_retention_days", "NEWSBOT_SEEN_RETENTION_DAYS", 30, _parse_int(1),
+            "Days an item is remembered as seen after it left its feed."),
+    Setting("timezone", "NEWSBOT_TIMEZONE", "UTC", _parse_timezone,
+            "Time zone of the times shown in messages (an IANA name such as Asia/Baghdad)."),
+    Setting("bot_url", "NEWSBOT_URL", "", _parse_str,
+            "A URL about this bot, named in the User-Agent sent to feed servers."),
+    Setting("log_level", "NEWSBOT_LOG_LEVEL", "INFO", _parse_log_level,
+            "Logging level: DEBUG, INFO, WARNING or ERROR."),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The bot's settings, validated. Build with :func:`load_settings` (defaults: :data:`SETTINGS`)."""
+
+    telegram_bot_token: str = field(repr=False)  # a secret: kept out of reprs and logs
+    telegram_api_url: str
+    admins: tuple[int, ...]
+    data_dir: str
+    feeds_file: str
+    poll_seconds: int
+    fetch_timeout_seconds: int
+    max_feed_bytes: int
+    fetch_concurrency: int
+    max_subscriptions_per_chat: int
+    seen_retention_days: int
+    timezone: str
+    bot_url: str
+    log_level: str
+    source: str = field(default="defaults", compare=False)
+
+    @classmethod
+    def with_defaults(cls, **overrides: Any) -> Settings:
+        """Settings with every default, then *overrides* (already-parsed values)."""
+        values = {setting.key: setting.default for setting in SETTINGS}
+        unknown = set(overrides) - set(values) - {"source"}
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**(values | overrides))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in logs or error messages."""
+        return (self.telegram_bot_token,) if self.telegram_bot_token else ()
+
+
+def load_settings(environ: Mapping[str, str], settings_file: Path | None = None) -> Settings:
+    """Read settings: defaults, then the settings file, then the environment.
+
+    The settings file is ``$NEWSBOT_SETTINGS`` or ``config/settings.toml``; the default one
+    may be missing (defaults apply), a named one may not.
+    """
+    named = settings_file or (Path(environ[SETTINGS_FILE_ENV]) if environ.get(SETTINGS_FILE_ENV) else None)
+    path = named or DEFAULT_SETTINGS_FILE
+    from_file: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            from_file = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read the settings file {path}: {exc}") from exc
+    elif named:
+        raise SettingsError(f"the settings file {path} does not exist (named by {SETTINGS_FILE_ENV})")
+
+    known = {setting.key for setting in SETTINGS}
+    unknown = sorted(set(from_file) - known)
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw, origin = setting.default, "default"
+        if setting.key in from_file:
+            raw, origin = from_file[setting.key], f"{path}: {setting.key}"
+        if environ.get(setting.env, "").strip():
+            raw, origin = environ[setting.env], f"environment variable {setting.env}"
+        try:
+            values[setting.key] = setting.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{origin}: {exc}") from None
+    return Settings(**values, source=str(path) if path.is_file() else "defaults")
+
+
+def load_feeds(path: Path) -> list[FeedSource]:
+    """Read the feeds file: ``[[feeds]]`` tables with a ``name`` and a ``url``.
+
+    A ``url`` may be an http(s) URL or a local file path, relative to the feeds file's folder.
+    """
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(
+            f"the feeds file {path} does not exist (set NEWSBOT_FEEDS or feeds_file)"
+        ) from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read the feeds file {path}: {exc}") from exc
+
+    tables = document.get("feeds", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise SettingsError(f"{path}: feeds must be written as [[feeds]] tables")
+    sources: list[FeedSource] = []
+    names: set[str] = set()
+    for number, table in enumerate(tables, start=1):
+        where = f"{path}: feed #{number}"
+        unknown = sorted(set(table) - {"name", "url"})
+        if unknown:
+            raise SettingsError(f"{where}: unknown key(s) {', '.join(unknown)}; a feed has a name and a url")
+        name, url = table.get("name"), table.get("url")
+        if not isinstance(name, str) or not name.strip():
+            raise SettingsError(f'{where}: missing name (example: name = "Rudaw English")')
+        name = " ".join(name.split())
+        if len(name) > MAX_FEED_NAME_CHARS:
+            raise SettingsError(f"{where}: the name {name!r} is longer than {MAX_FEED_NAME_CHARS} characters")
+        if name.casefold() in names:
+            raise SettingsError(f"{where}: the name {name!r} is used twice; feed names must be unique")
+        if not isinstance(url, str) or not url.strip():
+            raise SettingsError(f'{where} ({name}): missing url (example: url = "https://example.org/rss")')
+        sources.append(FeedSource(name=name, url=_resolve_feed_url(url.strip(), path.parent, where)))
+        names.add(name.casefold())
+    return sources
+
+
+def _resolve_feed_url(url: str, base: Path, where: str) -> str:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("http", "https"):
+        return url
+    if scheme == "file":
+        return url
+    if scheme and len(scheme) > 1:  # a one-letter scheme is a Windows drive letter
+        raise SettingsError(f"{where}: {url!r} is neither an http(s) URL nor a file path")
+    return str((base / url).resolve())
