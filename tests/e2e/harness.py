@@ -1,0 +1,86 @@
+"""Running the real bot (``python -m bot``) as a separate process against the fakes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from tests.fakes.telegram_api import FakeBotAPI
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_feeds_file(path: Path, feeds: Mapping[str, str]) -> Path:
+    """A feeds file naming each feed (name -> url)."""
+    lines = []
+    for name, url in feeds.items():
+        lines += ["[[feeds]]", f'name = "{name}"', f'url = "{url}"', ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+class BotProcess:
+    """``python -m bot`` in a subprocess, configured only through environment variables."""
+
+    def __init__(
+        self,
+        api: FakeBotAPI,
+        *,
+        data_dir: Path,
+        feeds_file: Path,
+        admins: str = "",
+        poll_seconds: int = 1,
+        extra_env: Mapping[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
+        self.env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(REPO),
+            "TELEGRAM_BOT_TOKEN": api.token,
+            "TELEGRAM_API_URL": api.base_url,
+            "NEWSBOT_DATA_DIR": str(data_dir),
+            "NEWSBOT_FEEDS": str(feeds_file),
+            "NEWSBOT_POLL_SECONDS": str(poll_seconds),
+            "NEWSBOT_ADMINS": admins,
+            "NEWSBOT_LOG_LEVEL": "INFO",
+            **(extra_env or {}),
+        }
+        self.args = args
+        self.cwd = data_dir.parent
+        self.process: subprocess.Popen[str] | None = None
+        self.stderr = ""
+
+    def start(self) -> BotProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *self.args],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        return self
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """Stop the bot as an operator would (SIGTERM) and collect its output."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            _, self.stderr = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, self.stderr = self.process.communicate()
+            raise AssertionError(f"the bot did not stop within {timeout} s:\n{self.stderr}") from None
+        return self.process.returncode
+
+    def __enter__(self) -> BotProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.stop()

@@ -1,0 +1,153 @@
+"""The whole bot as a user meets it: a real process, fake Telegram, a local feed server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import BotProcess, write_feeds_file
+from tests.fakes.feed_server import FeedServer, rss
+from tests.fakes.telegram_api import FakeBotAPI, Sent
+
+pytestmark = pytest.mark.e2e
+
+OLD_ITEM = {
+    "title": "Makhmour council meets",
+    "link": "https://example.org/news/makhmour-council",
+    "guid": "old-1",
+    "description": "An item that existed before the bot first read the feed.",
+}
+MATCHING = {
+    "title": "Makhmour <camp> & census",
+    "link": "https://example.org/news/makhmour-camp?id=7&lang=en",
+    "guid": "new-1",
+    "description": "<p>Counting began in <b>Makhmour</b> camp on Sunday.</p>",
+}
+OTHER = {
+    "title": "Basra port reopens",
+    "link": "https://example.org/news/basra-port",
+    "guid": "new-2",
+    "description": "Ships returned to the port after repairs.",
+}
+CHAT = 5001
+
+
+def is_alert(message: Sent) -> bool:
+    return "Matched" in message.text
+
+
+@pytest.fixture
+def feeds():
+    with FeedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def api():
+    with FakeBotAPI() as fake:
+        yield fake
+
+
+def test_alert_arrives_once_and_not_again_after_restart(tmp_path: Path, api: FakeBotAPI, feeds: FeedServer):
+    feeds.serve("/news.xml", rss([OLD_ITEM]))
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {"Local News": feeds.url("/news.xml")})
+    data_dir = tmp_path / "data"
+
+    with BotProcess(api, data_dir=data_dir, feeds_file=feeds_file) as bot:
+        feeds.wait_for_hits("/news.xml", 2)  # a second fetch: the first cycle is complete
+        api.user_says(CHAT, "/subscribe Makhmour")
+        reply = api.wait_for_message(CHAT, lambda m: "Subscribed" in m.text)
+        assert "<code>Makhmour</code>" in reply.text
+        assert "Makhmour council meets" in reply.text, "the preview shows the matching item already seen"
+
+        feeds.serve("/news.xml", rss([MATCHING, OTHER, OLD_ITEM]))
+        alert = api.wait_for_message(CHAT, is_alert)
+        hits = feeds.hits("/news.xml")
+        feeds.wait_for_hits("/news.xml", hits + 2)  # one more full cycle has finished
+        assert bot.stop() == 0
+
+    alerts = [m for m in api.messages_to(CHAT) if is_alert(m)]
+    assert len(alerts) == 1, [m.text for m in alerts]
+    assert alert.parse_mode == "HTML"
+    assert "<b>Makhmour &lt;camp&gt; &amp; census</b>" in alert.text
+    assert 'href="https://example.org/news/makhmour-camp?id=7&amp;lang=en"' in alert.text
+    assert "Counting began in Makhmour camp on Sunday." in alert.text
+    assert "<code>Makhmour</code>" in alert.text
+    assert "Local News" in alert.text
+    assert "Basra" not in "".join(m.text for m in api.sent)
+    assert "council meets" not in alert.text, "items from before the first poll are not alerted"
+    assert api.token not in bot.stderr
+    assert "poll cycle:" in bot.stderr
+
+    with BotProcess(api, data_dir=data_dir, feeds_file=feeds_file) as again:
+        hits = feeds.hits("/news.xml")
+        feeds.wait_for_hits("/news.xml", hits + 2)
+        assert again.stop() == 0
+    assert len([m for m in api.messages_to(CHAT) if is_alert(m)]) == 1, "no repeat after a restart"
+
+
+def test_command_menu_is_published(tmp_path: Path, api: FakeBotAPI, feeds: FeedServer):
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
+    with BotProcess(api, data_dir=tmp_path / "data", feeds_file=feeds_file):
+        api.wait_until(
+            lambda: bool(api.calls("setMyCommands")) and bool(api.calls("getUpdates")), what="start"
+        )
+    published = api.calls("setMyCommands")[0]["commands"]
+    assert [c["command"] for c in published] == ["subscribe", "unsubscribe", "list", "feeds", "help"]
+
+
+def test_broadcast_is_for_admins_and_reaches_every_chat(tmp_path: Path, api: FakeBotAPI, feeds: FeedServer):
+    admin, users, group = 900, [101, 102], -500
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
+    with BotProcess(api, data_dir=tmp_path / "data", feeds_file=feeds_file, admins=f"{admin}") as bot:
+        for chat in [*users, admin]:
+            api.user_says(chat, "/start")
+        api.user_says(group, "/start", user_id=103, chat_type="group")
+        for chat in [*users, admin, group]:
+            api.wait_for_message(chat, lambda m: "Welcome" in m.text)
+
+        api.user_says(101, "/broadcast Free prizes for everyone")
+        refusal = api.wait_for_message(101, lambda m: "only the bot's admins" in m.text)
+        assert "Sorry" in refusal.text
+
+        api.user_says(admin, "/broadcast Maintenance tonight <b>22:00</b>\nBack soon.")
+        report = api.wait_for_message(admin, lambda m: "delivered to" in m.text)
+        bot.stop()
+
+    assert "delivered to 4 of 4 chats" in report.text
+    for chat in [*users, admin, group]:
+        announcements = [m for m in api.messages_to(chat) if "<b>Announcement</b>" in m.text]
+        assert len(announcements) == 1, (chat, [m.text for m in api.messages_to(chat)])
+        assert "Maintenance tonight &lt;b&gt;22:00&lt;/b&gt;\nBack soon." in announcements[0].text
+    assert not any("Free prizes" in m.text for m in api.sent)
+
+
+def test_without_a_token_the_bot_explains_how_to_get_one(tmp_path: Path, api: FakeBotAPI):
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
+    bot = BotProcess(
+        api, data_dir=tmp_path / "data", feeds_file=feeds_file, extra_env={"TELEGRAM_BOT_TOKEN": ""}
+    )
+    with bot:
+        assert bot.process is not None
+        bot.process.wait(timeout=30)
+        code = bot.stop()
+    assert code == 2
+    assert "@BotFather" in bot.stderr and "python -m bot console" in bot.stderr
+    assert "Traceback" not in bot.stderr
+
+
+def test_a_wrong_token_gives_a_clear_message_without_the_token(tmp_path: Path, api: FakeBotAPI):
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
+    wrong = "999999:WRONG-token-value"
+    bot = BotProcess(
+        api, data_dir=tmp_path / "data", feeds_file=feeds_file, extra_env={"TELEGRAM_BOT_TOKEN": wrong}
+    )
+    with bot:
+        assert bot.process is not None
+        bot.process.wait(timeout=30)
+        code = bot.stop()
+    assert code == 2
+    assert "refused the bot token" in bot.stderr
+    assert "Traceback" not in bot.stderr
+    assert wrong not in bot.stderr and "WRONG-token" not in bot.stderr

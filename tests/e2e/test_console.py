@@ -1,0 +1,119 @@
+"""The console: the same bot in a terminal, scripted through standard input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from tests.e2e.harness import REPO, write_feeds_file
+from tests.fakes.feed_server import rss
+
+pytestmark = pytest.mark.e2e
+
+
+class Stream:
+    """Collects a pipe's lines in a thread so a test can wait for one to appear."""
+
+    def __init__(self, pipe: IO[str]) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
+
+    def _read(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+
+    @property
+    def text(self) -> str:
+        with self._changed:
+            return "".join(self.lines)
+
+    def wait_for(self, fragment: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while fragment not in "".join(self.lines):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{fragment!r} did not appear; got:\n{''.join(self.lines)}")
+                self._changed.wait(left)
+
+
+def start_console(
+    tmp_path: Path, feeds_file: Path, poll_seconds: int
+) -> tuple[subprocess.Popen[str], Stream, Stream]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
+        "NEWSBOT_FEEDS": str(feeds_file),
+        "NEWSBOT_POLL_SECONDS": str(poll_seconds),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    return process, Stream(process.stdout), Stream(process.stderr)
+
+
+def test_scripted_console_session_with_the_bundled_sample(tmp_path: Path):
+    sample = shutil.copy(REPO / "config" / "sample-feed.xml", tmp_path / "sample.xml")
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {"newsbot sample": str(sample)})
+    process, out, err = start_console(tmp_path, feeds_file, poll_seconds=300)
+    err.wait_for("poll cycle:")
+    assert process.stdin is not None
+    process.stdin.write("/subscribe census\n/list\n/subscribe Makhmur, <>\n/bogus\nhello\n")
+    process.stdin.close()  # end of input: the console answers everything, then exits
+    assert process.wait(timeout=30) == 0
+
+    text = out.text
+    assert "Subscribed to census." in text
+    assert "Census teams begin counting households in Makhmour camp" in text
+    assert "(https://example.org/newsbot-sample/makhmour-camp-census)" in text
+    assert "1. census" in text
+    assert "Subscribed to Makhmur." in text and "Makhmūr farmers" in text
+    assert "Not added: <>: the keyword has no letters or digits" in text
+    assert "I don't know /bogus" in text
+    assert "I understand commands only" in text
+
+
+def test_console_prints_an_alert_when_the_feed_gets_a_new_item(tmp_path: Path):
+    feed = tmp_path / "local.xml"
+    feed.write_bytes(rss([{"title": "Old census story", "guid": "1", "link": "https://example.org/1"}]))
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {"Local": str(feed)})
+    process, out, err = start_console(tmp_path, feeds_file, poll_seconds=1)
+    assert process.stdin is not None
+    err.wait_for("poll cycle:")
+    process.stdin.write("/subscribe census\n")
+    process.stdin.flush()
+    out.wait_for("Subscribed to census.")
+
+    feed.write_bytes(
+        rss(
+            [
+                {"title": "Census & <results> published", "guid": "2", "link": "https://example.org/2"},
+                {"title": "Old census story", "guid": "1", "link": "https://example.org/1"},
+            ]
+        )
+    )
+    out.wait_for("Census & <results> published")
+    process.stdin.write("/quit\n")
+    process.stdin.flush()
+    assert process.wait(timeout=30) == 0
+    assert "Matched: census" in out.text
+    assert out.text.count("Census & <results> published") == 1

@@ -1,0 +1,115 @@
+"""A local HTTP server for feeds: real HTTP on 127.0.0.1, with answers a test controls."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the server answers for one path."""
+
+    body: bytes = b""
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=lambda: {"Content-Type": "application/rss+xml"})
+    delay: float = 0.0
+
+
+class FeedServer:
+    """Serves :class:`Answer` objects by path and counts requests; records request headers."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, Answer] = {}
+        self._hits: Counter[str] = Counter()
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self._changed = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FeedServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}{path}"
+
+    def serve(self, path: str, answer: Answer | bytes) -> None:
+        with self._changed:
+            self._answers[path] = answer if isinstance(answer, Answer) else Answer(answer)
+
+    def hits(self, path: str) -> int:
+        with self._changed:
+            return self._hits[path]
+
+    def wait_for_hits(self, path: str, count: int, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._hits[path] < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{path} was fetched {self._hits[path]} times, expected {count}")
+                self._changed.wait(left)
+
+    def _answer(self, path: str, headers: dict[str, str]) -> Answer:
+        with self._changed:
+            self._hits[path] += 1
+            self.requests.append((path, headers))
+            self._changed.notify_all()
+            return self._answers.get(path, Answer(b"not found", status=404, headers={}))
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                answer = server._answer(path, {k.lower(): v for k, v in self.headers.items()})
+                if answer.delay:
+                    time.sleep(answer.delay)  # a slow feed, on purpose
+                try:
+                    self.send_response(answer.status)
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    if "Content-Length" not in answer.headers:
+                        self.send_header("Content-Length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        return Handler
+
+
+def rss(items: Iterable[Mapping[str, str]], *, title: str = "Test feed") -> bytes:
+    """An RSS 2.0 document; each item mapping may have title, link, guid, description, pubDate."""
+    parts = [
+        f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>{escape(title)}</title>'
+        "<link>https://example.org/</link><description>test</description>"
+    ]
+    for item in items:
+        parts.append("<item>")
+        for tag in ("title", "link", "guid", "description", "pubDate"):
+            if tag in item:
+                parts.append(f"<{tag}>{escape(item[tag])}</{tag}>")
+        parts.append("</item>")
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()

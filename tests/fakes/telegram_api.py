@@ -1,0 +1,291 @@
+"""A fake Telegram Bot API: a real HTTP server on 127.0.0.1 for the bot to talk to.
+
+The bot reaches it through PTB's own request stack (``TELEGRAM_API_URL``). It answers the
+methods the bot uses, records every message the bot sends, lets a test play users who
+write to the bot, and can be told to fail: 429 with retry_after, 403 for chosen chats,
+400, 5xx, and slow answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+BOT_USER = {
+    "id": 4242,
+    "is_bot": True,
+    "first_name": "newsbot test",
+    "username": "newsbot_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+# Parameters that are text and must not be decoded as JSON ("123" stays a string).
+TEXT_PARAMETERS = frozenset({"text", "caption", "description", "short_description"})
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message the bot sent."""
+
+    chat_id: int
+    text: str
+    parse_mode: str | None
+    parameters: dict[str, Any]
+
+
+@dataclass
+class Fault:
+    """An error answer for the next *count* calls of *method* (to *chat_id*, if set)."""
+
+    method: str
+    status: int
+    description: str
+    chat_id: int | None = None
+    count: int = 1
+    retry_after: int | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class _State:
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    blocked: dict[int, str] = field(default_factory=dict)
+
+
+class FakeBotAPI:
+    """See the module docstring. Use as a context manager, or call start()/stop()."""
+
+    def __init__(self, token: str = "123456:TEST-token-for-the-fake-api") -> None:
+        self.token = token
+        self._state = _State()
+        self._changed = threading.Condition()
+        self._ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> FakeBotAPI:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeBotAPI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/bot"
+
+    # --- what the bot did ---------------------------------------------------------------
+
+    @property
+    def sent(self) -> list[Sent]:
+        with self._changed:
+            return list(self._state.sent)
+
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        return [m for m in self.sent if m.chat_id == chat_id]
+
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        with self._changed:
+            return [params for name, params in self._state.calls if name == method]
+
+    def wait_until(
+        self, condition: Callable[[], bool], timeout: float = 15.0, what: str = "condition"
+    ) -> None:
+        """Wait until *condition* holds (checked whenever the bot calls the API)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+                self._changed.wait(min(left, 0.2))
+
+    def wait_for_message(
+        self, chat_id: int, predicate: Callable[[Sent], bool] = lambda m: True, timeout: float = 15.0
+    ) -> Sent:
+        found: list[Sent] = []
+
+        def seen() -> bool:
+            found[:] = [m for m in self._state.sent if m.chat_id == chat_id and predicate(m)]
+            return bool(found)
+
+        self.wait_until(seen, timeout, what=f"a message to chat {chat_id}")
+        return found[0]
+
+    # --- playing users ------------------------------------------------------------------
+
+    def user_says(
+        self, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private"
+    ) -> int:
+        """Queue a message from a user, as Telegram would deliver it through getUpdates."""
+        user_id = chat_id if user_id is None else user_id
+        update_id = next(self._ids)
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if chat_type == "private":
+            chat["first_name"] = f"user{user_id}"
+        else:
+            chat["title"] = f"group {chat_id}"
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}
+            ]
+        with self._changed:
+            self._state.updates.append({"update_id": update_id, "message": message})
+            self._changed.notify_all()
+        return update_id
+
+    # --- faults -------------------------------------------------------------------------
+
+    def block(self, chat_id: int, description: str = "Forbidden: bot was blocked by the user") -> None:
+        """Every send to *chat_id* answers 403 from now on."""
+        with self._changed:
+            self._state.blocked[chat_id] = description
+
+    def fail_next(self, fault: Fault) -> None:
+        with self._changed:
+            self._state.faults.append(fault)
+
+    # --- the HTTP side ------------------------------------------------------------------
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
+        with self._changed:
+            self._state.calls.append((method, params))
+            self._changed.notify_all()
+            chat_id = _int_or_none(params.get("chat_id"))
+            for fault in self._state.faults:
+                if fault.count > 0 and fault.method == method and fault.chat_id in (None, chat_id):
+                    fault.count -= 1
+                    body: dict[str, Any] = {
+                        "ok": False,
+                        "error_code": fault.status,
+                        "description": fault.description,
+                    }
+                    if fault.retry_after is not None:
+                        body["parameters"] = {"retry_after": fault.retry_after}
+                    return fault.status, body, fault.delay
+            if method == "sendMessage" and chat_id in self._state.blocked:
+                return 403, {"ok": False, "error_code": 403, "description": self._state.blocked[chat_id]}, 0.0
+        result = self._result(method, params)
+        return 200, {"ok": True, "result": result}, 0.0
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method == "getUpdates":
+            return self._updates(int(params.get("offset", 0) or 0), float(params.get("timeout", 0) or 0))
+        if method == "sendMessage":
+            sent = Sent(
+                chat_id=int(params["chat_id"]),
+                text=str(params.get("text", "")),
+                parse_mode=params.get("parse_mode"),
+                parameters=params,
+            )
+            with self._changed:
+                self._state.sent.append(sent)
+                self._changed.notify_all()
+            return {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": sent.chat_id, "type": "private" if sent.chat_id > 0 else "group"},
+                "from": BOT_USER,
+                "text": sent.text,
+            }
+        return True  # deleteWebhook, setMyCommands, ...
+
+    def _updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + min(timeout, 1.0)  # short long-polls keep shutdown quick
+        with self._changed:
+            while True:
+                pending = [u for u in self._state.updates if u["update_id"] >= offset]
+                left = deadline - time.monotonic()
+                if pending or left <= 0:
+                    return pending
+                self._changed.wait(left)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._serve()
+
+            def do_POST(self) -> None:
+                self._serve()
+
+            def _serve(self) -> None:
+                path = urlsplit(self.path).path
+                prefix = f"/bot{api.token}/"
+                if not path.startswith(prefix):
+                    self._send(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+                    return
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                params = {key: _decode(key, values[-1]) for key, values in parse_qs(raw).items()}
+                status, body, delay = api._answer(path[len(prefix) :], params)
+                if delay:
+                    time.sleep(delay)  # a slow server, on purpose
+                self._send(status, body)
+
+            def _send(self, status: int, body: dict[str, Any]) -> None:
+                payload = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the bot gave up waiting (shutdown, or a timeout under test)
+
+        return Handler
+
+
+def _decode(key: str, value: str) -> Any:
+    if key in TEXT_PARAMETERS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,107 @@
+"""Command replies: validation, limits, previews, escaping, admin checks."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.service.conftest import news
+
+CHAT = 42
+ADMIN = 7
+
+
+def test_subscribe_without_keyword_shows_usage_with_an_example(make_bot):
+    reply = make_bot().commands.subscribe(CHAT, "   ")
+    assert "Tell me what to follow" in reply and "<code>/subscribe Makhmour</code>" in reply
+
+
+def test_subscribe_several_and_duplicates(make_bot):
+    commands = make_bot().commands
+    reply = commands.subscribe(CHAT, "census, oil prices")
+    assert "Subscribed to <code>census</code>, <code>oil prices</code>." in reply
+    reply = commands.subscribe(CHAT, "Census, Makhmour")
+    assert "Subscribed to <code>Makhmour</code>." in reply
+    assert "already subscribed to <code>Census</code>" in reply
+
+
+def test_subscribe_refuses_long_keywords_and_markup_is_escaped(make_bot):
+    commands = make_bot().commands
+    reply = commands.subscribe(CHAT, "x" * 101)
+    assert "at most 100 characters" in reply and "for example" in reply
+    reply = commands.subscribe(CHAT, "<b>census</b> *bold* _it_")
+    assert "<code>&lt;b&gt;census&lt;/b&gt; *bold* _it_</code>" in reply
+
+
+def test_a_chat_has_at_most_fifty_subscriptions(make_bot):
+    commands = make_bot().commands
+    commands.subscribe(CHAT, ", ".join(f"word{i}" for i in range(49)))
+    reply = commands.subscribe(CHAT, "census, extra")
+    assert "Subscribed to <code>census</code>." in reply
+    assert "Not added: <code>extra</code>: a chat can have at most 50" in reply
+    assert "(50 of 50)" in commands.list(CHAT)
+
+
+def test_preview_shows_recent_matching_items_or_says_none(make_bot):
+    bot = make_bot()
+    bot.fetcher.publish("Wire", news("1", "Census starts", "in Makhmour"), news("2", "Weather"))
+    asyncio.run(bot.poller.poll_once())
+    reply = bot.commands.subscribe(CHAT, "census")
+    assert "Recent stories it would have caught" in reply and "Census starts" in reply
+    assert "Weather" not in reply
+    assert "Nothing has matched yet" in bot.commands.subscribe(CHAT, "football")
+
+
+def test_preview_ignores_items_older_than_a_week(make_bot):
+    bot = make_bot()
+    bot.fetcher.publish("Wire", news("1", "Census starts"))
+    asyncio.run(bot.poller.poll_once())
+    bot.clock.now += 8 * 86400
+    assert "Nothing has matched yet" in bot.commands.subscribe(CHAT, "census")
+
+
+def test_unsubscribe_one_all_and_missing(make_bot):
+    commands = make_bot().commands
+    commands.subscribe(CHAT, "census, oil prices, Makhmour")
+    assert "Unsubscribed from <code>census</code>." in commands.unsubscribe(CHAT, "CENSUS")
+    assert "not subscribed to <code>football</code>" in commands.unsubscribe(CHAT, "football")
+    assert "Unsubscribed from all 2" in commands.unsubscribe(CHAT, "all")
+    assert "no subscriptions" in commands.unsubscribe(CHAT, "all")
+    assert "Tell me which keyword" in commands.unsubscribe(CHAT, "")
+
+
+def test_list_numbers_subscriptions_and_survives_a_restart(make_bot):
+    make_bot().commands.subscribe(CHAT, "census, oil prices")
+    listing = make_bot().commands.list(CHAT)
+    assert "1. <code>census</code>\n2. <code>oil prices</code>" in listing
+    assert "no subscriptions yet" in make_bot().commands.list(CHAT + 1)
+
+
+def test_admin_commands_refuse_non_admins_and_send_nothing(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    bot.commands.chat_seen(CHAT, "private", "")
+    reply, started = bot.commands.broadcast(CHAT, "hello")
+    assert "only the bot's admins" in reply and started is None
+    assert bot.store.pending() == []
+    assert "only the bot's admins" in bot.commands.stats(CHAT)
+    assert "Admin" not in bot.commands.help(CHAT) and "/broadcast" in bot.commands.help(ADMIN)
+
+
+def test_broadcast_reaches_every_active_chat(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    for chat in (1, 2, 3):
+        bot.commands.chat_seen(chat, "private", "")
+    bot.commands.chat_left(3)
+    reply, started = bot.commands.broadcast(ADMIN, "Maintenance <tonight>")
+    assert "to 2 chats" in reply
+    asyncio.run(bot.outbox.deliver())
+    assert sorted(chat for chat, _ in bot.sender.sent) == [1, 2]
+    assert all("Maintenance &lt;tonight&gt;" in html for _, html in bot.sender.sent)
+    assert "delivered to 2 of 2 chats" in bot.commands.broadcast_report(started)
+
+
+def test_stats_for_admins(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    bot.commands.chat_seen(CHAT, "private", "")
+    bot.commands.subscribe(CHAT, "census")
+    stats = bot.commands.stats(ADMIN)
+    assert "Chats: 1 active" in stats and "Subscriptions: 1" in stats and "Last poll: none yet" in stats

@@ -1,0 +1,60 @@
+"""The core stays pure and the services stay free of any framework."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+BOT = Path(__file__).resolve().parents[1] / "bot"
+EDGE_LIBRARIES = {"telegram", "tinydb", "httpx", "feedparser", "apscheduler"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("layer", ["core", "service"])
+def test_inner_layers_import_no_edge_library(layer: str):
+    offenders = {
+        str(path.relative_to(BOT)): sorted(imported_modules(path) & EDGE_LIBRARIES)
+        for path in (BOT / layer).rglob("*.py")
+        if imported_modules(path) & EDGE_LIBRARIES
+    }
+    assert offenders == {}
+
+
+def test_core_does_not_depend_on_outer_layers():
+    for path in (BOT / "core").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "bot.service" not in source and "bot.adapters" not in source, path
+
+
+def test_only_the_store_imports_tinydb():
+    users = [p.relative_to(BOT).as_posix() for p in BOT.rglob("*.py") if "tinydb" in imported_modules(p)]
+    assert users == ["adapters/store.py"]
+
+
+def reads_environment(path: Path) -> bool:
+    return any(
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+        and node.attr in {"environ", "getenv", "environb"}
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+    )
+
+
+def test_only_the_composition_root_reads_the_environment():
+    readers = [p.relative_to(BOT).as_posix() for p in BOT.rglob("*.py") if reads_environment(p)]
+    assert readers == ["__main__.py"], (
+        "the composition root passes os.environ to settings; nobody else reads it"
+    )

@@ -1,0 +1,76 @@
+"""Alert and list formatting: escaped, within Telegram's limits, with what the user needs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.core.formatting import (
+    MESSAGE_LIMIT,
+    format_alert,
+    format_announcement,
+    format_item_line,
+    safe_link,
+    to_plain_text,
+    visible_length,
+)
+from bot.core.items import Item
+
+ITEM = Item(
+    feed="Rudaw <English>",
+    key="k",
+    title="Makhmour <camp> & census",
+    link="https://example.org/a?x=1&y=2",
+    summary="Counting began on Sunday. " * 30,
+    published=datetime(2026, 11, 25, 14, 5, tzinfo=UTC),
+)
+
+
+def test_alert_has_escaped_title_summary_source_time_link_and_keyword():
+    html = format_alert(ITEM, ["<b>census</b>"], tz=UTC)
+    assert html.startswith("<b>Makhmour &lt;camp&gt; &amp; census</b>\n")
+    assert "Rudaw &lt;English&gt; · 25 Nov 2026, 14:05 UTC" in html
+    assert '<a href="https://example.org/a?x=1&amp;y=2">Read on example.org</a>' in html
+    assert "Matched: <code>&lt;b&gt;census&lt;/b&gt;</code>" in html
+    summary = html.split("\n")[1]
+    assert len(to_plain_text(summary)) <= 300
+    assert summary.startswith("Counting began on Sunday.")
+
+
+def test_alert_time_is_shown_in_the_configured_zone():
+    assert "25 Nov 2026, 17:05 +03" in format_alert(ITEM, ["census"], tz=ZoneInfo("Asia/Baghdad"))
+
+
+def test_several_matched_keywords_are_listed_once_and_bounded():
+    html = format_alert(ITEM, [f"kw{i}" for i in range(12)], tz=UTC)
+    assert "Matched your keywords: <code>kw0</code>" in html
+    assert "and 7 more" in html
+
+
+def test_unsafe_or_missing_links_are_left_out():
+    for link in ["javascript:alert(1)", "", "/relative/path", "https://exa mple.org/"]:
+        item = Item(feed="F", key="k", title="T", link=link, summary="")
+        assert "<a " not in format_alert(item, ["t"], tz=UTC)
+        assert "<a " not in format_item_line(item, tz=UTC)
+    assert safe_link("http://example.org/x") == "http://example.org/x"
+
+
+def test_huge_inputs_stay_under_telegrams_limit():
+    item = Item(
+        feed="F" * 5000,
+        key="k",
+        title="<&>" * 5000,
+        link="https://e.org/" + "a" * 1000,
+        summary="word " * 10000,
+    )
+    html = format_alert(item, ["q" * 100] * 50, tz=UTC)
+    assert visible_length(html) <= MESSAGE_LIMIT
+
+
+def test_visible_length_counts_text_not_tags_in_utf16_units():
+    assert visible_length("<b>a&amp;b</b>") == 3
+    assert visible_length("😀") == 2
+
+
+def test_announcement_escapes_the_admins_text():
+    assert format_announcement("<b>hi</b> & bye").endswith("&lt;b&gt;hi&lt;/b&gt; &amp; bye")

@@ -1,0 +1,72 @@
+"""Normalizing feed entries into items."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from bot.core.items import UNTITLED, item_key, normalize_entry
+
+
+def test_key_prefers_guid_then_link_then_a_hash():
+    assert item_key("guid-1", "https://x/1", "t", "s") == "guid-1"
+    assert item_key("  ", "https://x/1", "t", "s") == "https://x/1"
+    hashed = item_key("", "", "title", "summary")
+    assert hashed.startswith("sha256:")
+    assert hashed == item_key("", "", "title", "summary")
+    assert hashed != item_key("", "", "title", "other summary")
+
+
+def test_an_overlong_key_is_hashed():
+    assert item_key("g" * 5000, "", "", "").startswith("sha256:")
+
+
+def test_normalize_a_full_entry():
+    entry = {
+        "id": "urn:1",
+        "title": "Oil &amp; gas",
+        "title_detail": {"type": "text/html"},
+        "link": "https://example.org/a",
+        "summary": "<p>Prices <b>rose</b>&nbsp;today.</p>",
+        "summary_detail": {"type": "text/html"},
+        "content": [{"value": "<div>Full <i>story</i> text.</div>", "type": "text/html"}],
+        "published_parsed": time.struct_time((2026, 11, 25, 14, 5, 0, 2, 329, 0)),
+    }
+    item = normalize_entry(entry, "Feed")
+    assert item.key == "urn:1"
+    assert item.feed == "Feed"
+    assert item.title == "Oil & gas"
+    assert item.summary == "Prices rose today."  # &nbsp; is whitespace too
+    assert item.content == "Full story text."
+    assert item.published == datetime(2026, 11, 25, 14, 5, tzinfo=UTC)
+
+
+def test_plain_text_titles_are_not_parsed_as_markup():
+    item = normalize_entry({"title": "a <b> c", "title_detail": {"type": "text/plain"}}, "F")
+    assert item.title == "a <b> c"
+
+
+def test_missing_fields_never_raise():
+    item = normalize_entry({}, "F")
+    assert item.title == UNTITLED
+    assert item.link == ""
+    assert item.summary == ""
+    assert item.key.startswith("sha256:")
+    assert item.published is None
+
+
+def test_summary_falls_back_to_content_and_updated_date_is_used():
+    entry = {
+        "content": [{"value": "Only content here.", "type": "text/plain"}],
+        "updated_parsed": time.struct_time((2026, 1, 2, 3, 4, 5, 4, 2, 0)),
+    }
+    item = normalize_entry(entry, "F")
+    assert item.summary == "Only content here."
+    assert item.content == ""
+    assert item.published == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_wrong_types_from_a_broken_feed_are_ignored():
+    item = normalize_entry({"title": 5, "link": ["x"], "id": None, "content": "not a list"}, "F")
+    assert item.title == UNTITLED
+    assert item.link == ""

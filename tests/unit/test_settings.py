@@ -1,0 +1,135 @@
+"""Settings: defaults, the settings file, environment overrides, and the feeds file."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SETTINGS, Settings, SettingsError, load_feeds, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_shipped_settings_file_lists_every_setting_with_its_default():
+    shipped = tomllib.loads((REPO / "config" / "settings.toml").read_text(encoding="utf-8"))
+    text = (REPO / "config" / "settings.toml").read_text(encoding="utf-8")
+    for setting in SETTINGS:
+        assert setting.key in shipped, setting.key
+        assert setting.parse(shipped[setting.key]) == setting.default, setting.key
+        assert f"Environment: {setting.env}" in text, setting.env
+
+
+def test_settings_fields_are_the_settings_table():
+    assert [f for f in Settings.__dataclass_fields__ if f != "source"] == [s.key for s in SETTINGS]
+
+
+def test_environment_overrides_the_file(tmp_path: Path):
+    path = tmp_path / "settings.toml"
+    path.write_text('poll_seconds = 60\nadmins = [1, 2]\ntimezone = "Asia/Baghdad"\n')
+    settings = load_settings({"NEWSBOT_POLL_SECONDS": "5"}, path)
+    assert (settings.poll_seconds, settings.admins, settings.timezone) == (5, (1, 2), "Asia/Baghdad")
+    assert load_settings({"NEWSBOT_ADMINS": " 10, 20 "}, path).admins == (10, 20)
+
+
+def test_fixed_environment_names():
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": "1:abc",
+            "TELEGRAM_API_URL": "http://127.0.0.1:9/bot",
+            "NEWSBOT_ADMINS": "3",
+            "NEWSBOT_DATA_DIR": "/tmp/d",
+            "NEWSBOT_FEEDS": "/tmp/f.toml",
+            "NEWSBOT_POLL_SECONDS": "1",
+        }
+    )
+    assert settings.telegram_bot_token == "1:abc"
+    assert settings.telegram_api_url == "http://127.0.0.1:9/bot"
+    assert (settings.admins, settings.data_dir, settings.feeds_file, settings.poll_seconds) == (
+        (3,),
+        "/tmp/d",
+        "/tmp/f.toml",
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"NEWSBOT_POLL_SECONDS": "0"}, "NEWSBOT_POLL_SECONDS: must be at least 1"),
+        ({"NEWSBOT_POLL_SECONDS": "soon"}, "expected a whole number"),
+        ({"NEWSBOT_ADMINS": "@someone"}, "not a numeric Telegram user id"),
+        ({"NEWSBOT_TIMEZONE": "Mars/Olympus"}, "unknown time zone"),
+        ({"NEWSBOT_SETTINGS": "/nonexistent/settings.toml"}, "does not exist"),
+    ],
+)
+def test_bad_values_name_the_setting(environ: dict[str, str], message: str):
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ)
+
+
+def test_unknown_keys_in_the_settings_file_are_refused(tmp_path: Path):
+    path = tmp_path / "settings.toml"
+    path.write_text("pol_seconds = 5\n")
+    with pytest.raises(SettingsError, match="unknown setting"):
+        load_settings({}, path)
+
+
+def test_the_token_is_kept_out_of_reprs():
+    settings = Settings.with_defaults(telegram_bot_token="123:SECRET")
+    assert "SECRET" not in repr(settings)
+    assert settings.secrets == ("123:SECRET",)
+
+
+def test_feeds_file(tmp_path: Path):
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        '[[feeds]]\nname = "Web"\nurl = "https://example.org/rss"\n\n'
+        '[[feeds]]\nname = "  Local   file "\nurl = "sample.xml"\n'
+    )
+    web, local = load_feeds(path)
+    assert (web.name, web.url, web.is_remote, web.host) == (
+        "Web",
+        "https://example.org/rss",
+        True,
+        "example.org",
+    )
+    assert (local.name, local.is_remote) == ("Local file", False)
+    assert local.file_path == tmp_path / "sample.xml"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[[feeds]]\nurl = "https://e.org"\n', "missing name"),
+        ('[[feeds]]\nname = "A"\n', "missing url"),
+        ('[[feeds]]\nname = "A"\nurl = "ftp://e.org/rss"\n', "neither an http"),
+        (
+            '[[feeds]]\nname = "A"\nurl = "https://e.org/1"\n[[feeds]]\nname = "a"\nurl = "https://e.org/2"\n',
+            "used twice",
+        ),
+        ('[[feeds]]\nname = "A"\nurl = "https://e.org/1"\nurll = "x"\n', "unknown key"),
+        ("feeds = 3\n", "[[feeds]] tables"),
+        ("[[feeds]\n", "cannot read"),
+    ],
+)
+def test_feeds_file_errors(tmp_path: Path, content: str, message: str):
+    path = tmp_path / "feeds.toml"
+    path.write_text(content)
+    with pytest.raises(SettingsError, match=message.replace("[", r"\[")):
+        load_feeds(path)
+
+
+def test_the_shipped_feeds_file_loads_and_its_sample_exists():
+    sources = load_feeds(REPO / "config" / "feeds.toml")
+    remote = [s for s in sources if s.is_remote]
+    local = [s for s in sources if not s.is_remote]
+    assert len(remote) >= 4
+    assert [s.file_path.exists() for s in local] == [True]
+
+
+def test_the_readme_documents_every_environment_variable():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for setting in SETTINGS:
+        assert f"`{setting.env}`" in readme and f"`{setting.key}`" in readme, setting.env
