@@ -262,9 +262,8 @@ class Commands:
             )
             for chat in chats
         )
-        return f"📢 Sending the announcement to {len(chats)} chats…", BroadcastStarted(
-            broadcast_id, len(chats)
-        )
+        reply = f"📢 Sending the announcement to {len(chats)} chat{'' if len(chats) == 1 else 's'}…"
+        return reply, BroadcastStarted(broadcast_id, len(chats))
 
     def broadcast_report(self, started: BroadcastStarted) -> str:
         counts = self._store.outbox_counts(f"broadcast:{started.broadcast_id}:")

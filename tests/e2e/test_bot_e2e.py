@@ -8,7 +8,7 @@ import pytest
 
 from tests.e2e.harness import BotProcess, write_feeds_file
 from tests.fakes.feed_server import FeedServer, rss
-from tests.fakes.telegram_api import FakeBotAPI, Sent
+from tests.fakes.telegram_api import FakeBotAPI, Fault, Sent
 
 pytestmark = pytest.mark.e2e
 
@@ -151,3 +151,44 @@ def test_a_wrong_token_gives_a_clear_message_without_the_token(tmp_path: Path, a
     assert "refused the bot token" in bot.stderr
     assert "Traceback" not in bot.stderr
     assert wrong not in bot.stderr and "WRONG-token" not in bot.stderr
+
+
+def test_a_server_without_set_my_commands_only_costs_a_warning(tmp_path: Path, api: FakeBotAPI):
+    api.fail_next(Fault("setMyCommands", 404, "Not Found: method not found"))
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
+    with BotProcess(api, data_dir=tmp_path / "data", feeds_file=feeds_file) as bot:
+        api.user_says(CHAT, "/list")
+        api.wait_for_message(CHAT, lambda m: "no subscriptions yet" in m.text)
+        assert bot.stop() == 0
+    assert "could not publish the command menu" in bot.stderr
+
+
+def test_groups_share_subscriptions_and_ignore_commands_for_other_bots(tmp_path: Path, api: FakeBotAPI):
+    group = -1001
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
+    with BotProcess(api, data_dir=tmp_path / "data", feeds_file=feeds_file) as bot:
+        api.user_says(group, "/subscribe@newsbot_test_bot census", user_id=1, chat_type="supergroup")
+        api.wait_for_message(group, lambda m: "Subscribed" in m.text)
+        api.user_says(group, "/weather@some_other_bot Erbil", user_id=2, chat_type="supergroup")
+        api.user_says(group, "/list", user_id=2, chat_type="supergroup")
+        listing = api.wait_for_message(group, lambda m: "Your subscriptions" in m.text)
+        bot.stop()
+    assert "1. <code>census</code>" in listing.text
+    assert not any("I don't know" in m.text for m in api.messages_to(group))
+
+
+def test_a_corrupt_database_stops_the_bot_with_a_clear_message(tmp_path: Path, api: FakeBotAPI):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    database = data_dir / "newsbot.json"
+    database.write_text('{"chats": {"1": ')
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
+    bot = BotProcess(api, data_dir=data_dir, feeds_file=feeds_file)
+    with bot:
+        assert bot.process is not None
+        bot.process.wait(timeout=30)
+        code = bot.stop()
+    assert code == 2
+    assert str(database) in bot.stderr and "corrupt" in bot.stderr
+    assert "Traceback" not in bot.stderr
+    assert database.read_text() == '{"chats": {"1": '
