@@ -37,11 +37,8 @@ from bot.adapters.telegram import (
     publish_command_menu,
 )
 from bot.logs import configure_logging, redact
-from bot.service.commands import Commands
-from bot.service.delivery import Outbox
+from bot.service.assembly import assemble
 from bot.service.polling import Poller
-from bot.service.recent import RecentItems
-from bot.service.subscriptions import Subscriptions
 from bot.settings import SETTINGS, Settings, SettingsError, load_feeds, load_settings
 
 log = logging.getLogger("bot")
@@ -94,33 +91,22 @@ def wire(
             user_agent=user_agent(settings.bot_url),
             max_connections=settings.fetch_concurrency * 2,
         )
-        subscriptions = Subscriptions(store, max_per_chat=settings.max_subscriptions_per_chat)
-        recent = RecentItems(store.recent_items())
-        outbox = Outbox(store, TelegramSender(application.bot))
-        poller = Poller(
-            sources,
+        services = assemble(
+            store=store,
             fetcher=fetcher,
-            store=store,
-            subscriptions=subscriptions,
-            recent=recent,
-            outbox=outbox,
-            tz=settings.tz,
-            concurrency=settings.fetch_concurrency,
-            seen_retention_seconds=settings.seen_retention_days * 24 * 3600,
-        )
-        commands = Commands(
-            store=store,
-            subscriptions=subscriptions,
-            recent=recent,
-            poller=poller,
+            sender=TelegramSender(application.bot),
+            sources=sources,
             admins=set(settings.admins) | set(extra_admins),
             tz=settings.tz,
+            max_subscriptions_per_chat=settings.max_subscriptions_per_chat,
+            fetch_concurrency=settings.fetch_concurrency,
+            seen_retention_seconds=settings.seen_retention_days * 24 * 3600,
         )
     except BaseException:
         store.close()
         raise
-    TelegramHandlers(commands, outbox).register(application)
-    bot = Bot(application=application, store=store, fetcher=fetcher, poller=poller)
+    TelegramHandlers(services.commands, services.outbox).register(application)
+    bot = Bot(application=application, store=store, fetcher=fetcher, poller=services.poller)
     _schedule_polling(bot, settings.poll_seconds)
     application.post_init = _post_init
     application.post_shutdown = _shutdown_hook(bot)

@@ -12,6 +12,7 @@ import pytest
 from bot.adapters.store import Store
 from bot.core.items import Item
 from bot.core.sources import FeedSource
+from bot.service.assembly import assemble
 from bot.service.commands import Commands
 from bot.service.delivery import Outbox
 from bot.service.polling import Poller
@@ -89,31 +90,29 @@ def build_bot(
     fetcher = fetcher or ScriptedFetcher()
     sender = sender or RecordingSender()
     clock = clock or Clock()
-    subscriptions = Subscriptions(store, max_per_chat=50)
-    recent = RecentItems(store.recent_items())
-    outbox = Outbox(store, sender, clock=clock)
-    poller = Poller(
-        [FeedSource(name, f"https://{name.lower()}.example/rss") for name in feeds],
-        fetcher=fetcher,
+    services = assemble(
         store=store,
-        subscriptions=subscriptions,
-        recent=recent,
-        outbox=outbox,
+        fetcher=fetcher,
+        sender=sender,
+        sources=[FeedSource(name, f"https://{name.lower()}.example/rss") for name in feeds],
+        admins=admins,
         tz=UTC,
-        concurrency=4,
+        max_subscriptions_per_chat=50,
+        fetch_concurrency=4,
         seen_retention_seconds=30 * 86400,
         clock=clock,
     )
-    commands = Commands(
-        store=store,
-        subscriptions=subscriptions,
-        recent=recent,
-        poller=poller,
-        admins=admins,
-        tz=UTC,
-        clock=clock,
+    return Bot(
+        store,
+        fetcher,
+        sender,
+        clock,
+        services.subscriptions,
+        services.recent,
+        services.outbox,
+        services.poller,
+        services.commands,
     )
-    return Bot(store, fetcher, sender, clock, subscriptions, recent, outbox, poller, commands)
 
 
 @pytest.fixture
