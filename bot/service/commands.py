@@ -110,7 +110,7 @@ class Commands:
             "/feeds — the news sources I watch\n"
             "/help — this message\n\n"
             "<b>How keywords match</b>\n"
-            "• Whole words in the title or summary, ignoring case and accents: "
+            "• Whole words in the title or text of a story, ignoring case and accents: "
             "<code>census</code> matches “Census,” and <code>Makhmur</code> matches “Makhmūr”, "
             "but <code>ISIS</code> does not match “crisis”.\n"
             "• A keyword of several words needs all of them, in any order: "
