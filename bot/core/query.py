@@ -1,20 +1,52 @@
-"""Subscription queries: what a user types after /subscribe, parsed and validated.
+"""The alert query language: what a user types after /subscribe, parsed and validated.
 
-A query is a keyword of one or more words; an item matches when it contains every word
-as a whole word (case, accents and letter variants aside, see :mod:`bot.core.words`).
-Several queries can be given at once, separated by commas.
+    oil prices                      both words, in any order
+    "Qarachogh mountains"           the exact phrase
+    Makhmour OR Makhmur OR Mexmûr   any of them; OR binds tighter than the implicit AND,
+    Makhmour census OR camp         so this is Makhmour AND (census OR camp)
+    census -football                not when "football" is there too
+    kurd*                           words starting with "kurd": Kurd, Kurdish, Kurdistan
+    source:rudaw census             only from feeds whose name or host contains "rudaw"
+
+Words are matched whole, case, accents and letter variants aside (see :mod:`bot.core.words`);
+punctuation inside a word joins its parts into a phrase (``al-Sudani`` is ``"al sudani"``).
+Nothing is a regular expression. Several queries can be given at once, separated by commas.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.core.text import collapse_whitespace
 from bot.core.words import words
 
-__all__ = ["MAX_QUERY_CHARS", "Query", "QueryError", "parse_query", "split_queries"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "MAX_TERMS",
+    "MIN_PREFIX_CHARS",
+    "Query",
+    "QueryError",
+    "Term",
+    "parse_query",
+    "source_label",
+    "source_matches",
+    "split_queries",
+]
+
+T = TypeVar("T")
 
 MAX_QUERY_CHARS = 100
+MAX_TERMS = 20
+MIN_PREFIX_CHARS = 3
+
+EXAMPLE = "Makhmour census OR camp -football"
+
+# Phones turn straight quotes into curly ones and "-" into dashes; all of them are meant alike.
+_QUOTES = str.maketrans(dict.fromkeys("“”„‟«»＂", '"'))
 
 
 class QueryError(ValueError):
@@ -22,24 +54,187 @@ class QueryError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Query:
-    """A parsed subscription query.
+class Term:
+    """Folded words that must stand together, in order; with ``prefix``, the last word is
+    only the start of a word (``kurd*``)."""
 
-    ``text`` is the query as the user typed it (whitespace collapsed); ``words`` are its
-    folded words, each once, in order; ``key`` identifies queries that match the same items.
-    """
-
-    text: str
     words: tuple[str, ...]
+    prefix: bool = False
 
     @property
-    def key(self) -> str:
-        return " ".join(sorted(self.words))
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+    def __str__(self) -> str:
+        text = " ".join(self.words) + ("*" if self.prefix else "")
+        return f'"{text}"' if self.is_phrase else text
+
+
+def _source_text(value: str) -> str:
+    return f'source:"{value}"' if " " in value else f"source:{value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query: every group must match (each by any of its terms), no excluded term
+    may, and the item's source must contain one of ``sources`` (when there are any) and
+    none of ``excluded_sources``. ``text`` is the query as typed."""
+
+    text: str
+    groups: tuple[tuple[Term, ...], ...]
+    excluded: tuple[Term, ...] = ()
+    sources: tuple[str, ...] = ()
+    excluded_sources: tuple[str, ...] = ()
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Equal for queries that match the same items however they were written; computed
+        # once, because the index asks for it often.
+        if (
+            len(self.groups) == 1
+            and len(self.groups[0]) == 1
+            and not (self.excluded or self.sources or self.excluded_sources)
+        ):
+            key = str(self.groups[0][0])  # most queries: one word
+        else:
+            groups = sorted(" OR ".join(sorted(map(str, group))) for group in self.groups)
+            key = "\n".join([
+                " ".join(groups),
+                " ".join(sorted(map(str, self.excluded))),
+                " ".join(sorted(self.sources)),
+                " ".join(sorted(self.excluded_sources)),
+            ])  # fmt: skip
+        object.__setattr__(self, "key", key)
+
+    @property
+    def normalized(self) -> str:
+        """The query as the bot reads it, in the query language (``a b OR c -d``)."""
+        parts = [" OR ".join(map(str, group)) for group in self.groups]
+        parts += [f"-{term}" for term in self.excluded]
+        parts += [_source_text(value) for value in self.sources]
+        parts += [f"-{_source_text(value)}" for value in self.excluded_sources]
+        return " ".join(parts)
+
+    @property
+    def is_simple(self) -> bool:
+        """A single plain word: nothing to explain about how it is read."""
+        return len(self.groups) == 1 and len(self.groups[0]) == 1 and not (
+            self.groups[0][0].is_phrase or self.groups[0][0].prefix or self.excluded or self.sources
+            or self.excluded_sources
+        )  # fmt: skip
+
+    def describe(self) -> str:
+        """The query in plain words: ``makhmour and (census or camp), but not football``."""
+
+        def term(t: Term) -> str:
+            return f"“{' '.join(t.words)}…”" if t.prefix and t.is_phrase else (
+                f"words starting with “{t.words[0]}”" if t.prefix else (
+                    f"“{' '.join(t.words)}”" if t.is_phrase else t.words[0]))  # fmt: skip
+
+        groups = [
+            term(group[0]) if len(group) == 1 else "(" + " or ".join(map(term, group)) + ")"
+            for group in self.groups
+        ]
+        text = " and ".join(groups)
+        if self.excluded:
+            text += ", but not " + " or ".join(map(term, self.excluded))
+        if self.sources:
+            text += ", only from sources matching " + " or ".join(f"“{s}”" for s in self.sources)
+        if self.excluded_sources:
+            text += ", not from sources matching " + " or ".join(f"“{s}”" for s in self.excluded_sources)
+        return text
+
+    @property
+    def positive_terms(self) -> tuple[Term, ...]:
+        return tuple(term for group in self.groups for term in group)
 
 
 def split_queries(text: str) -> list[str]:
-    """Split comma-separated queries, dropping empty ones (``"a, ,b"`` -> ``["a", "b"]``)."""
-    return [part for part in (collapse_whitespace(p) for p in text.split(",")) if part]
+    """Split comma-separated queries, dropping empty ones; commas inside quotes stay."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in text.translate(_QUOTES):
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [part for part in (collapse_whitespace(p) for p in parts) if part]
+
+
+# --- parsing --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "term", "or", "source"
+    negated: bool = False
+    term: Term | None = None
+    source: str = ""
+
+
+def _term(raw: str, *, quoted: bool) -> Term | None:
+    """The term a piece of text stands for, or None when it holds no letters or digits."""
+    stripped = raw.rstrip()
+    prefix = stripped.endswith("*")
+    found = tuple(map(sys.intern, words(stripped.rstrip("*"))))
+    if not found:
+        if quoted:
+            raise QueryError(f'the phrase "{raw}" is empty; put words between the quotes, e.g. "oil prices"')
+        return None
+    if prefix and len(found[-1]) < MIN_PREFIX_CHARS:
+        raise QueryError(
+            f"{raw!s} is too short to use with *: give at least {MIN_PREFIX_CHARS} letters, e.g. kurd*"
+        )
+    return Term(words=found, prefix=prefix)
+
+
+# One token of a query: an optional minus that touches what follows, then a source: scope,
+# a quoted phrase (an unclosed quote runs to the end) or a bare run of other characters.
+_TOKEN = re.compile(
+    r"""
+    (?P<minus>[-−–—](?=\S))?
+    (?:
+        (?P<source>(?i:source:)) (?: "(?P<source_phrase>[^"]*)"? | (?P<source_word>[^\s"]*) )
+      | "(?P<phrase>[^"]*)(?P<close>"?)
+      | (?P<word>[^\s"]+)
+    )
+    """,
+    re.VERBOSE,
+)
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    for match in _TOKEN.finditer(text):
+        negated = match["minus"] is not None
+        if match["source"] is not None:
+            raw = match["source_phrase"] if match["source_phrase"] is not None else match["source_word"]
+            value = " ".join(words(raw))
+            if not value:
+                raise QueryError("source: needs part of a feed's name or address, e.g. source:rudaw census")
+            tokens.append(_Token("source", negated=negated, source=value))
+        elif match["phrase"] is not None:
+            if not match["close"]:
+                raise QueryError('a quote is not closed; put phrases between two quotes, e.g. "oil prices"')
+            term = _term(match["phrase"], quoted=True)
+            if term is not None:
+                tokens.append(_Token("term", negated=negated, term=term))
+        elif match["word"] == "OR" and not negated:
+            tokens.append(_Token("or"))
+        else:
+            term = _term(match["word"], quoted=False)
+            if term is not None:
+                tokens.append(_Token("term", negated=negated, term=term))
+    return tokens
+
+
+def _or_error() -> QueryError:
+    return QueryError("OR must stand between two words or phrases, e.g. Makhmour OR Makhmur")
 
 
 def parse_query(text: str) -> Query:
@@ -49,7 +244,66 @@ def parse_query(text: str) -> Query:
         raise QueryError("the keyword is empty")
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"a keyword can have at most {MAX_QUERY_CHARS} characters, this one has {len(text)}")
-    found = tuple(dict.fromkeys(words(text)))
-    if not found:
+    tokens = _tokens(text.translate(_QUOTES))
+    if not tokens:
         raise QueryError("the keyword has no letters or digits to look for")
-    return Query(text=text, words=found)
+
+    groups: list[list[Term]] = []
+    excluded: list[Term] = []
+    sources: list[str] = []
+    excluded_sources: list[str] = []
+    joining = False  # the previous token was OR
+    for index, token in enumerate(tokens):
+        if token.kind == "or":
+            if joining or index == 0 or tokens[index - 1].kind != "term" or tokens[index - 1].negated:
+                raise _or_error()
+            joining = True
+            continue
+        if joining and (token.kind != "term" or token.negated):
+            raise _or_error()
+        if token.kind == "source":
+            (excluded_sources if token.negated else sources).append(token.source)
+        elif token.negated:
+            assert token.term is not None
+            excluded.append(token.term)
+        elif joining:
+            assert token.term is not None
+            groups[-1].append(token.term)
+        else:
+            assert token.term is not None
+            groups.append([token.term])
+        joining = False
+    if joining:
+        raise _or_error()
+
+    if not groups:
+        raise QueryError(
+            "a keyword needs at least one word to look for, not only exclusions or sources; "
+            f"for example {EXAMPLE}"
+        )
+    terms = sum(len(group) for group in groups) + len(excluded)
+    if terms > MAX_TERMS:
+        raise QueryError(f"a keyword can have at most {MAX_TERMS} words or phrases, this one has {terms}")
+    return Query(
+        text=text,
+        groups=_unique(tuple(_unique(group) for group in groups)),
+        excluded=_unique(excluded),
+        sources=_unique(sources),
+        excluded_sources=_unique(excluded_sources),
+    )
+
+
+def _unique(values: Sequence[T]) -> tuple[T, ...]:
+    """*values* without repeats, in order."""
+    return tuple(values) if len(values) < 2 else tuple(dict.fromkeys(values))
+
+
+def source_label(name: str, host: str = "") -> str:
+    """What ``source:`` looks in: a feed's name and host, folded into words."""
+    return " ".join(words(f"{name} {host}"))
+
+
+def source_matches(value: str, label: str) -> bool:
+    """Whether a ``source:`` value names the feed with this label: each of its words is
+    part of the label (``source:rudaw``, ``source:bbc.co.uk`` for feeds.bbci.co.uk)."""
+    return all(word in label for word in value.split())
