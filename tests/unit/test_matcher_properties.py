@@ -1,0 +1,69 @@
+"""Property: for any queries and any text, the index finds exactly what the reference finds."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.matcher import Document, Matcher, ReferenceMatcher
+from bot.core.query import QueryError, parse_query, source_label
+
+# Words in several scripts, with the variants folding must merge: accents, Arabic-script
+# letter forms, tatweel, zero-width joiners, full-width and upper-case letters.
+WORDS = [
+    "census", "Census", "CENSUS", "oil", "prices", "camp", "kurd", "kurdish", "Kurdistan",
+    "Makhmour", "Makhmur", "Makhmūr", "Mexmûr", "café", "cafe", "ＫＵＲＤ", "isis", "crisis",
+    "أربيل", "اربيل", "إربيل", "كوردستان", "کوردستان", "کوردستـــان", "مدينة", "مدينه",
+    "مَخْمُور", "مخمور", "علي", "علی", "می\u200cخواهم", "میخواهم",
+    "Курдистан", "курдистан", "перепись", "समाचार", "हिन्दी", "2026", "abc",
+]  # fmt: skip
+SEPARATORS = [" ", ", ", ". ", "-", " — ", "\n", "'s ", "/", " (", ") ", "_", "\u200b"]
+SOURCES = [source_label("Rudaw English", "www.rudaw.net"), source_label("BBC World", "feeds.bbci.co.uk"), ""]
+
+word = st.sampled_from(WORDS)
+
+
+@st.composite
+def texts(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(st.tuples(word, st.sampled_from(SEPARATORS)), max_size=25))
+    return "".join(w + s for w, s in parts)
+
+
+@st.composite
+def terms(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["word", "word", "phrase", "prefix", "hyphenated"]))
+    first = draw(word)
+    if kind == "phrase":
+        return '"' + " ".join([first, *draw(st.lists(word, min_size=1, max_size=2))]) + '"'
+    if kind == "prefix":
+        return first[: draw(st.integers(min_value=3, max_value=max(3, len(first))))] + "*"
+    if kind == "hyphenated":
+        return f"{first}-{draw(word)}"
+    return first
+
+
+@st.composite
+def queries(draw: st.DrawFn) -> str:
+    groups = draw(st.lists(st.lists(terms(), min_size=1, max_size=3), min_size=1, max_size=3))
+    parts = [" OR ".join(group) for group in groups]
+    parts += ["-" + t for t in draw(st.lists(terms(), max_size=2))]
+    parts += ["source:" + s for s in draw(st.lists(st.sampled_from(["rudaw", "bbc", "net"]), max_size=1))]
+    return " ".join(draw(st.permutations(parts)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(queries(), min_size=1, max_size=12), st.lists(texts(), min_size=1, max_size=2),
+       st.sampled_from(SOURCES))  # fmt: skip
+def test_index_and_reference_agree(query_texts: list[str], fields: list[str], source: str):
+    parsed = []
+    for number, text in enumerate(query_texts):
+        try:
+            parsed.append((number, parse_query(text)))
+        except QueryError:
+            continue  # too long or too many terms: not a query to match
+    index: Matcher[int] = Matcher()
+    index.add_all(parsed)
+    expected = ReferenceMatcher(parsed).match(fields, source)
+    found = index.match(Document.from_text(*fields, source=source))
+    assert len(found) == len(set(found)), "each subscription once"
+    assert set(found) == expected
