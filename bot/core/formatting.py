@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
 from bot.core.items import Item
+from bot.core.query import Query, Term
 from bot.core.text import truncate
+from bot.core.words import word_spans
 
 __all__ = [
     "MESSAGE_LIMIT",
@@ -23,6 +25,7 @@ __all__ = [
     "format_announcement",
     "format_item_line",
     "format_time",
+    "highlight",
     "safe_link",
     "to_plain_text",
     "visible_length",
@@ -36,6 +39,7 @@ SHOWN_QUERIES = 5
 PREVIEW_TITLE_CHARS = 120
 
 _TAG = re.compile(r"<[^>]*>")
+_JOINER = re.compile(r"[\s\-‐-―]*")
 
 
 def escape(text: str) -> str:
@@ -77,11 +81,58 @@ def _host(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def format_alert(item: Item, matched: Sequence[str], *, tz: tzinfo) -> str:
-    """The alert a chat receives for *item*, naming the subscriptions it *matched*."""
+def _term_at(flat: Sequence[str], start: int, term: Term) -> bool:
+    last = len(term.words) - 1
+    for offset, word in enumerate(term.words):
+        token = flat[start + offset]
+        if not (token.startswith(word) if term.prefix and offset == last else token == word):
+            return False
+    return True
+
+
+def highlight(text: str, terms: Iterable[Term]) -> str:
+    """*text* escaped for Telegram HTML, with every occurrence of *terms* in bold.
+
+    Words are compared folded (so "Makhmūr" is found for ``makhmur``) and shown as written.
+    """
+    spans = list(word_spans(text))
+    flat = [(index, word) for index, (_, _, found) in enumerate(spans) for word in found]
+    words_only = [word for _, word in flat]
+    marked: set[int] = set()
+    for term in terms:
+        size = len(term.words)
+        for start in range(len(flat) - size + 1):
+            if _term_at(words_only, start, term):
+                marked.update(flat[start + offset][0] for offset in range(size))
+    if not marked:
+        return escape(text)
+    parts: list[str] = []
+    position = 0
+    index = 0
+    while index < len(spans):
+        if index not in marked:
+            index += 1
+            continue
+        first = index
+        # Neighbours joined by spaces or hyphens (a phrase) become one bold run.
+        while index + 1 in marked and _JOINER.fullmatch(text[spans[index][1] : spans[index + 1][0]]):
+            index += 1
+        begin, end = spans[first][0], spans[index][1]
+        parts.append(escape(text[position:begin]))
+        parts.append(f"<b>{escape(text[begin:end])}</b>")
+        position = end
+        index += 1
+    parts.append(escape(text[position:]))
+    return "".join(parts)
+
+
+def format_alert(item: Item, matched: Sequence[Query], *, tz: tzinfo) -> str:
+    """The alert a chat receives for *item*, naming the queries it *matched*, the matched
+    words in bold in the summary."""
     lines = [f"<b>{escape(truncate(item.title, ALERT_TITLE_CHARS))}</b>"]
     if item.summary:
-        lines.append(escape(truncate(item.summary, ALERT_SUMMARY_CHARS)))
+        terms = [term for query in matched for term in query.positive_terms]
+        lines.append(highlight(truncate(item.summary, ALERT_SUMMARY_CHARS), terms))
     source = escape(truncate(item.feed, FEED_NAME_CHARS))
     when = f" · {format_time(item.published, tz)}" if item.published else ""
     lines.append("")
@@ -89,7 +140,7 @@ def format_alert(item: Item, matched: Sequence[str], *, tz: tzinfo) -> str:
     link = safe_link(item.link)
     if link:
         lines.append(f'<a href="{escape(link)}">Read on {escape(_host(link))}</a>')
-    shown = ", ".join(f"<code>{escape(query)}</code>" for query in matched[:SHOWN_QUERIES])
+    shown = ", ".join(f"<code>{escape(query.text)}</code>" for query in matched[:SHOWN_QUERIES])
     more = f" and {len(matched) - SHOWN_QUERIES} more" if len(matched) > SHOWN_QUERIES else ""
     label = "Matched" if len(matched) == 1 else "Matched your keywords"
     lines.append(f"{label}: {shown}{more}")

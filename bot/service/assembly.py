@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from bot.core.query import source_label
 from bot.core.sources import FeedSource
 from bot.service.commands import Commands
 from bot.service.delivery import Outbox
@@ -41,8 +42,10 @@ def assemble(
     clock: Callable[[], float] = time.time,
 ) -> Services:
     """Build every use case on top of *store*, *fetcher* and *sender*."""
-    subscriptions = Subscriptions(store, max_per_chat=max_subscriptions_per_chat)
-    recent = RecentItems(store.recent_items())
+    recent = RecentItems(
+        store.recent_items(), source_labels={s.name: source_label(s.name, s.host) for s in sources}
+    )
+    subscriptions = Subscriptions(store, max_per_chat=max_subscriptions_per_chat, seen=recent.documents())
     outbox = Outbox(store, sender, clock=clock)
     poller = Poller(
         sources,

@@ -19,7 +19,8 @@ from bot.core.formatting import (
     format_announcement,
     format_item_line,
 )
-from bot.core.query import MAX_QUERY_CHARS, Query, split_queries
+from bot.core.query import EXAMPLE as QUERY_EXAMPLE
+from bot.core.query import Query, split_queries
 from bot.service.polling import Poller
 from bot.service.ports import OutboxEntry, OutboxKind, Store
 from bot.service.recent import RecentItems
@@ -104,20 +105,26 @@ class Commands:
             "<b>Commands</b>\n"
             "/subscribe <i>keywords</i> — follow keywords, separated by commas, e.g. "
             f"{SUBSCRIBE_EXAMPLES}\n"
-            "/unsubscribe <i>keyword</i> — stop following one, e.g. <code>/unsubscribe census</code>; "
+            "/unsubscribe <i>keyword or number</i> — stop following one, e.g. "
+            "<code>/unsubscribe census</code> or <code>/unsubscribe 2</code>; "
             "<code>/unsubscribe all</code> stops all\n"
-            "/list — your subscriptions\n"
+            "/list — your subscriptions, numbered\n"
             "/feeds — the news sources I watch\n"
             "/help — this message\n\n"
             "<b>How keywords match</b>\n"
-            "• Whole words in the title or text of a story, ignoring case and accents: "
+            "Whole words in the title or text of a story, ignoring case and accents: "
             "<code>census</code> matches “Census,” and <code>Makhmur</code> matches “Makhmūr”, "
             "but <code>ISIS</code> does not match “crisis”.\n"
-            "• A keyword of several words needs all of them, in any order: "
-            "<code>oil prices</code> matches “prices of oil”.\n"
-            "• Commas separate keywords: <code>/subscribe census, oil prices</code> adds two.\n"
-            "• When a new story matches, you get one message with its title, a short summary, "
-            "the source, the time and the link."
+            "• <code>oil prices</code>: both words, in any order\n"
+            '• <code>"Qarachogh mountains"</code>: the exact phrase\n'
+            "• <code>Makhmour OR Makhmur OR Mexmûr</code>: any of them\n"
+            "• <code>census -football</code>: not when “football” is there too\n"
+            "• <code>kurd*</code>: words starting with “kurd” (Kurd, Kurdish, Kurdistan)\n"
+            "• <code>source:rudaw census</code>: only from sources whose name or address has “rudaw”\n"
+            "OR binds first: <code>Makhmour census OR camp</code> means Makhmour and (census or camp). "
+            "Commas separate keywords: <code>/subscribe census, oil prices</code> adds two.\n\n"
+            "When a new story matches, you get one message with its title, a short summary "
+            "(matched words in bold), the source, the time and the link."
         )
         if self.is_admin(user_id):
             text += (
@@ -135,12 +142,19 @@ class Commands:
         lines: list[str] = []
         if outcome.added:
             lines.append(f"✅ Subscribed to {_codes(outcome.added)}.")
+            lines += [
+                f"{_code(query.text)} is read as {_code(query.normalized)}: {escape(query.describe())}."
+                for query in outcome.added
+                if not query.is_simple
+            ]
         if outcome.already:
             lines.append(f"You are already subscribed to {_codes(outcome.already)}.")
         for text, reason in outcome.invalid:
             lines.append(f"❌ Not added: {_code(text)}: {escape(reason)}.")
-        if any(len(text) > MAX_QUERY_CHARS for text, _ in outcome.invalid):
-            lines.append(f"Keep keywords short, for example {SUBSCRIBE_EXAMPLES}.")
+        if outcome.invalid:
+            lines.append(
+                f"A correct example: <code>/subscribe {escape(QUERY_EXAMPLE)}</code> (/help explains)."
+            )
         if outcome.over_limit:
             limit = self._subscriptions.max_per_chat
             lines.append(
@@ -182,7 +196,7 @@ class Commands:
         if outcome.removed:
             lines.append(f"Unsubscribed from {_codes(outcome.removed)}.")
         if outcome.missing:
-            lines.append(f"You are not subscribed to {_codes(outcome.missing)}; see /list.")
+            lines.append(f"You are not subscribed to {_codes(outcome.missing)}; see /list for the numbers.")
         return "\n".join(lines)
 
     def list(self, chat_id: int) -> str:
@@ -192,7 +206,7 @@ class Commands:
         limit = self._subscriptions.max_per_chat
         lines = [f"<b>Your subscriptions</b> ({len(queries)} of {limit}):"]
         lines += [f"{number}. {_code(query.text)}" for number, query in enumerate(queries, start=1)]
-        lines.append("\nRemove one with <code>/unsubscribe keyword</code>.")
+        lines.append("\nRemove one with <code>/unsubscribe 1</code> (its number) or its text.")
         return "\n".join(lines)
 
     def feeds(self) -> str:

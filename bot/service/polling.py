@@ -18,6 +18,7 @@ from bot.core.dedup import delivery_token, new_items, prune_seen, seen_token
 from bot.core.formatting import format_alert
 from bot.core.items import Item
 from bot.core.matcher import Document
+from bot.core.query import source_label
 from bot.core.sources import FeedSource
 from bot.service.delivery import DeliveryReport, Outbox
 from bot.service.ports import (
@@ -159,6 +160,7 @@ class Poller:
         first_poll = known is None
         seen = {} if first_poll else self._store.seen_tokens(source.name)
         fresh = new_items(result.items, seen, first_poll=first_poll)
+        label = source_label(source.name, source.host)
         change = self._recent.note(result.items if first_poll else fresh, now=now)
         record = PollRecord(
             feed=source.name,
@@ -177,7 +179,7 @@ class Poller:
             ),
             recent_added=change.added,
             recent_dropped=change.dropped,
-            alerts=self._alerts_for(fresh, now),
+            alerts=self._alerts_for(fresh, label, now),
         )
         queued = self._store.record_poll(record)
         if first_poll:
@@ -186,11 +188,11 @@ class Poller:
             )
         return FeedReport(source.name, FetchOutcome.FETCHED, new_items=len(fresh), alerts=queued)
 
-    def _alerts_for(self, items: Sequence[Item], now: float) -> list[OutboxEntry]:
+    def _alerts_for(self, items: Sequence[Item], source: str, now: float) -> list[OutboxEntry]:
         alerts = []
         for item in items:
             token = delivery_token(item)
-            for chat_id, queries in self._subscriptions.match(Document.from_item(item)).items():
+            for chat_id, queries in self._subscriptions.match(Document.from_item(item, source)).items():
                 if not self._store.is_active(chat_id):
                     continue
                 alerts.append(
@@ -198,7 +200,7 @@ class Poller:
                         key=f"alert:{chat_id}:{token}",
                         chat_id=chat_id,
                         kind=OutboxKind.ALERT,
-                        html=format_alert(item, [query.text for query in queries], tz=self._tz),
+                        html=format_alert(item, queries, tz=self._tz),
                         created=now,
                     )
                 )

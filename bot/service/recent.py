@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.core.items import Item
@@ -30,19 +30,35 @@ def _moment(recent: RecentItem) -> float:
 
 
 class RecentItems:
-    """The most recent items of the last *max_age* seconds, at most *max_items* of them."""
+    """The most recent items of the last *max_age* seconds, at most *max_items* of them.
+
+    *source_labels* gives each feed's label for ``source:`` (see :func:`~bot.core.query.source_label`).
+    """
 
     def __init__(
-        self, items: Iterable[RecentItem], *, max_items: int = 1000, max_age: float = WEEK_SECONDS
+        self,
+        items: Iterable[RecentItem],
+        *,
+        source_labels: Mapping[str, str] | None = None,
+        max_items: int = 1000,
+        max_age: float = WEEK_SECONDS,
     ) -> None:
         self.max_items = max_items
         self.max_age = max_age
+        self._labels = dict(source_labels or {})
         self._items: dict[tuple[str, str], tuple[RecentItem, Document]] = {}
         for recent in items:
-            self._items[(recent.item.feed, recent.item.key)] = (recent, Document.from_item(recent.item))
+            self._items[(recent.item.feed, recent.item.key)] = (recent, self._document(recent.item))
+
+    def _document(self, item: Item) -> Document:
+        return Document.from_item(item, source=self._labels.get(item.feed, ""))
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def documents(self) -> list[Document]:
+        """The searchable form of every item kept."""
+        return [document for _, document in self._items.values()]
 
     def note(self, items: Iterable[Item], *, now: float) -> RecentChange:
         """Remember *items* (those not known yet) and forget what is too old or too many."""
@@ -50,7 +66,7 @@ class RecentItems:
         for item in items:
             key = (item.feed, item.key)
             if key not in self._items:
-                self._items[key] = (RecentItem(item=item, seen_at=now), Document.from_item(item))
+                self._items[key] = (RecentItem(item=item, seen_at=now), self._document(item))
                 new_keys.append(key)
         newest_first = sorted(self._items.items(), key=lambda pair: _moment(pair[1][0]), reverse=True)
         expired = [

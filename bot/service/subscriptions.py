@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.matcher import Document, Matcher
+from bot.core.matcher import Document, Matcher, collector_paused
 from bot.core.query import Query, QueryError, parse_query
 from bot.service.ports import Store
 
@@ -32,12 +32,20 @@ class UnsubscribeOutcome:
 class Subscriptions:
     """Every chat's subscriptions, kept in the store and indexed in a :class:`Matcher`."""
 
-    def __init__(self, store: Store, *, max_per_chat: int) -> None:
+    def __init__(self, store: Store, *, max_per_chat: int, seen: Iterable[Document] = ()) -> None:
+        """Load every stored subscription into the index; *seen* (recent items) teaches the
+        index which words are common first, so queries are filed under their rarest words."""
         self._store = store
         self.max_per_chat = max_per_chat
         self._matcher: Matcher[int] = Matcher()
         self._by_chat: dict[int, dict[int, Query]] = {}
         self._chat_of: dict[int, int] = {}
+        for document in seen:
+            self._matcher.observe(document)
+        with collector_paused():
+            self._load(store)
+
+    def _load(self, store: Store) -> None:
         for stored in store.all_subscriptions():
             try:
                 query = parse_query(stored.query)
@@ -98,21 +106,24 @@ class Subscriptions:
         return outcome
 
     def unsubscribe(self, chat_id: int, texts: Sequence[str]) -> UnsubscribeOutcome:
-        """Remove the chat's subscriptions that match *texts* (as :attr:`Query.key`)."""
+        """Remove the chat's subscriptions named in *texts*: by their text (compared as
+        :attr:`Query.key`, so spelling and order aside) or by their number in :meth:`of_chat`."""
         outcome = UnsubscribeOutcome()
-        by_key = {query.key: sid for sid, query in self._by_chat.get(chat_id, {}).items()}
-        doomed: list[int] = []
+        numbered = sorted(self._by_chat.get(chat_id, {}).items())
+        by_key = {query.key: sid for sid, query in numbered}
+        doomed: dict[int, None] = {}
         for text in texts:
             try:
-                key = parse_query(text).key
+                subscription = by_key.get(parse_query(text).key)
             except QueryError:
-                key = None
-            subscription = by_key.pop(key, None) if key is not None else None
-            if subscription is None:
+                subscription = None
+            if subscription is None and text.isdigit() and 1 <= int(text) <= len(numbered):
+                subscription = numbered[int(text) - 1][0]
+            if subscription is None or subscription in doomed:
                 outcome.missing.append(text)
             else:
-                doomed.append(subscription)
-        self._remove(doomed, outcome.removed)
+                doomed[subscription] = None
+        self._remove(list(doomed), outcome.removed)
         return outcome
 
     def unsubscribe_all(self, chat_id: int) -> list[Query]:

@@ -72,7 +72,7 @@ def test_alert_arrives_once_and_not_again_after_restart(tmp_path: Path, api: Fak
     assert alert.parse_mode == "HTML"
     assert "<b>Makhmour &lt;camp&gt; &amp; census</b>" in alert.text
     assert 'href="https://example.org/news/makhmour-camp?id=7&amp;lang=en"' in alert.text
-    assert "Counting began in Makhmour camp on Sunday." in alert.text
+    assert "Counting began in <b>Makhmour</b> camp on Sunday." in alert.text, "matched words are bold"
     assert "<code>Makhmour</code>" in alert.text
     assert "Local News" in alert.text
     assert "Basra" not in "".join(m.text for m in api.sent)

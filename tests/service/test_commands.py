@@ -27,7 +27,7 @@ def test_subscribe_several_and_duplicates(make_bot):
 def test_subscribe_refuses_long_keywords_and_markup_is_escaped(make_bot):
     commands = make_bot().commands
     reply = commands.subscribe(CHAT, "x" * 101)
-    assert "at most 100 characters" in reply and "for example" in reply
+    assert "at most 100 characters" in reply and "A correct example: <code>/subscribe" in reply
     reply = commands.subscribe(CHAT, "<b>census</b> *bold* _it_")
     assert "<code>&lt;b&gt;census&lt;/b&gt; *bold* _it_</code>" in reply
 
@@ -105,3 +105,33 @@ def test_stats_for_admins(make_bot):
     bot.commands.subscribe(CHAT, "census")
     stats = bot.commands.stats(ADMIN)
     assert "Chats: 1 active" in stats and "Subscriptions: 1" in stats and "Last poll: none yet" in stats
+
+
+def test_subscribe_shows_how_a_query_is_read_and_explains_errors(make_bot):
+    commands = make_bot().commands
+    reply = commands.subscribe(CHAT, "Makhmour census OR camp -football")
+    assert "Subscribed to <code>Makhmour census OR camp -football</code>." in reply
+    assert "is read as <code>makhmour census OR camp -football</code>" in reply
+    assert "makhmour and (census or camp), but not football" in reply
+    assert "read as" not in commands.subscribe(CHAT, "Census")
+    reply = commands.subscribe(CHAT, '-football, "oil prices')
+    assert "at least one word to look for" in reply and "quote is not closed" in reply
+    assert "A correct example: <code>/subscribe Makhmour census OR camp -football</code>" in reply
+
+
+def test_unsubscribe_by_number_or_by_text_written_differently(make_bot):
+    commands = make_bot().commands
+    commands.subscribe(CHAT, "census, oil prices, Makhmour OR Makhmur, kurd*")
+    reply = commands.unsubscribe(CHAT, "2, 4")
+    assert "Unsubscribed from <code>oil prices</code>, <code>kurd*</code>." in reply
+    reply = commands.unsubscribe(CHAT, "makhmur OR MAKHMOUR")
+    assert "Unsubscribed from <code>Makhmour OR Makhmur</code>." in reply
+    assert "not subscribed to <code>7</code>" in commands.unsubscribe(CHAT, "7")
+    assert "1. <code>census</code>" in commands.list(CHAT)
+
+
+def test_a_subscription_named_like_a_number_is_removed_by_its_text_first(make_bot):
+    commands = make_bot().commands
+    commands.subscribe(CHAT, "census, 1")
+    assert "Unsubscribed from <code>1</code>." in commands.unsubscribe(CHAT, "1")
+    assert "1. <code>census</code>" in commands.list(CHAT)

@@ -127,3 +127,18 @@ def test_cycles_do_not_overlap(make_bot):
 
     first, second = asyncio.run(two_at_once())
     assert first is not None and second is None
+
+
+def test_source_scope_uses_the_feeds_name_and_host(make_bot):
+    bot = make_bot(["Rudaw", "BBC"])
+    subscribe(bot, CHAT, "source:rudaw census")
+    subscribe(bot, CHAT + 1, "census -source:rudaw.example")
+    bot.fetcher.publish("Rudaw")
+    bot.fetcher.publish("BBC")
+    cycle(bot)
+    bot.fetcher.publish("Rudaw", news("r1", "Census in Erbil", feed="Rudaw"))
+    bot.fetcher.publish("BBC", news("b1", "Census in Mosul", feed="BBC"))
+    cycle(bot)
+    assert [("Erbil" in html) for html in bot.sender.to(CHAT)] == [True]
+    assert [("Mosul" in html) for html in bot.sender.to(CHAT + 1)] == [True]
+    assert "Census in Erbil" in bot.commands.subscribe(CHAT + 2, "source:rudaw census")

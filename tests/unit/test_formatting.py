@@ -10,11 +10,13 @@ from bot.core.formatting import (
     format_alert,
     format_announcement,
     format_item_line,
+    highlight,
     safe_link,
     to_plain_text,
     visible_length,
 )
 from bot.core.items import Item
+from bot.core.query import parse_query
 
 ITEM = Item(
     feed="Rudaw <English>",
@@ -27,7 +29,7 @@ ITEM = Item(
 
 
 def test_alert_has_escaped_title_summary_source_time_link_and_keyword():
-    html = format_alert(ITEM, ["<b>census</b>"], tz=UTC)
+    html = format_alert(ITEM, [parse_query("<b>census</b>")], tz=UTC)
     assert html.startswith("<b>Makhmour &lt;camp&gt; &amp; census</b>\n")
     assert "Rudaw &lt;English&gt; · 25 Nov 2026, 14:05 UTC" in html
     assert '<a href="https://example.org/a?x=1&amp;y=2">Read on example.org</a>' in html
@@ -35,14 +37,16 @@ def test_alert_has_escaped_title_summary_source_time_link_and_keyword():
     summary = html.split("\n")[1]
     assert len(to_plain_text(summary)) <= 300
     assert summary.startswith("Counting began on Sunday.")
+    assert "<b>" not in summary, "nothing of the query is in the summary"
 
 
 def test_alert_time_is_shown_in_the_configured_zone():
-    assert "25 Nov 2026, 17:05 +03" in format_alert(ITEM, ["census"], tz=ZoneInfo("Asia/Baghdad"))
+    html = format_alert(ITEM, [parse_query("census")], tz=ZoneInfo("Asia/Baghdad"))
+    assert "25 Nov 2026, 17:05 +03" in html
 
 
 def test_several_matched_keywords_are_listed_once_and_bounded():
-    html = format_alert(ITEM, [f"kw{i}" for i in range(12)], tz=UTC)
+    html = format_alert(ITEM, [parse_query(f"kw{i}") for i in range(12)], tz=UTC)
     assert "Matched your keywords: <code>kw0</code>" in html
     assert "and 7 more" in html
 
@@ -50,7 +54,7 @@ def test_several_matched_keywords_are_listed_once_and_bounded():
 def test_unsafe_or_missing_links_are_left_out():
     for link in ["javascript:alert(1)", "", "/relative/path", "https://exa mple.org/"]:
         item = Item(feed="F", key="k", title="T", link=link, summary="")
-        assert "<a " not in format_alert(item, ["t"], tz=UTC)
+        assert "<a " not in format_alert(item, [parse_query("t")], tz=UTC)
         assert "<a " not in format_item_line(item, tz=UTC)
     assert safe_link("http://example.org/x") == "http://example.org/x"
 
@@ -63,7 +67,7 @@ def test_huge_inputs_stay_under_telegrams_limit():
         link="https://e.org/" + "a" * 1000,
         summary="word " * 10000,
     )
-    html = format_alert(item, ["q" * 100] * 50, tz=UTC)
+    html = format_alert(item, [parse_query("q" * 100)] * 50, tz=UTC)
     assert visible_length(html) <= MESSAGE_LIMIT
 
 
@@ -74,3 +78,17 @@ def test_visible_length_counts_text_not_tags_in_utf16_units():
 
 def test_announcement_escapes_the_admins_text():
     assert format_announcement("<b>hi</b> & bye").endswith("&lt;b&gt;hi&lt;/b&gt; &amp; bye")
+
+
+def test_matched_words_are_bold_in_the_summary_as_written():
+    item = Item(feed="F", key="k", title="T", link="", summary="The Makhmūr camp & <census> on oil-prices")
+    html = format_alert(item, [parse_query('Makhmur "oil prices"'), parse_query("cens*")], tz=UTC)
+    assert "The <b>Makhmūr</b> camp &amp; &lt;<b>census</b>&gt; on <b>oil-prices</b>" in html
+
+
+def test_highlight_marks_phrases_only_where_the_whole_phrase_stands():
+    terms = parse_query('"oil prices" kurd*').positive_terms
+    assert highlight("oil rose; prices fell; oil prices; Kurdish", terms) == (
+        "oil rose; prices fell; <b>oil prices</b>; <b>Kurdish</b>"
+    )
+    assert highlight("a < b", terms) == "a &lt; b"
