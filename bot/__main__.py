@@ -22,6 +22,7 @@ from telegram.ext import Application, ContextTypes
 from telegram.request import BaseRequest
 
 from bot import __version__
+from bot.adapters.batch import run_match
 from bot.adapters.console import (
     CONSOLE_USER_ID,
     TerminalBotAPI,
@@ -218,24 +219,31 @@ def _parser() -> argparse.ArgumentParser:
         description="newsbot: keyword news alerts on Telegram.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
-            "commands:\n"
-            "  (none), run   run the Telegram bot (needs TELEGRAM_BOT_TOKEN)\n"
-            "  console       run the same bot in this terminal: no token, no network needed\n\n"
             "chat commands: /start /help /subscribe /unsubscribe /list /feeds; admins: /broadcast /stats\n\n"
             "environment variables (each overrides the same setting in config/settings.toml):\n"
             f"{environment}\n"
             "  NEWSBOT_SETTINGS                path of the settings file (default config/settings.toml)"
         ),
     )
-    parser.add_argument(
-        "command", nargs="?", default="run", choices=("run", "console"), help=argparse.SUPPRESS
-    )
     parser.add_argument("--version", action="version", version=f"newsbot {__version__}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    commands.add_parser("run", help="run the Telegram bot, the default (needs TELEGRAM_BOT_TOKEN)")
+    commands.add_parser("console", help="run the same bot in this terminal: no token, no network needed")
+    match = commands.add_parser(
+        "match",
+        help="match a JSON-lines file of items against a file of queries (python -m bot match -h)",
+        description="Match items against queries, as the bot would. Prints one JSON line per item: "
+        '{"item": <0-based line>, "matches": [<0-based query lines>]}; counts and timing go to stderr.',
+    )
+    match.add_argument("queries", type=Path, help="a text file with one query per line")
+    match.add_argument("items", type=Path, help="a JSON-lines file: title, summary, optional content, feed")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    if arguments.command == "match":
+        return run_match(arguments.queries, arguments.items, out=sys.stdout, errors=sys.stderr)
     try:
         settings = load_settings(os.environ)
     except SettingsError as exc:
