@@ -22,7 +22,6 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import chain
-from operator import itemgetter
 from typing import Generic, TypeVar
 
 from bot.core.items import Item
@@ -63,6 +62,8 @@ class Document:
     __slots__ = ("_joined", "_sorted", "source", "tokens", "words")
 
     def __init__(self, tokens: list[str], source: str = "") -> None:
+        # Interned, like the words of queries: a hit in the index then compares by identity
+        # instead of reading the stored word, which is rarely in the CPU's cache.
         tokens = list(map(sys.intern, tokens))
         self.tokens = tokens
         # A set, not a frozenset: `dict.keys() & words` then walks whichever side is smaller.
@@ -138,7 +139,6 @@ SAMPLE_EVERY = 16
 # Prefixes of the shortest length are filed by themselves; longer ones under their first
 # _STEM letters, which few prefixes share, so few are tried against each word.
 _STEM = MIN_PREFIX_CHARS + 1
-_short_start = itemgetter(slice(0, MIN_PREFIX_CHARS))
 _PREFIX_CACHE_LIMIT = 200_000
 
 
@@ -149,16 +149,6 @@ def _length_cost(key: Key) -> float:
 
 def _is_word(term: Term) -> bool:
     return not term.is_phrase and not term.prefix
-
-
-def _is_sure(query: Query) -> bool:
-    """Whether the presence of any of its keys proves a match: one group of single words
-    or prefixes, and nothing else."""
-    return (
-        len(query.groups) == 1
-        and not (query.excluded or query.sources or query.excluded_sources)
-        and not any(term.is_phrase for term in query.groups[0])
-    )
 
 
 # A query that needs confirming, compiled: every match contains the `necessary` words and
@@ -481,7 +471,8 @@ class Matcher(Generic[SubscriptionId]):
         cache = self._prefix_cache
         if len(cache) > _PREFIX_CACHE_LIMIT:
             cache.clear()
-        for word in document.words - cache.keys():  # news repeats its words: few are new
+        # (not `words - cache.keys()`: that walks the whole cache)
+        for word in document.words.difference(cache):  # news repeats its words: few are new
             cache[word] = self._prefixes_of(word)
         return set(chain.from_iterable(map(cache.__getitem__, document.words)))
 

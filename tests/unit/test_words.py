@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from bot.core.words import fold, words
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.words import WORD_CHARS, fold, words
 
 
 @pytest.mark.parametrize(
@@ -54,3 +58,22 @@ def test_arabic_script_variants_and_invisible_marks_fold_together(a: str, b: str
 def test_fold_is_idempotent():
     for text in ["Makhmūr", "أربيل", "ＫＵＲＤ", "Straße"]:
         assert fold(fold(text)) == fold(text)
+
+
+SAMPLES = ["census", "Makhmūr", "ＫＵＲＤ", "أربيل", "کوردستـــان", "Straße", "हिन्दी", "a_b"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(SAMPLES),
+            st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8),
+        ),
+        max_size=30,
+    ).map(" ".join)
+)
+def test_the_fast_paths_split_exactly_as_folding_the_whole_text(text: str):
+    folded = fold(text)
+    expected = re.findall(f"[{WORD_CHARS}]+", folded)
+    assert words(text) == expected
