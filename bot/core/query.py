@@ -117,11 +117,10 @@ class Query:
 
     @property
     def is_simple(self) -> bool:
-        """A single plain word: nothing to explain about how it is read."""
+        """A single word, phrase or prefix and nothing else: it reads as it is written."""
         return len(self.groups) == 1 and len(self.groups[0]) == 1 and not (
-            self.groups[0][0].is_phrase or self.groups[0][0].prefix or self.excluded or self.sources
-            or self.excluded_sources
-        )  # fmt: skip
+            self.excluded or self.sources or self.excluded_sources
+        )
 
     def describe(self) -> str:
         """The query in plain words: ``makhmour and (census or camp), but not football``."""

@@ -50,6 +50,14 @@ def _codes(queries: Collection[Query] | Collection[str]) -> str:
     return ", ".join(_code(q.text if isinstance(q, Query) else q) for q in queries)
 
 
+def _reading(query: Query) -> str:
+    """How the bot reads a query: in plain words, and normalized when that differs from
+    what was typed (``source:sample Erbil`` reads as ``erbil source:sample``)."""
+    typed = " ".join(query.text.casefold().split())
+    normalized = "" if typed == query.normalized.casefold() else f" {_code(query.normalized)}"
+    return f"{_code(query.text)} reads as{normalized}: {escape(query.describe())}."
+
+
 @dataclass(frozen=True, slots=True)
 class BroadcastStarted:
     """An announcement was queued; :meth:`Commands.broadcast_report` tells how it went."""
@@ -142,11 +150,7 @@ class Commands:
         lines: list[str] = []
         if outcome.added:
             lines.append(f"✅ Subscribed to {_codes(outcome.added)}.")
-            lines += [
-                f"{_code(query.text)} is read as {_code(query.normalized)}: {escape(query.describe())}."
-                for query in outcome.added
-                if not query.is_simple
-            ]
+            lines += [_reading(query) for query in outcome.added if not query.is_simple]
         if outcome.already:
             lines.append(f"You are already subscribed to {_codes(outcome.already)}.")
         for text, reason in outcome.invalid:

@@ -111,9 +111,11 @@ def test_subscribe_shows_how_a_query_is_read_and_explains_errors(make_bot):
     commands = make_bot().commands
     reply = commands.subscribe(CHAT, "Makhmour census OR camp -football")
     assert "Subscribed to <code>Makhmour census OR camp -football</code>." in reply
-    assert "is read as <code>makhmour census OR camp -football</code>" in reply
-    assert "makhmour and (census or camp), but not football" in reply
-    assert "read as" not in commands.subscribe(CHAT, "Census")
+    assert "<code>Makhmour census OR camp -football</code> reads as: makhmour and (census or camp), " in reply
+    assert "but not football." in reply
+    reply = commands.subscribe(CHAT, "source:rudaw Erbil")
+    assert "reads as <code>erbil source:rudaw</code>: erbil, only from sources matching “rudaw”" in reply
+    assert "reads as" not in commands.subscribe(CHAT, 'Census, "oil prices", kurd*')
     reply = commands.subscribe(CHAT, '-football, "oil prices')
     assert "at least one word to look for" in reply and "quote is not closed" in reply
     assert "A correct example: <code>/subscribe Makhmour census OR camp -football</code>" in reply
