@@ -118,8 +118,10 @@ class Query:
     @property
     def is_simple(self) -> bool:
         """A single word, phrase or prefix and nothing else: it reads as it is written."""
-        return len(self.groups) == 1 and len(self.groups[0]) == 1 and not (
-            self.excluded or self.sources or self.excluded_sources
+        return (
+            len(self.groups) == 1
+            and len(self.groups[0]) == 1
+            and not (self.excluded or self.sources or self.excluded_sources)
         )
 
     def describe(self) -> str:
