@@ -238,6 +238,9 @@ class FakeBotAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Telegram's servers do
+            disable_nagle_algorithm = True  # headers and body go out as separate writes
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
