@@ -12,9 +12,10 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from telegram import Bot as TelegramBot
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -38,8 +39,8 @@ from bot.adapters.telegram import (
     publish_command_menu,
 )
 from bot.logs import configure_logging, redact
-from bot.service.assembly import assemble
-from bot.service.polling import Poller
+from bot.service.assembly import Services, assemble
+from bot.service.delivery import Pacing
 from bot.settings import SETTINGS, Settings, SettingsError, load_feeds, load_settings
 
 log = logging.getLogger("bot")
@@ -60,14 +61,15 @@ token from @BotFather, or ask @BotFather for a new one with /token. The token is
 on purpose."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Bot:
     """A wired bot: the Application and the services behind it."""
 
     application: Application  # type: ignore[type-arg]
     store: Store
     fetcher: HttpFeedFetcher
-    poller: Poller
+    services: Services
+    delivering: asyncio.Task[None] | None = None
 
 
 def wire(
@@ -84,7 +86,12 @@ def wire(
     store = Store.open(Path(settings.data_dir), database)
     try:
         application = build_application(
-            token=token, base_url=settings.telegram_api_url, request=request, updates_request=updates_request
+            token=token,
+            base_url=settings.telegram_api_url,
+            overall_per_second=settings.rate_per_second,
+            group_per_minute=settings.rate_group_per_minute,
+            request=request,
+            updates_request=updates_request,
         )
         fetcher = HttpFeedFetcher(
             timeout=settings.fetch_timeout_seconds,
@@ -102,21 +109,27 @@ def wire(
             max_subscriptions_per_chat=settings.max_subscriptions_per_chat,
             fetch_concurrency=settings.fetch_concurrency,
             seen_retention_seconds=settings.seen_retention_days * 24 * 3600,
+            pacing=Pacing(
+                private_per_second=settings.rate_private_per_second,
+                private_burst=settings.rate_private_burst,
+                group_per_minute=settings.rate_group_per_minute,
+            ),
         )
     except BaseException:
         store.close()
         raise
-    TelegramHandlers(services.commands, services.outbox).register(application)
-    bot = Bot(application=application, store=store, fetcher=fetcher, poller=services.poller)
+    TelegramHandlers(services.commands, services.broadcasts).register(application)
+    bot = Bot(application=application, store=store, fetcher=fetcher, services=services)
     _schedule_polling(bot, settings.poll_seconds)
-    application.post_init = _post_init
+    application.post_init = _start_hook(bot)
+    application.post_stop = _stop_hook(bot)
     application.post_shutdown = _shutdown_hook(bot)
     return bot
 
 
 def _schedule_polling(bot: Bot, interval: int) -> None:
     async def poll(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await bot.poller.poll_once()
+        await bot.services.poller.poll_once()
 
     job_queue = bot.application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
@@ -133,13 +146,29 @@ def _schedule_polling(bot: Bot, interval: int) -> None:
     )
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    await publish_command_menu(application.bot)
-    me = application.bot
-    log.info("newsbot %s started as @%s", __version__, me.username)
+Hook = Callable[[Application], Coroutine[Any, Any, None]]  # type: ignore[type-arg]
 
 
-def _shutdown_hook(bot: Bot):  # type: ignore[no-untyped-def]
+def _start_hook(bot: Bot) -> Hook:
+    async def start(application: Application) -> None:  # type: ignore[type-arg]
+        await publish_command_menu(application.bot)
+        log.info("newsbot %s started as @%s", __version__, application.bot.username)
+        # Not application.create_task: PTB waits for those to end before it stops.
+        bot.delivering = asyncio.create_task(bot.services.delivery.run(), name="delivery")
+
+    return start
+
+
+def _stop_hook(bot: Bot) -> Hook:
+    async def stop(application: Application) -> None:  # type: ignore[type-arg]
+        if bot.delivering is not None:
+            bot.services.delivery.stop()
+            await bot.delivering  # the message in flight is finished; the rest stays pending
+
+    return stop
+
+
+def _shutdown_hook(bot: Bot) -> Hook:
     async def shutdown(application: Application) -> None:  # type: ignore[type-arg]
         await bot.fetcher.close()
         bot.store.close()
@@ -192,7 +221,7 @@ def run_console(settings: Settings) -> int:
     terminal.on_quit = bot.application.stop_running
     print(
         console_banner(
-            feeds=len(bot.poller.sources),
+            feeds=len(bot.services.poller.sources),
             poll_seconds=settings.poll_seconds,
             database=str(Path(settings.data_dir) / CONSOLE_DATABASE),
         ),

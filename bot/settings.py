@@ -110,6 +110,14 @@ SETTINGS: tuple[Setting, ...] = (
             "Largest feed body accepted; a bigger feed is skipped."),
     Setting("fetch_concurrency", "NEWSBOT_FETCH_CONCURRENCY", 8, _parse_int(1),
             "How many feeds are downloaded at the same time."),
+    Setting("rate_per_second", "NEWSBOT_RATE_PER_SECOND", 30, _parse_int(1),
+            "Most messages sent per second, all chats together (Telegram's limit is about 30)."),
+    Setting("rate_private_per_second", "NEWSBOT_RATE_PRIVATE_PER_SECOND", 1, _parse_int(1),
+            "Most messages per second to one private chat, after a short burst."),
+    Setting("rate_private_burst", "NEWSBOT_RATE_PRIVATE_BURST", 3, _parse_int(1),
+            "How many messages a private chat may receive at once before that pace applies."),
+    Setting("rate_group_per_minute", "NEWSBOT_RATE_GROUP_PER_MINUTE", 20, _parse_int(1),
+            "Most messages per minute to one group (Telegram's limit is 20)."),
     Setting("max_subscriptions_per_chat", "NEWSBOT_MAX_SUBSCRIPTIONS", 50, _parse_int(1),
             "Most subscriptions one chat may have."),
     Setting("seen_retention_days", "NEWSBOT_SEEN_RETENTION_DAYS", 30, _parse_int(1),
@@ -136,6 +144,10 @@ class Settings:
     fetch_timeout_seconds: int
     max_feed_bytes: int
     fetch_concurrency: int
+    rate_per_second: int
+    rate_private_per_second: int
+    rate_private_burst: int
+    rate_group_per_minute: int
     max_subscriptions_per_chat: int
     seen_retention_days: int
     timezone: str

@@ -3,13 +3,15 @@
 :class:`TerminalBotAPI` is a ``telegram.request.BaseRequest`` that answers the Bot API
 methods the bot uses: ``getUpdates`` returns the lines typed on standard input as messages
 from one local user, and ``sendMessage`` prints the message. Everything above it (the PTB
-Application, the handlers, the JobQueue that polls feeds, the outbox) is the code that runs
-against Telegram, unchanged: the same idea as errbot's text backend.
+Application, the handlers, the JobQueue that polls feeds, the delivery loop) is the code that
+runs against Telegram, unchanged: the same idea as errbot's text backend. Buttons under a
+message are listed below it; typing a button's text presses it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
@@ -27,6 +29,7 @@ __all__ = ["CONSOLE_CHAT_ID", "CONSOLE_USER_ID", "TerminalBotAPI", "render_html"
 CONSOLE_USER_ID = 1
 CONSOLE_CHAT_ID = 1
 QUIT_WORDS = frozenset({"/quit", "/exit"})
+ANSWER_WAIT_SECONDS = 10.0
 BOT_USER = {
     "id": 10,
     "is_bot": True,
@@ -76,6 +79,12 @@ class TerminalBotAPI(BaseRequest):
         self._reader: threading.Thread | None = None
         self._ended = False
         self._quit_called = False
+        # The buttons of the latest message that has some: label -> (message id, data).
+        self._buttons: dict[str, tuple[int, str]] = {}
+        # Like a person, hand over the next line once the bot has answered the last one
+        # (so a scripted session can press the buttons of a reply it has not seen yet).
+        self._answered = asyncio.Event()
+        self._answered.set()
         self.on_quit: Callable[[], None] = lambda: None
 
     @property
@@ -116,10 +125,18 @@ class TerminalBotAPI(BaseRequest):
             result: Any = await self._get_updates(float(str(parameters.get("timeout") or 0)))
         elif name == "getMe":
             result = BOT_USER
-        elif name in ("sendMessage", "editMessageText"):
-            result = self._show(parameters)
-        else:  # deleteWebhook, setMyCommands, answerCallbackQuery ...: nothing to do here
+        elif name == "sendMessage":
+            result = self._show(parameters, next(self._ids))
+        elif name == "editMessageText":
+            result = self._show(parameters, int(str(parameters.get("message_id", 0))), edited=True)
+        elif name == "answerCallbackQuery":
+            if parameters.get("text"):
+                print(f"\n{parameters['text']}", file=self._stdout, flush=True)
             result = True
+        else:  # deleteWebhook, setMyCommands ...: nothing to do here
+            result = True
+        if name in ("sendMessage", "editMessageText"):
+            self._answered.set()
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     async def _get_updates(self, timeout: float) -> list[dict[str, Any]]:
@@ -132,24 +149,40 @@ class TerminalBotAPI(BaseRequest):
                 self.on_quit()
             await asyncio.sleep(timeout)
             return []
-        updates: list[dict[str, Any]] = []
-        try:
-            line = await asyncio.wait_for(self._lines.get(), timeout=max(timeout, 0.1))
-        except TimeoutError:
-            return updates
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._answered.wait(), timeout=ANSWER_WAIT_SECONDS)
         while True:
+            try:
+                line = await asyncio.wait_for(self._lines.get(), timeout=max(timeout, 0.1))
+            except TimeoutError:
+                return []
             if line is None or line.strip().casefold() in QUIT_WORDS:
                 self._ended = True
-                break
+                return []
             if line.strip():
-                updates.append(self._update(line.strip()))
-            if self._lines.empty():
-                break
-            line = self._lines.get_nowait()
-        return updates
+                self._answered.clear()
+                return [self._update(line.strip())]
 
     def _update(self, text: str) -> dict[str, Any]:
         number = next(self._ids)
+        pressed = self._buttons.get(text.casefold())
+        if pressed is not None:
+            message_id, data = pressed
+            self._buttons = {}
+            pressed_under = {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": LOCAL_CHAT,
+                "text": "",
+            }
+            query = {
+                "id": str(number),
+                "from": LOCAL_USER,
+                "message": pressed_under,
+                "chat_instance": "1",
+                "data": data,
+            }
+            return {"update_id": number, "callback_query": query}
         message: dict[str, Any] = {
             "message_id": number,
             "date": int(time.time()),
@@ -162,18 +195,39 @@ class TerminalBotAPI(BaseRequest):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_length(command)}]
         return {"update_id": number, "message": message}
 
-    def _show(self, parameters: dict[str, Any]) -> dict[str, Any]:
+    def _show(self, parameters: dict[str, Any], message_id: int, *, edited: bool = False) -> dict[str, Any]:
         text = str(parameters.get("text", ""))
         plain = parameters.get("parse_mode") is None
         shown = text if plain else render_html(text, color=self._color)
+        if edited:
+            shown = f"(the message above, updated:)\n{shown}"
+        buttons = _buttons(parameters.get("reply_markup"))
+        if buttons:
+            self._buttons = {label.casefold(): (message_id, data) for label, data in buttons}
+            labels = "   ".join(f"[ {label} ]" for label, _ in buttons)
+            shown += f"\n{labels}   (type a button's text to press it)"
         print(f"\n{shown}", file=self._stdout, flush=True)
         return {
-            "message_id": next(self._ids),
+            "message_id": message_id,
             "date": int(time.time()),
             "chat": {"id": int(parameters.get("chat_id", CONSOLE_CHAT_ID)), "type": "private"},
             "from": BOT_USER,
             "text": text,
         }
+
+
+def _buttons(markup: Any) -> list[tuple[str, str]]:
+    """The (label, callback data) of an inline keyboard, as PTB serialised it."""
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    if not isinstance(markup, dict):
+        return []
+    return [
+        (str(button.get("text", "")), str(button.get("callback_data", "")))
+        for row in markup.get("inline_keyboard", [])
+        for button in row
+        if button.get("callback_data")
+    ]
 
 
 def console_banner(*, feeds: int, poll_seconds: int, database: str) -> str:

@@ -1,9 +1,15 @@
-"""The bot's database: one TinyDB file, written atomically.
+"""The bot's database: one TinyDB file, written atomically, and a journal beside it.
 
 This is the only module that imports TinyDB. Writes go to a temporary file that is
 fsynced and then renamed over the database, so a crash at any moment leaves either the old
 or the new file, never a torn one. Each public method that changes state is durable when it
 returns; :meth:`Store.batch` groups several changes into one write.
+
+What happens to each message sent (sent, blocked, failed) is too frequent to rewrite the
+whole file for: it is appended to the journal (``<database>.journal``, one JSON line,
+fdatasync'ed before the method returns) and folded into the database by a checkpoint every
+thousand records or thirty seconds, at close, and at open after a crash. Records are
+idempotent, so replaying one already folded in changes nothing.
 
 TinyDB is used from the event loop's thread only (it has no locking); a lock file keeps a
 second bot process off the same data directory.
@@ -16,7 +22,9 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +35,11 @@ from tinydb.table import Document
 
 from bot.core.items import Item
 from bot.service.ports import (
+    Broadcast,
+    BroadcastStatus,
     FeedState,
     OutboxEntry,
-    OutboxKind,
+    Outcome,
     PollRecord,
     RecentItem,
     StoredSubscription,
@@ -148,6 +158,53 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+class Journal:
+    """Append-only JSON lines; each record is on disk when :meth:`append` returns."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - open for the store's life
+        self.records = 0
+
+    @staticmethod
+    def read(path: Path) -> list[dict[str, Any]]:
+        """The records of *path*; a line torn by a crash (the last one) is skipped."""
+        try:
+            lines = path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StoreError(f"cannot read the journal {path}: {exc.strerror}") from None
+        records = []
+        for line in lines:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                log.warning("journal %s: skipped a torn record", path)
+        return records
+
+    def append(self, record: dict[str, Any]) -> None:
+        try:
+            self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+            _sync(self._file.fileno())
+        except OSError as exc:
+            raise StoreError(f"cannot write the journal {self.path}: {exc.strerror}") from None
+        self.records += 1
+
+    def clear(self) -> None:
+        """Empty the journal once the database holds everything it said."""
+        self._file.truncate(0)
+        _sync(self._file.fileno())
+        self.records = 0
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _sync(fd: int) -> None:
+    (getattr(os, "fdatasync", None) or os.fsync)(fd)
+
+
 def _epoch(moment: datetime | None) -> float | None:
     return moment.timestamp() if moment else None
 
@@ -195,7 +252,8 @@ class Store:
     """The bot's persistent state in one TinyDB file (see the module docstring).
 
     Tables: ``chats``, ``subscriptions``, ``feeds`` (feed state), ``seen`` (seen-item tokens,
-    one document per feed), ``recent`` (recent items for previews) and ``outbox``.
+    one document per feed), ``recent`` (recent items for previews), ``outbox`` (alerts) and
+    ``broadcasts``. Pending alerts and broadcasts in progress are also kept in memory.
     """
 
     def __init__(self, path: Path) -> None:
@@ -213,12 +271,29 @@ class Store:
         self._seen = self._db.table("seen", cache_size=0)
         self._recent = self._db.table("recent", cache_size=0)
         self._outbox = self._db.table("outbox", cache_size=0)
+        self._broadcasts = self._db.table("broadcasts", cache_size=0)
         # In-memory indexes over the tables, so lookups do not scan them.
         self._chat_docs = {doc["chat_id"]: doc.doc_id for doc in self._chats.all()}
         self._feed_docs = {doc["name"]: doc.doc_id for doc in self._feeds.all()}
         self._seen_docs = {doc["feed"]: doc.doc_id for doc in self._seen.all()}
         self._recent_docs = {(doc["feed"], doc["key"]): doc.doc_id for doc in self._recent.all()}
         self._outbox_docs = {doc["key"]: doc.doc_id for doc in self._outbox.all()}
+        self._broadcast_docs = {doc["id"]: doc.doc_id for doc in self._broadcasts.all()}
+        journal = path.with_name(path.name + ".journal")
+        replayed = self._replay(journal)  # written to the database file before going on
+        self._journal = Journal(journal)
+        if replayed:
+            self._journal.clear()
+        self._unfolded: list[dict[str, Any]] = []
+        self._last_checkpoint = time.monotonic()
+        self._pending = {
+            doc["key"]: _doc_to_entry(doc) for doc in self._outbox.all() if doc["status"] == "pending"
+        }
+        self._in_progress = {
+            doc["id"]: _doc_to_broadcast(doc)
+            for doc in self._broadcasts.all()
+            if doc["status"] in (BroadcastStatus.DRAFT, BroadcastStatus.SENDING)
+        }
 
     @classmethod
     def open(cls, data_dir: Path, name: str = "newsbot.json") -> Store:
@@ -230,7 +305,11 @@ class Store:
         return cls(data_dir / name)
 
     def close(self) -> None:
+        if self._lock is None:
+            return  # closed already
         try:
+            self.checkpoint()
+            self._journal.close()
             self._db.close()
         finally:
             self._release_lock()
@@ -267,18 +346,38 @@ class Store:
         return False
 
     def deactivate_chat(self, chat_id: int, reason: str) -> None:
-        """Stop sending to *chat_id* (its subscriptions are kept); pending messages fail."""
+        """Stop sending to *chat_id* (its subscriptions are kept); its pending alerts fail."""
         with self.batch():
             doc_id = self._chat_docs.get(chat_id)
             if doc_id is not None:
                 self._chats.update({"active": False, "reason": reason}, doc_ids=[doc_id])
-            pending = [
-                doc.doc_id
-                for doc in self._outbox.all()
-                if doc["chat_id"] == chat_id and doc["status"] == "pending"
-            ]
-            if pending:
-                self._outbox.update({"status": "failed", "reason": reason}, doc_ids=pending)
+            doomed = [key for key, entry in self._pending.items() if entry.chat_id == chat_id]
+            for key in doomed:
+                del self._pending[key]
+            if doomed:
+                self._outbox.update(
+                    {"status": Outcome.BLOCKED.value, "reason": reason},
+                    doc_ids=[self._outbox_docs[key] for key in doomed],
+                )
+
+    def migrate_chat(self, old: int, new: int) -> None:
+        """The group *old* became the supergroup *new*: move its subscriptions and pending
+        alerts there, and make *new* the active chat."""
+        with self.batch():
+            old_doc = self._chats.get(doc_id=self._chat_docs[old]) if old in self._chat_docs else None
+            kind, title = (old_doc["type"], old_doc["title"]) if old_doc else ("supergroup", "")
+            self.register_chat(new, "supergroup" if kind == "group" else kind, title)
+            if old in self._chat_docs:
+                self._chats.update(
+                    {"active": False, "reason": f"moved to {new}"}, doc_ids=[self._chat_docs[old]]
+                )
+            moved = [doc.doc_id for doc in self._subscriptions.all() if doc["chat_id"] == old]
+            if moved:
+                self._subscriptions.update({"chat_id": new}, doc_ids=moved)
+            for key, entry in list(self._pending.items()):
+                if entry.chat_id == old:
+                    self._pending[key] = replace(entry, chat_id=new)
+                    self._outbox.update({"chat_id": new}, doc_ids=[self._outbox_docs[key]])
 
     def is_active(self, chat_id: int) -> bool:
         doc_id = self._chat_docs.get(chat_id)
@@ -371,10 +470,10 @@ class Store:
     def recent_items(self) -> list[RecentItem]:
         return [_doc_to_item(doc) for doc in self._recent.all()]
 
-    # --- outbox -------------------------------------------------------------------------
+    # --- alerts -----------------------------------------------------------------------
 
     def enqueue(self, entries: Iterable[OutboxEntry]) -> int:
-        """Add messages to deliver; a key already in the outbox is skipped. Returns the count added."""
+        """Add alerts to deliver; a key already in the outbox is skipped. Returns the count added."""
         fresh: dict[str, OutboxEntry] = {}
         for entry in entries:
             if entry.key not in self._outbox_docs and entry.key not in fresh:
@@ -385,7 +484,6 @@ class Store:
             {
                 "key": entry.key,
                 "chat_id": entry.chat_id,
-                "kind": entry.kind.value,
                 "html": entry.html,
                 "created": entry.created,
                 "status": "pending",
@@ -395,59 +493,132 @@ class Store:
             for entry in fresh.values()
         )
         self._outbox_docs.update(zip(fresh, ids, strict=True))
+        self._pending.update(fresh)
         return len(ids)
 
     def pending(self) -> list[OutboxEntry]:
-        """Messages still to deliver: alerts first, then announcements, oldest first."""
-        entries = [
-            OutboxEntry(
-                key=doc["key"],
-                chat_id=doc["chat_id"],
-                kind=OutboxKind(doc["kind"]),
-                html=doc["html"],
-                created=doc["created"],
-            )
-            for doc in self._outbox.all()
-            if doc["status"] == "pending"
-        ]
-        entries.sort(key=lambda e: (e.kind is not OutboxKind.ALERT, e.created))
-        return entries
+        """Alerts still to deliver, oldest first."""
+        return list(self._pending.values())
 
-    def mark_sent(self, key: str, at: float) -> None:
-        doc_id = self._outbox_docs.get(key)
-        if doc_id is not None:
-            # The text is no longer needed; the key stays to keep the delivery idempotent.
-            self._outbox.update({"status": "sent", "sent_at": at, "html": ""}, doc_ids=[doc_id])
+    def record_alert(self, key: str, outcome: Outcome, reason: str, at: float) -> None:
+        """What became of an alert; journaled, so it is durable at once and cheap."""
+        if self._pending.pop(key, None) is None:
+            return
+        self._record({"alert": key, "outcome": outcome.value, "reason": reason, "at": at})
 
-    def mark_failed(self, key: str, reason: str) -> None:
-        doc_id = self._outbox_docs.get(key)
-        if doc_id is not None:
-            self._outbox.update({"status": "failed", "reason": reason}, doc_ids=[doc_id])
+    def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]:
+        """The latest alerts Telegram refused for good, with the reason."""
+        self.checkpoint()  # the latest refusals may still be in the journal only
+        docs = [doc for doc in self._outbox.all() if doc["status"] == Outcome.FAILED.value]
+        docs.sort(key=lambda doc: doc["created"], reverse=True)
+        return [(_doc_to_entry(doc), doc["reason"]) for doc in docs[:limit]]
 
     def prune_sent(self, before: float) -> int:
-        """Forget delivered messages sent before *before*. Returns how many were forgotten."""
+        """Forget delivered alerts sent before *before*. Returns how many were forgotten."""
         old = [
-            doc for doc in self._outbox.all() if doc["status"] == "sent" and (doc["sent_at"] or 0) < before
-        ]
+            doc
+            for doc in self._outbox.all()
+            if doc["status"] != "pending" and doc["status"] != Outcome.FAILED.value
+            and (doc["sent_at"] or doc["created"]) < before
+        ]  # fmt: skip
         if old:
             self._outbox.remove(doc_ids=[doc.doc_id for doc in old])
             for doc in old:
                 self._outbox_docs.pop(doc["key"], None)
         return len(old)
 
-    def outbox_counts(self, key_prefix: str) -> dict[str, int]:
-        """How many messages whose key starts with *key_prefix* are pending, sent or failed."""
-        counts = dict.fromkeys(("pending", "sent", "failed"), 0)
-        for doc in self._outbox.all():
-            if doc["key"].startswith(key_prefix):
-                counts[doc["status"]] += 1
-        return counts
+    # --- broadcasts ---------------------------------------------------------------------
+
+    def save_broadcast(self, broadcast: Broadcast) -> None:
+        """Create or update a broadcast (its text, status, targets, progress message)."""
+        doc = _broadcast_to_doc(broadcast)
+        doc_id = self._broadcast_docs.get(broadcast.id)
+        if doc_id is None:
+            self._broadcast_docs[broadcast.id] = self._broadcasts.insert(doc)
+        else:
+            self._broadcasts.update(doc, doc_ids=[doc_id])
+        if broadcast.status in (BroadcastStatus.DRAFT, BroadcastStatus.SENDING):
+            self._in_progress[broadcast.id] = broadcast
+        else:
+            self._in_progress.pop(broadcast.id, None)
+
+    def broadcast(self, broadcast_id: str) -> Broadcast | None:
+        if broadcast_id in self._in_progress:
+            return self._in_progress[broadcast_id]
+        doc_id = self._broadcast_docs.get(broadcast_id)
+        doc = self._broadcasts.get(doc_id=doc_id) if doc_id is not None else None
+        return _doc_to_broadcast(doc) if doc is not None else None
+
+    def broadcasts_in_progress(self) -> list[Broadcast]:
+        """Broadcasts being sent, oldest first."""
+        sending = [b for b in self._in_progress.values() if b.status is BroadcastStatus.SENDING]
+        return sorted(sending, key=lambda b: b.created)
+
+    def record_broadcast(self, broadcast_id: str, chat_id: int, outcome: Outcome, reason: str) -> None:
+        """What became of a broadcast's message to one chat; journaled like alerts."""
+        broadcast = self._in_progress.get(broadcast_id)
+        if broadcast is None or chat_id in broadcast.done:
+            return
+        self._in_progress[broadcast_id] = _counted(broadcast, chat_id, outcome)
+        self._record({"broadcast": broadcast_id, "chat": chat_id, "outcome": outcome.value, "reason": reason})
+
+    # --- the journal --------------------------------------------------------------------
+
+    def _record(self, record: dict[str, Any]) -> None:
+        self._journal.append(record)
+        self._unfolded.append(record)
+        due = time.monotonic() - self._last_checkpoint > CHECKPOINT_SECONDS
+        if len(self._unfolded) >= CHECKPOINT_RECORDS or due:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Fold the journal into the database file, then empty it."""
+        if self._unfolded:
+            with self.batch():
+                for record in self._unfolded:
+                    self._fold(record)
+                for broadcast in list(self._in_progress.values()):
+                    self.save_broadcast(broadcast)
+            self._unfolded = []
+        if self._journal.records:
+            self._journal.clear()
+        self._last_checkpoint = time.monotonic()
+
+    def _replay(self, journal: Path) -> bool:
+        """Fold in what a previous run journaled but did not checkpoint (it stopped abruptly).
+        Returns whether there was anything."""
+        records = Journal.read(journal)
+        if not records:
+            return journal.exists() and journal.stat().st_size > 0  # only a torn record
+        log.info("replaying %d journal records into %s", len(records), self.path)
+        with self.batch():
+            for record in records:
+                self._fold(record)
+        return True
+
+    def _fold(self, record: dict[str, Any]) -> None:
+        """Apply one journal record to the tables; applying it twice changes nothing."""
+        if "alert" in record:
+            doc_id = self._outbox_docs.get(record["alert"])
+            if doc_id is None:
+                return
+            fields: dict[str, Any] = {"status": record["outcome"], "reason": record["reason"]}
+            if record["outcome"] == Outcome.SENT.value:
+                fields.update(sent_at=record["at"], html="")  # the key stays: delivery is idempotent
+            self._outbox.update(fields, doc_ids=[doc_id])
+        elif "broadcast" in record:
+            doc_id = self._broadcast_docs.get(record["broadcast"])
+            doc = self._broadcasts.get(doc_id=doc_id) if doc_id is not None else None
+            if doc is None or doc_id is None:
+                return
+            broadcast = _counted(_doc_to_broadcast(doc), record["chat"], Outcome(record["outcome"]))
+            self._broadcasts.update(_broadcast_to_doc(broadcast), doc_ids=[doc_id])
 
     # --- statistics ---------------------------------------------------------------------
 
     def stats(self) -> StoreStats:
+        self.checkpoint()  # counted from the tables: fold in what is only journaled
         chats = self._chats.all()
-        outbox = self._outbox.all()
         return StoreStats(
             chats=len(chats),
             active_chats=sum(1 for doc in chats if doc["active"]),
@@ -455,9 +626,69 @@ class Store:
             feeds=len(self._feeds),
             seen_items=sum(len(doc["tokens"]) for doc in self._seen.all()),
             recent_items=len(self._recent),
-            pending_messages=sum(1 for doc in outbox if doc["status"] == "pending"),
-            failed_messages=sum(1 for doc in outbox if doc["status"] == "failed"),
+            pending_messages=len(self._pending),
+            failed_messages=sum(1 for doc in self._outbox.all() if doc["status"] == Outcome.FAILED.value),
+            broadcasts_in_progress=len(self.broadcasts_in_progress()),
         )
+
+
+CHECKPOINT_RECORDS = 1000
+CHECKPOINT_SECONDS = 30.0
+
+
+def _doc_to_entry(doc: Document) -> OutboxEntry:
+    return OutboxEntry(key=doc["key"], chat_id=doc["chat_id"], html=doc["html"], created=doc["created"])
+
+
+def _counted(broadcast: Broadcast, chat_id: int, outcome: Outcome) -> Broadcast:
+    """*broadcast* with one more chat done."""
+    if chat_id in broadcast.done:
+        return broadcast
+    return replace(
+        broadcast,
+        done=broadcast.done | {chat_id},
+        sent=broadcast.sent + (outcome is Outcome.SENT),
+        blocked=broadcast.blocked + (outcome is Outcome.BLOCKED),
+        failed=broadcast.failed + (outcome is Outcome.FAILED),
+    )
+
+
+def _broadcast_to_doc(broadcast: Broadcast) -> dict[str, Any]:
+    return {
+        "id": broadcast.id,
+        "html": broadcast.html,
+        "status": broadcast.status.value,
+        "author": broadcast.author,
+        "chat_id": broadcast.chat_id,
+        "message_id": broadcast.message_id,
+        "created": broadcast.created,
+        "targets": list(broadcast.targets),
+        "done": sorted(broadcast.done),
+        "sent": broadcast.sent,
+        "blocked": broadcast.blocked,
+        "failed": broadcast.failed,
+        "started": broadcast.started,
+        "finished": broadcast.finished,
+    }
+
+
+def _doc_to_broadcast(doc: Mapping[str, Any]) -> Broadcast:
+    return Broadcast(
+        id=doc["id"],
+        html=doc["html"],
+        status=BroadcastStatus(doc["status"]),
+        author=doc["author"],
+        chat_id=doc["chat_id"],
+        message_id=doc["message_id"],
+        created=doc["created"],
+        targets=tuple(doc["targets"]),
+        done=frozenset(doc["done"]),
+        sent=doc["sent"],
+        blocked=doc["blocked"],
+        failed=doc["failed"],
+        started=doc["started"],
+        finished=doc["finished"],
+    )
 
 
 def _lock_file(database: Path) -> Any:

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, ChatMemberUpdated, LinkPreviewOptions, Message, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import (
     BadRequest,
@@ -27,6 +36,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
@@ -36,9 +46,16 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.service.commands import BOT_COMMANDS, BroadcastStarted, Commands
-from bot.service.delivery import Outbox
-from bot.service.ports import ChatUnreachable, MessageRejected, RetryLater, TemporaryFailure
+from bot.service.broadcasts import Broadcasts
+from bot.service.commands import BOT_COMMANDS, Commands
+from bot.service.ports import (
+    BadMarkup,
+    ChatMoved,
+    ChatUnreachable,
+    MessageRejected,
+    RetryLater,
+    TemporaryFailure,
+)
 
 __all__ = ["TelegramHandlers", "TelegramSender", "build_application", "publish_command_menu"]
 
@@ -46,31 +63,51 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 
+BUTTON = "broadcast"  # callback data: broadcast:<send|cancel>:<id>, well under Telegram's 64 bytes
+
 
 class TelegramSender:
-    """Sends Telegram-HTML messages with a bot, raising the service's delivery errors."""
+    """Sends and edits messages with a bot, raising the service's delivery errors."""
 
-    def __init__(self, bot: object) -> None:
+    def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send(self, chat_id: int, html: str) -> None:
-        try:
-            await self._bot.send_message(chat_id, html, parse_mode=ParseMode.HTML)  # type: ignore[attr-defined]
-        except RetryAfter as exc:
-            wait = exc.retry_after  # seconds, or a timedelta when PTB_TIMEDELTA is set
-            raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from None
-        except ChatMigrated as exc:
-            raise ChatUnreachable(f"the group became supergroup {exc.new_chat_id}") from None
-        except Forbidden as exc:
+    async def send(self, chat_id: int, text: str, *, html: bool = True) -> None:
+        with _delivery_errors():
+            await self._bot.send_message(chat_id, text, parse_mode=ParseMode.HTML if html else None)
+
+    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
+        with _delivery_errors():
+            try:
+                await self._bot.edit_message_text(html, chat_id, message_id, parse_mode=ParseMode.HTML)
+            except BadRequest as exc:
+                if "not modified" not in exc.message.casefold():
+                    raise
+
+
+@contextlib.contextmanager
+def _delivery_errors() -> Iterator[None]:
+    """Translate PTB's exceptions into :mod:`bot.service.ports` delivery errors."""
+    try:
+        yield
+    except RetryAfter as exc:
+        wait = exc.retry_after  # seconds, or a timedelta when PTB_TIMEDELTA is set
+        raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from None
+    except ChatMigrated as exc:
+        raise ChatMoved(exc.new_chat_id) from None
+    except Forbidden as exc:
+        raise ChatUnreachable(exc.message) from None
+    except BadRequest as exc:  # before NetworkError, which it subclasses
+        reason = exc.message.casefold()
+        if "chat not found" in reason:
             raise ChatUnreachable(exc.message) from None
-        except BadRequest as exc:  # before NetworkError, which it subclasses
-            if "chat not found" in exc.message.casefold():
-                raise ChatUnreachable(exc.message) from None
-            raise MessageRejected(exc.message) from None
-        except (NetworkError, InvalidToken) as exc:
-            raise TemporaryFailure(exc.message) from None
-        except TelegramError as exc:
-            raise TemporaryFailure(exc.message) from None
+        if "can't parse entities" in reason:
+            raise BadMarkup(exc.message) from None
+        raise MessageRejected(exc.message) from None
+    except (NetworkError, InvalidToken) as exc:
+        raise TemporaryFailure(exc.message) from None
+    except TelegramError as exc:
+        raise TemporaryFailure(exc.message) from None
 
 
 def _arguments(message: Message) -> str:
@@ -82,9 +119,9 @@ def _arguments(message: Message) -> str:
 class TelegramHandlers:
     """PTB callbacks for every command; each one parses, calls :class:`Commands`, replies."""
 
-    def __init__(self, commands: Commands, outbox: Outbox) -> None:
+    def __init__(self, commands: Commands, broadcasts: Broadcasts) -> None:
         self._commands = commands
-        self._outbox = outbox
+        self._broadcasts = broadcasts
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(MessageHandler(filters.COMMAND, self.remember_chat), group=-1)
@@ -105,6 +142,7 @@ class TelegramHandlers:
             MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self.not_a_command)
         )
         application.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
+        application.add_handler(CallbackQueryHandler(self.broadcast_button, pattern=f"^{BUTTON}:"))
         application.add_error_handler(self.on_error)
 
     @staticmethod
@@ -156,16 +194,33 @@ class TelegramHandlers:
         await self._reply(update, self._commands.stats(self._user_id(update)))
 
     async def broadcast(self, update: Update, context: Context) -> None:
-        """Admins: queue an announcement to every active chat, then report how it went."""
-        assert update.effective_message
-        reply, started = self._commands.broadcast(self._user_id(update), _arguments(update.effective_message))
-        await self._reply(update, reply)
-        if started is not None:
-            context.application.create_task(self._finish_broadcast(update, started), update=update)
+        """Admins: preview an announcement, with buttons to send it or not."""
+        assert update.effective_message and update.effective_chat
+        preview = self._broadcasts.draft(
+            self._user_id(update), update.effective_chat.id, _arguments(update.effective_message)
+        )
+        if isinstance(preview, str):
+            await self._reply(update, preview)
+            return
+        chats = f"{preview.chats:,} chat{'' if preview.chats == 1 else 's'}"
+        send = InlineKeyboardButton(f"Send to {chats}", callback_data=f"{BUTTON}:send:{preview.broadcast_id}")
+        cancel = InlineKeyboardButton("Cancel", callback_data=f"{BUTTON}:cancel:{preview.broadcast_id}")
+        buttons = InlineKeyboardMarkup([[send, cancel]])
+        await update.effective_message.reply_html(preview.html, reply_markup=buttons, do_quote=False)
 
-    async def _finish_broadcast(self, update: Update, started: BroadcastStarted) -> None:
-        await self._outbox.deliver()
-        await self._reply(update, self._commands.broadcast_report(started))
+    async def broadcast_button(self, update: Update, context: Context) -> None:
+        """Send or Cancel pressed under a preview."""
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        _, action, broadcast_id = query.data.split(":", 2)
+        user_id = query.from_user.id if query.from_user else None
+        if action == "send" and isinstance(query.message, Message):
+            text = self._broadcasts.send(user_id, broadcast_id, query.message.message_id)
+        else:
+            text = self._broadcasts.cancel(user_id, broadcast_id)
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
     async def unknown(self, update: Update, context: Context) -> None:
         """A command this bot does not have (commands for other bots in a group are ignored)."""
@@ -204,19 +259,22 @@ def build_application(
     *,
     token: str,
     base_url: str,
+    overall_per_second: float = 30,
+    group_per_minute: float = 20,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The PTB Application: HTML by default, link previews off, paced under Telegram's limits."""
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .defaults(
-            Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
-        )
-        .rate_limiter(AIORateLimiter(max_retries=0))
+    """The PTB Application: HTML by default, link previews off, every request paced under
+    Telegram's limits. A 429 is not retried here: it reaches the delivery loop, which waits."""
+    limiter = AIORateLimiter(
+        overall_max_rate=overall_per_second,
+        overall_time_period=1,
+        group_max_rate=group_per_minute,
+        group_time_period=60,
+        max_retries=0,
     )
+    defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+    builder = ApplicationBuilder().token(token).base_url(base_url).defaults(defaults).rate_limiter(limiter)
     if request is not None:
         builder = builder.request(request)
     if updates_request is not None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
 from bot.core.query import source_label
 from bot.core.sources import FeedSource
+from bot.service.broadcasts import Broadcasts
 from bot.service.commands import Commands
-from bot.service.delivery import Outbox
+from bot.service.delivery import Delivery, Pacing
 from bot.service.polling import Poller
 from bot.service.ports import FeedFetcher, Sender, Store
 from bot.service.recent import RecentItems
@@ -23,7 +24,8 @@ __all__ = ["Services", "assemble"]
 class Services:
     subscriptions: Subscriptions
     recent: RecentItems
-    outbox: Outbox
+    delivery: Delivery
+    broadcasts: Broadcasts
     poller: Poller
     commands: Commands
 
@@ -39,21 +41,28 @@ def assemble(
     max_subscriptions_per_chat: int,
     fetch_concurrency: int,
     seen_retention_seconds: float,
+    pacing: Pacing | None = None,
     clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> Services:
-    """Build every use case on top of *store*, *fetcher* and *sender*."""
+    """Build every use case on top of *store*, *fetcher* and *sender*. *clock* is wall time
+    (what is stored); *monotonic* and *sleep* pace the delivery loop (tests pass fakes)."""
     recent = RecentItems(
         store.recent_items(), source_labels={s.name: source_label(s.name, s.host) for s in sources}
     )
     subscriptions = Subscriptions(store, max_per_chat=max_subscriptions_per_chat, seen=recent.documents())
-    outbox = Outbox(store, sender, clock=clock)
+    delivery = Delivery(
+        store, sender, pacing=pacing or Pacing(), clock=clock, monotonic=monotonic, sleep=sleep
+    )
+    delivery.on_chat_moved = subscriptions.move_chat
     poller = Poller(
         sources,
         fetcher=fetcher,
         store=store,
         subscriptions=subscriptions,
         recent=recent,
-        outbox=outbox,
+        delivery=delivery,
         tz=tz,
         concurrency=fetch_concurrency,
         seen_retention_seconds=seen_retention_seconds,
@@ -68,4 +77,6 @@ def assemble(
         tz=tz,
         clock=clock,
     )
-    return Services(subscriptions, recent, outbox, poller, commands)
+    broadcasts = Broadcasts(store=store, delivery=delivery, sender=sender, admins=admins, clock=clock)
+    delivery.on_progress = broadcasts.show_progress
+    return Services(subscriptions, recent, delivery, broadcasts, poller, commands)

@@ -8,25 +8,21 @@ reply that says what is wrong and shows a correct example.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from datetime import tzinfo
 
 from bot.core.formatting import (
-    ANNOUNCEMENT_TEXT_LIMIT,
     escape,
-    format_announcement,
     format_item_line,
 )
 from bot.core.query import EXAMPLE as QUERY_EXAMPLE
 from bot.core.query import Query, split_queries
 from bot.service.polling import Poller
-from bot.service.ports import OutboxEntry, OutboxKind, Store
+from bot.service.ports import Store
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Subscriptions
 
-__all__ = ["BOT_COMMANDS", "BroadcastStarted", "Commands"]
+__all__ = ["BOT_COMMANDS", "Commands"]
 
 PREVIEW_ITEMS = 3
 
@@ -56,14 +52,6 @@ def _reading(query: Query) -> str:
     typed = " ".join(query.text.casefold().split())
     normalized = "" if typed == query.normalized.casefold() else f" {_code(query.normalized)}"
     return f"{_code(query.text)} reads as{normalized}: {escape(query.describe())}."
-
-
-@dataclass(frozen=True, slots=True)
-class BroadcastStarted:
-    """An announcement was queued; :meth:`Commands.broadcast_report` tells how it went."""
-
-    broadcast_id: str
-    chats: int
 
 
 class Commands:
@@ -244,50 +232,13 @@ class Commands:
             f"Subscriptions: {stats.subscriptions}",
             f"Feeds: {len(self._poller.sources)} configured, {stats.feeds} polled so far",
             f"Items seen: {stats.seen_items} (recent kept for previews: {stats.recent_items})",
-            f"Outbox: {stats.pending_messages} pending, {stats.failed_messages} failed",
+            f"Alerts waiting to be sent: {stats.pending_messages}",
+            f"Messages refused for good: {stats.failed_messages}",
         ]
+        for entry, reason in self._store.failed_alerts(limit=3):
+            lines.append(f"  • to chat {entry.chat_id}: {escape(reason)}")
+        if stats.broadcasts_in_progress:
+            lines.append(f"Broadcasts in progress: {stats.broadcasts_in_progress}")
         report = self._poller.last_report
         lines.append(f"Last poll: {escape(report.summary())}" if report else "Last poll: none yet")
         return "\n".join(lines)
-
-    def broadcast(self, user_id: int | None, text: str) -> tuple[str, BroadcastStarted | None]:
-        """Queue an announcement to every active chat; returns the reply and what started."""
-        if not self.is_admin(user_id):
-            return self.REFUSAL, None
-        text = text.strip()
-        if not text:
-            return (
-                "Write the announcement after the command, for example "
-                "<code>/broadcast The bot restarts at 22:00 UTC.</code>",
-                None,
-            )
-        if len(text) > ANNOUNCEMENT_TEXT_LIMIT:
-            return (
-                f"That announcement has {len(text)} characters; the limit is {ANNOUNCEMENT_TEXT_LIMIT}.",
-                None,
-            )
-        broadcast_id = uuid.uuid4().hex[:12]
-        now = self._clock()
-        html = format_announcement(text)
-        chats = self._store.active_chat_ids()
-        self._store.enqueue(
-            OutboxEntry(
-                key=f"broadcast:{broadcast_id}:{chat}",
-                chat_id=chat,
-                kind=OutboxKind.BROADCAST,
-                html=html,
-                created=now,
-            )
-            for chat in chats
-        )
-        reply = f"📢 Sending the announcement to {len(chats)} chat{'' if len(chats) == 1 else 's'}…"
-        return reply, BroadcastStarted(broadcast_id, len(chats))
-
-    def broadcast_report(self, started: BroadcastStarted) -> str:
-        counts = self._store.outbox_counts(f"broadcast:{started.broadcast_id}:")
-        text = f"📢 Announcement delivered to {counts['sent']} of {started.chats} chats"
-        if counts["failed"]:
-            text += f"; {counts['failed']} could not be reached (blocked the bot or left)"
-        if counts["pending"]:
-            text += f"; {counts['pending']} still pending (they will be retried)"
-        return text + "."

@@ -1,101 +1,409 @@
-"""Delivering the outbox: every alert and announcement is stored before it is sent.
+"""Delivering alerts and announcements: one loop, one message at a time, nothing lost.
 
-A message leaves the outbox only when Telegram accepted it (marked sent) or refused it for
-good (marked failed, with the reason). A crash between sending and marking can repeat that
-one message on the next start; nothing that was enqueued is lost.
+Every message is in the store before it is sent (alerts in the outbox, announcements as
+their broadcast's targets) and its outcome is recorded durably as soon as Telegram answers.
+After a crash the loop starts again from what the store holds: a message confirmed is never
+sent again, and the only one that can repeat is the one in flight at the moment of the crash
+(one at a time, by design).
+
+The loop sends alerts first, so an announcement to thousands of chats never holds alerts
+back. Telegram's limits are kept twice: PTB's rate limiter paces every request overall (30
+per second by default); the loop itself paces each chat (about one message a second to a
+private chat, with short bursts, 20 a minute to a group) and sends to another chat meanwhile.
+
+What Telegram answers decides what happens next:
+
+* 429: wait as long as it says, then send the same message again; never dropped.
+* Network errors, timeouts, 5xx: retry with exponential backoff and jitter; after a few
+  tries the message waits for a later round (it stays pending).
+* 403, or a chat that no longer exists: the chat becomes inactive (its subscriptions are
+  kept; any command from it brings it back), and its pending messages are dropped.
+* The group became a supergroup: its subscriptions and pending messages move there.
+* 400 "can't parse entities": the same text goes again as plain text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 
+from bot.core.formatting import to_plain_text
 from bot.service.ports import (
+    BadMarkup,
+    Broadcast,
+    BroadcastStatus,
+    ChatMoved,
     ChatUnreachable,
     MessageRejected,
+    OutboxEntry,
+    Outcome,
     RetryLater,
     Sender,
     Store,
     TemporaryFailure,
 )
 
-__all__ = ["DeliveryReport", "Outbox"]
+__all__ = ["ChatPacer", "Delivery", "DeliveryCounts", "Pacing", "Retries"]
 
 log = logging.getLogger(__name__)
 
-MAX_RETRY_AFTER_WAITS = 5
-MAX_CONSECUTIVE_TEMPORARY_FAILURES = 3
 SENT_RETENTION_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryReport:
+class Pacing:
+    """How fast one chat may receive messages (Telegram's limits, as settings)."""
+
+    private_per_second: float = 1.0
+    private_burst: int = 3
+    group_per_minute: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class Retries:
+    """How a message that fails for a network error, a timeout or a 5xx is retried."""
+
+    attempts: int = 4  # tries in a row before the message waits for a later round
+    backoff_seconds: float = 0.5  # the first wait; it doubles each time, give or take half
+    backoff_cap_seconds: float = 30.0
+    later_seconds: float = 60.0  # the wait before a later round
+
+
+class ChatPacer:
+    """A token bucket per chat: a private chat gets a short burst then one message a
+    second; a group (negative id) up to its per-minute allowance."""
+
+    def __init__(self, pacing: Pacing, clock: Callable[[], float]) -> None:
+        self._pacing = pacing
+        self._clock = clock
+        self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, updated at)
+
+    def _rate_and_burst(self, chat_id: int) -> tuple[float, float]:
+        if chat_id < 0:
+            per_minute = self._pacing.group_per_minute
+            return per_minute / 60.0, per_minute
+        return self._pacing.private_per_second, float(self._pacing.private_burst)
+
+    def _tokens(self, chat_id: int) -> float:
+        rate, burst = self._rate_and_burst(chat_id)
+        tokens, updated = self._buckets.get(chat_id, (burst, self._clock()))
+        return min(burst, tokens + (self._clock() - updated) * rate)
+
+    def ready_in(self, chat_id: int) -> float:
+        """Seconds until *chat_id* may receive a message (0 when it may now)."""
+        tokens = self._tokens(chat_id)
+        if tokens >= 1:
+            return 0.0
+        return (1 - tokens) / self._rate_and_burst(chat_id)[0]
+
+    def spend(self, chat_id: int) -> None:
+        self._buckets[chat_id] = (self._tokens(chat_id) - 1, self._clock())
+        if len(self._buckets) > 50_000:  # forget chats whose bucket has long been full again
+            self._buckets = {chat: bucket for chat, bucket in self._buckets.items() if self._tokens(chat) < 1}
+
+
+@dataclass(slots=True)
+class DeliveryCounts:
+    """What the loop did since the counts were last taken."""
+
     sent: int = 0
-    unreachable: int = 0
+    blocked: int = 0
     failed: int = 0
-    remaining: int = 0
+    deferred: int = 0  # kept failing for now; waiting for a later round
 
 
-class Outbox:
-    """Sends what the store holds as pending, one message at a time, in priority order."""
+@dataclass(slots=True)
+class _Job:
+    chat_id: int
+    html: str
+    alert: OutboxEntry | None = None
+    broadcast: str | None = None
 
-    def __init__(self, store: Store, sender: Sender, *, clock: Callable[[], float] = time.time) -> None:
+
+@dataclass(slots=True)
+class _Cursor:
+    """Where a broadcast is: the next target to try, and targets waiting for a later round."""
+
+    position: int = 0
+    later: dict[int, float] = field(default_factory=dict)  # chat -> not before
+
+
+Progress = Callable[[Broadcast, bool], Awaitable[None]]
+
+
+class Delivery:
+    """The delivery loop (see the module docstring). Start it with :meth:`run`."""
+
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        *,
+        pacing: Pacing = Pacing(),
+        retries: Retries = Retries(),
+        progress_every_seconds: float = 3.0,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
         self._store = store
         self._sender = sender
+        self._retries = retries
+        self._progress_every = progress_every_seconds
         self._clock = clock
-        self._lock = asyncio.Lock()
+        self._monotonic = monotonic
+        self._pacer = ChatPacer(pacing, monotonic)
+        self._sleep = sleep
+        self._jitter = jitter
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._later: dict[str, float] = {}  # alert key -> not before
+        self._cursors: dict[str, _Cursor] = {}
+        self._reported: dict[str, float] = {}  # broadcast -> when progress was last shown
+        self._last_prune = float("-inf")
+        self.counts = DeliveryCounts()
+        # Set by the composition root: what a moved chat and a broadcast's progress mean.
+        self.on_chat_moved: Callable[[int, int], None] = self._store.migrate_chat
+        self.on_progress: Progress | None = None
 
-    async def deliver(self) -> DeliveryReport:
-        """Send every pending message once; runs one at a time (a second call waits its turn).
+    # --- control ------------------------------------------------------------------------
 
-        Messages that fail temporarily stay pending for the next call; after a few
-        temporary failures in a row (Telegram unreachable) the rest is left for later too.
-        """
-        async with self._lock:
-            sent = unreachable = failed = 0
-            temporary_in_a_row = 0
-            pending = self._store.pending()
-            for position, entry in enumerate(pending):
-                if not self._store.is_active(entry.chat_id):
-                    continue  # deactivated meanwhile; its pending messages were failed with it
-                try:
-                    await self._send_with_waits(entry.chat_id, entry.html)
-                except ChatUnreachable as exc:
-                    log.info("chat %d is unreachable (%s); it is now inactive", entry.chat_id, exc)
-                    self._store.deactivate_chat(entry.chat_id, str(exc))
-                    unreachable += 1
-                except MessageRejected as exc:
-                    log.warning("message %s to chat %d was refused: %s", entry.key, entry.chat_id, exc)
-                    self._store.mark_failed(entry.key, str(exc))
-                    failed += 1
-                except (TemporaryFailure, RetryLater) as exc:
-                    log.warning("message %s to chat %d failed for now: %s", entry.key, entry.chat_id, exc)
-                    failed += 1
-                    temporary_in_a_row += 1
-                    if temporary_in_a_row >= MAX_CONSECUTIVE_TEMPORARY_FAILURES:
-                        log.warning(
-                            "Telegram keeps failing; %d message(s) wait for the next round",
-                            len(pending) - position - 1,
-                        )
-                        break
-                else:
-                    self._store.mark_sent(entry.key, self._clock())
-                    sent += 1
-                    temporary_in_a_row = 0
-            self._store.prune_sent(self._clock() - SENT_RETENTION_SECONDS)
-            remaining = len(self._store.pending())
-            return DeliveryReport(sent=sent, unreachable=unreachable, failed=failed, remaining=remaining)
+    def wake(self) -> None:
+        """There is something new to send."""
+        self._wake.set()
 
-    async def _send_with_waits(self, chat_id: int, html: str) -> None:
-        """Send, waiting as long as Telegram asks on 429 before trying the same message again."""
-        for _ in range(MAX_RETRY_AFTER_WAITS):
+    def take_counts(self) -> DeliveryCounts:
+        counts, self.counts = self.counts, DeliveryCounts()
+        return counts
+
+    async def run(self) -> None:
+        """Send whatever is due, wait for more, until :meth:`stop`."""
+        self._stopping.clear()
+        log.info("delivery started: %d alerts pending, %d broadcasts in progress",
+                 len(self._store.pending()), len(self._store.broadcasts_in_progress()))  # fmt: skip
+        while not self._stopping.is_set():
             try:
-                await self._sender.send(chat_id, html)
-                return
+                if not await self._step(wait=True):
+                    break
+            except Exception:  # the loop must outlive any one message
+                log.exception("delivery: unexpected error; going on in a second")
+                await self._pause(1.0)
+
+    def stop(self) -> None:
+        """Finish the message in flight, then leave :meth:`run` (the rest stays pending)."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def run_until_idle(self, max_wait: float = 60.0) -> None:
+        """Send everything that is or becomes due, waiting for pacing and retries, then
+        return when nothing is due within *max_wait* seconds.
+
+        For tests and one-off runs; the bot uses :meth:`run`.
+        """
+        while await self._step(wait=False, max_wait=max_wait):
+            pass
+
+    async def _step(self, *, wait: bool, max_wait: float = float("inf")) -> bool:
+        """Send the next due message, or wait for one. False when the loop is stopping, or
+        when *wait* is false and nothing is due within *max_wait* seconds."""
+        if self._due_prune():
+            self._store.prune_sent(self._clock() - SENT_RETENTION_SECONDS)
+        for broadcast in self._store.broadcasts_in_progress():
+            if not broadcast.remaining:
+                await self._finish_broadcast(broadcast)
+        job, delay = self._next()
+        if job is not None:
+            await self._deliver(job)
+            return not self._stopping.is_set()
+        if not wait and (delay is None or delay > max_wait):
+            return False
+        if wait:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            return not self._stopping.is_set()
+        return await self._pause(delay or 0.0)
+
+    def _due_prune(self) -> bool:
+        now = self._monotonic()
+        if now - self._last_prune < 3600:
+            return False
+        self._last_prune = now
+        return True
+
+    async def _pause(self, seconds: float) -> bool:
+        """Wait *seconds*; False if the loop is told to stop meanwhile."""
+        if self._sleep is not None:
+            await self._sleep(seconds)
+            return not self._stopping.is_set()
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    # --- choosing the next message ------------------------------------------------------
+
+    def _next(self) -> tuple[_Job | None, float | None]:
+        """The next message that may go now, or how long until one may (None: nothing)."""
+        now = self._monotonic()
+        soonest: float | None = None
+
+        def later(delay: float) -> None:
+            nonlocal soonest
+            soonest = delay if soonest is None else min(soonest, delay)
+
+        for entry in self._store.pending():  # alerts first, oldest first
+            not_before = self._later.get(entry.key, 0.0)
+            if not_before > now:
+                later(not_before - now)
+                continue
+            delay = self._pacer.ready_in(entry.chat_id)
+            if delay > 0:
+                later(delay)
+                continue
+            return _Job(entry.chat_id, entry.html, alert=entry), None
+
+        for broadcast in self._store.broadcasts_in_progress():
+            chat_id, wait = self._next_target(broadcast, now)
+            if chat_id is not None:
+                return _Job(chat_id, broadcast.html, broadcast=broadcast.id), None
+            if wait is not None:
+                later(wait)
+        return None, soonest
+
+    def _next_target(self, broadcast: Broadcast, now: float) -> tuple[int | None, float | None]:
+        """The broadcast's next chat that may receive it now, or how long until one may."""
+        cursor = self._cursors.setdefault(broadcast.id, _Cursor())
+        targets, done = broadcast.targets, broadcast.done
+        while cursor.position < len(targets):
+            chat_id = targets[cursor.position]
+            if chat_id in done:
+                cursor.position += 1
+                continue
+            if not self._store.is_active(chat_id):
+                self._store.record_broadcast(broadcast.id, chat_id, Outcome.BLOCKED, "inactive")
+                cursor.position += 1
+                continue
+            delay = self._pacer.ready_in(chat_id)
+            return (chat_id, None) if delay == 0 else (None, delay)
+        for chat_id, not_before in sorted(cursor.later.items(), key=lambda pair: pair[1]):
+            if not_before <= now and self._pacer.ready_in(chat_id) == 0:
+                del cursor.later[chat_id]
+                return chat_id, None
+        if cursor.later:
+            return None, max(0.1, min(cursor.later.values()) - now)
+        return None, 0.0  # all done: the next step finishes it
+
+    # --- sending ------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        base = self._retries.backoff_seconds * 2 ** (attempt - 1)
+        return min(self._retries.backoff_cap_seconds, base * (0.5 + self._jitter()))
+
+    async def _deliver(self, job: _Job) -> None:
+        text, as_html, attempt = job.html, True, 0
+        chat_id = job.chat_id
+        while True:
+            try:
+                await self._sender.send(chat_id, text, html=as_html)
             except RetryLater as exc:
-                log.info("Telegram asks to wait %.1f s before sending to chat %d", exc.seconds, chat_id)
-                await asyncio.sleep(exc.seconds)
-        await self._sender.send(chat_id, html)
+                log.info("Telegram asks to wait %.1f s (chat %d)", exc.seconds, chat_id)
+                if not await self._pause(exc.seconds):
+                    return  # stopping: the message stays pending
+                continue
+            except ChatMoved as exc:
+                log.info("chat %d became %d; moving its subscriptions and messages", chat_id, exc.new_chat_id)
+                self.on_chat_moved(chat_id, exc.new_chat_id)
+                chat_id = exc.new_chat_id
+                continue
+            except ChatUnreachable as exc:
+                log.info("chat %d is unreachable (%s); it is now inactive", chat_id, exc)
+                self._store.deactivate_chat(chat_id, str(exc))
+                self._record(job, Outcome.BLOCKED, str(exc))
+                return
+            except BadMarkup as exc:
+                if as_html:
+                    log.warning("chat %d refused the HTML (%s); sending plain text", chat_id, exc)
+                    text, as_html = to_plain_text(job.html), False
+                    continue
+                self._record(job, Outcome.FAILED, str(exc))
+                return
+            except MessageRejected as exc:
+                log.warning("chat %d refused a message for good: %s", chat_id, exc)
+                self._record(job, Outcome.FAILED, str(exc))
+                return
+            except TemporaryFailure as exc:
+                attempt += 1
+                if attempt >= self._retries.attempts:
+                    log.warning("chat %d: still failing after %d tries (%s); trying again later",
+                                chat_id, attempt, exc)  # fmt: skip
+                    self._defer(job)
+                    return
+                if not await self._pause(self._backoff(attempt)):
+                    return
+                continue
+            self._pacer.spend(chat_id)
+            self._record(job, Outcome.SENT, "")
+            if job.broadcast is not None:
+                await self._progress(job.broadcast)
+            return
+
+    def _defer(self, job: _Job) -> None:
+        self.counts.deferred += 1
+        not_before = self._monotonic() + self._retries.later_seconds
+        if job.alert is not None:
+            self._later[job.alert.key] = not_before
+        elif job.broadcast is not None:
+            cursor = self._cursors.setdefault(job.broadcast, _Cursor())
+            cursor.later[job.chat_id] = not_before
+            cursor.position += 1
+
+    def _record(self, job: _Job, outcome: Outcome, reason: str) -> None:
+        if outcome is Outcome.SENT:
+            self.counts.sent += 1
+        elif outcome is Outcome.BLOCKED:
+            self.counts.blocked += 1
+        else:
+            self.counts.failed += 1
+        if job.alert is not None:
+            self._later.pop(job.alert.key, None)
+            self._store.record_alert(job.alert.key, outcome, reason, self._clock())
+        elif job.broadcast is not None:
+            self._store.record_broadcast(job.broadcast, job.chat_id, outcome, reason)
+
+    # --- broadcast progress -------------------------------------------------------------
+
+    async def _progress(self, broadcast_id: str) -> None:
+        """Show a broadcast's progress, at most every few seconds."""
+        now = self._monotonic()
+        if now - self._reported.get(broadcast_id, float("-inf")) < self._progress_every:
+            return
+        self._reported[broadcast_id] = now
+        broadcast = self._store.broadcast(broadcast_id)
+        if broadcast is not None and broadcast.remaining:
+            await self._show(broadcast, finished=False)
+
+    async def _finish_broadcast(self, broadcast: Broadcast) -> None:
+        finished = replace(broadcast, status=BroadcastStatus.DONE, finished=self._clock())
+        self._store.save_broadcast(finished)
+        self._store.checkpoint()
+        self._cursors.pop(broadcast.id, None)
+        self._reported.pop(broadcast.id, None)
+        log.info("broadcast %s finished: %d sent, %d blocked, %d failed",
+                 broadcast.id, broadcast.sent, broadcast.blocked, broadcast.failed)  # fmt: skip
+        await self._show(finished, finished=True)
+
+    async def _show(self, broadcast: Broadcast, *, finished: bool) -> None:
+        if self.on_progress is None:
+            return
+        try:
+            await self.on_progress(broadcast, finished)
+        except Exception as exc:  # progress is a courtesy; the broadcast goes on
+            log.warning("could not show the progress of broadcast %s: %s", broadcast.id, exc)

@@ -1,8 +1,9 @@
-"""One poll cycle: fetch every feed, find new items, match them, queue and send alerts.
+"""One poll cycle: fetch every feed, find new items, match them, queue their alerts.
 
 A feed that fails is logged with its name and skipped; the others go on. Each feed's
 result is written to the store at once (seen items, recent items and its alerts together),
-so a crash mid-cycle loses nothing that was written and repeats nothing that was sent.
+so a crash mid-cycle loses nothing that was written and repeats nothing that was sent; the
+delivery loop is woken as soon as a feed's alerts are queued.
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ from bot.core.items import Item
 from bot.core.matcher import Document
 from bot.core.query import source_label
 from bot.core.sources import FeedSource
-from bot.service.delivery import DeliveryReport, Outbox
+from bot.service.delivery import Delivery, DeliveryCounts
 from bot.service.ports import (
     FeedFetcher,
     FeedState,
     FetchOutcome,
     OutboxEntry,
-    OutboxKind,
     PollRecord,
     Store,
 )
@@ -50,7 +50,8 @@ class FeedReport:
 @dataclass(frozen=True, slots=True)
 class CycleReport:
     feeds: Sequence[FeedReport]
-    delivery: DeliveryReport
+    delivery: DeliveryCounts  # what the delivery loop did since the previous cycle
+    pending: int
     seconds: float
 
     def count(self, outcome: FetchOutcome) -> int:
@@ -68,10 +69,10 @@ class CycleReport:
         return (
             f"poll cycle: {self.count(FetchOutcome.FETCHED)} feeds fetched, "
             f"{self.count(FetchOutcome.NOT_MODIFIED)} unchanged, {self.count(FetchOutcome.FAILED)} failed; "
-            f"{self.new_items} new items; {self.alerts_queued} alerts queued, "
-            f"{self.delivery.sent} messages sent, "
-            f"{self.delivery.failed + self.delivery.unreachable} not sent, "
-            f"{self.delivery.remaining} pending; {self.seconds:.1f} s"
+            f"{self.new_items} new items; {self.alerts_queued} alerts queued; "
+            f"since the last cycle {self.delivery.sent} messages sent, "
+            f"{self.delivery.blocked + self.delivery.failed} not sent; {self.pending} alerts pending; "
+            f"{self.seconds:.1f} s"
         )
 
 
@@ -86,7 +87,7 @@ class Poller:
         store: Store,
         subscriptions: Subscriptions,
         recent: RecentItems,
-        outbox: Outbox,
+        delivery: Delivery,
         tz: tzinfo,
         concurrency: int,
         seen_retention_seconds: float,
@@ -97,7 +98,7 @@ class Poller:
         self._store = store
         self._subscriptions = subscriptions
         self._recent = recent
-        self._outbox = outbox
+        self._delivery = delivery
         self._tz = tz
         self._concurrency = concurrency
         self._seen_retention = seen_retention_seconds
@@ -125,8 +126,12 @@ class Poller:
                 return await self._poll_feed(source)
 
         feeds = await asyncio.gather(*(poll(source) for source in self.sources))
-        delivery = await self._outbox.deliver()
-        report = CycleReport(feeds=feeds, delivery=delivery, seconds=time.monotonic() - started)
+        report = CycleReport(
+            feeds=feeds,
+            delivery=self._delivery.take_counts(),
+            pending=len(self._store.pending()),
+            seconds=time.monotonic() - started,
+        )
         self.last_report = report
         log.info("%s", report.summary())
         return report
@@ -182,6 +187,8 @@ class Poller:
             alerts=self._alerts_for(fresh, label, now),
         )
         queued = self._store.record_poll(record)
+        if queued:
+            self._delivery.wake()
         if first_poll:
             log.info(
                 "feed %s: first poll, %d existing items recorded as seen", source.name, len(result.items)
@@ -199,7 +206,6 @@ class Poller:
                     OutboxEntry(
                         key=f"alert:{chat_id}:{token}",
                         chat_id=chat_id,
-                        kind=OutboxKind.ALERT,
                         html=format_alert(item, queries, tz=self._tz),
                         created=now,
                     )

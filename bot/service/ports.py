@@ -15,6 +15,10 @@ from bot.core.items import Item
 from bot.core.sources import FeedSource
 
 __all__ = [
+    "BadMarkup",
+    "Broadcast",
+    "BroadcastStatus",
+    "ChatMoved",
     "ChatUnreachable",
     "DeliveryError",
     "FeedFetcher",
@@ -23,7 +27,7 @@ __all__ = [
     "FetchResult",
     "MessageRejected",
     "OutboxEntry",
-    "OutboxKind",
+    "Outcome",
     "PollRecord",
     "RecentItem",
     "RetryLater",
@@ -66,21 +70,55 @@ class RecentItem:
     seen_at: float
 
 
-class OutboxKind(StrEnum):
-    ALERT = "alert"
-    BROADCAST = "broadcast"
-
-
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """One message to deliver. ``key`` makes delivery idempotent: (chat, item) for an alert,
-    (chat, broadcast) for an announcement; a key is enqueued at most once."""
+    """An alert to deliver. ``key`` (chat and story) makes delivery idempotent: a key is
+    enqueued at most once, so a story reaches a chat at most once."""
 
     key: str
     chat_id: int
-    kind: OutboxKind
     html: str
     created: float
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"  # previewed to its author, not confirmed
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Outcome(StrEnum):
+    """What became of one message."""
+
+    SENT = "sent"
+    BLOCKED = "blocked"  # the chat blocked the bot, removed it, or is gone
+    FAILED = "failed"  # Telegram refused this message for good
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """An announcement to every active chat. ``done`` holds the chats it has been
+    delivered to or given up on; the rest of ``targets`` is still to do, in order."""
+
+    id: str
+    html: str
+    status: BroadcastStatus
+    author: int
+    chat_id: int  # where the author confirmed it, and where its progress is shown
+    created: float
+    message_id: int | None = None  # the message edited with progress
+    targets: tuple[int, ...] = ()
+    done: frozenset[int] = frozenset()
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    started: float | None = None
+    finished: float | None = None
+
+    @property
+    def remaining(self) -> int:
+        return len(self.targets) - len(self.done)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +143,7 @@ class StoreStats:
     recent_items: int
     pending_messages: int
     failed_messages: int
+    broadcasts_in_progress: int
 
 
 class Store(Protocol):
@@ -125,14 +164,20 @@ class Store(Protocol):
     def record_feed_failure(self, feed: str, state: FeedState) -> None: ...
     def recent_items(self) -> list[RecentItem]: ...
 
+    def migrate_chat(self, old: int, new: int) -> None: ...
+
     def enqueue(self, entries: Iterable[OutboxEntry]) -> int: ...
     def pending(self) -> list[OutboxEntry]: ...
-    def mark_sent(self, key: str, at: float) -> None: ...
-    def mark_failed(self, key: str, reason: str) -> None: ...
+    def record_alert(self, key: str, outcome: Outcome, reason: str, at: float) -> None: ...
     def prune_sent(self, before: float) -> int: ...
+    def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]: ...
 
-    def outbox_counts(self, key_prefix: str) -> dict[str, int]: ...
+    def save_broadcast(self, broadcast: Broadcast) -> None: ...
+    def broadcast(self, broadcast_id: str) -> Broadcast | None: ...
+    def broadcasts_in_progress(self) -> list[Broadcast]: ...
+    def record_broadcast(self, broadcast_id: str, chat_id: int, outcome: Outcome, reason: str) -> None: ...
 
+    def checkpoint(self) -> None: ...
     def stats(self) -> StoreStats: ...
 
 
@@ -182,8 +227,20 @@ class RetryLater(DeliveryError):
         self.seconds = seconds
 
 
+class ChatMoved(DeliveryError):
+    """The group became a supergroup with a new id; messages must go there."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"the chat moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
 class MessageRejected(DeliveryError):
     """Telegram refused this message itself (a 400 other than a missing chat)."""
+
+
+class BadMarkup(MessageRejected):
+    """Telegram could not parse the message's HTML; the same text as plain text may pass."""
 
 
 class TemporaryFailure(DeliveryError):
@@ -191,6 +248,10 @@ class TemporaryFailure(DeliveryError):
 
 
 class Sender(Protocol):
-    async def send(self, chat_id: int, html: str) -> None:
-        """Send a Telegram-HTML message, raising a :class:`DeliveryError` when it fails."""
+    async def send(self, chat_id: int, text: str, *, html: bool = True) -> None:
+        """Send a message (Telegram HTML, or plain text), raising a :class:`DeliveryError`."""
+        ...
+
+    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
+        """Replace the text of a message the bot sent, raising a :class:`DeliveryError`."""
         ...

@@ -75,6 +75,15 @@ class Subscriptions:
         if not queries:
             del self._by_chat[chat_id]
 
+    def move_chat(self, old: int, new: int) -> None:
+        """The group *old* became the supergroup *new*: its subscriptions go with it."""
+        self._store.migrate_chat(old, new)
+        queries = self._by_chat.pop(old, {})
+        if queries:
+            self._by_chat.setdefault(new, {}).update(queries)
+            for subscription in queries:
+                self._chat_of[subscription] = new
+
     def of_chat(self, chat_id: int) -> list[Query]:
         """The chat's subscriptions, oldest first."""
         return [query for _, query in sorted(self._by_chat.get(chat_id, {}).items())]

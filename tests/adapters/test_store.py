@@ -14,13 +14,21 @@ import pytest
 
 from bot.adapters.store import Store, StoreError
 from bot.core.items import Item
-from bot.service.ports import FeedState, OutboxEntry, OutboxKind, PollRecord, RecentItem
+from bot.service.ports import (
+    Broadcast,
+    BroadcastStatus,
+    FeedState,
+    OutboxEntry,
+    Outcome,
+    PollRecord,
+    RecentItem,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def alert(key: str, chat: int = 1, created: float = 1.0) -> OutboxEntry:
-    return OutboxEntry(key=key, chat_id=chat, kind=OutboxKind.ALERT, html=f"<b>{key}</b>", created=created)
+    return OutboxEntry(key=key, chat_id=chat, html=f"<b>{key}</b>", created=created)
 
 
 def test_everything_survives_a_reopen(tmp_path: Path):
@@ -50,20 +58,40 @@ def test_everything_survives_a_reopen(tmp_path: Path):
     again.close()
 
 
-def test_outbox_keys_are_enqueued_once_and_alerts_go_first(tmp_path: Path):
+def test_alert_keys_are_enqueued_once_even_after_delivery(tmp_path: Path):
     store = Store.open(tmp_path)
-    broadcast = OutboxEntry(key="broadcast:b:1", chat_id=1, kind=OutboxKind.BROADCAST, html="x", created=0.0)
-    assert store.enqueue([broadcast, alert("a1", created=2.0), alert("a1", created=3.0)]) == 2
+    assert store.enqueue([alert("a1", created=2.0), alert("a2", created=3.0), alert("a1", created=4.0)]) == 2
+    assert [e.key for e in store.pending()] == ["a1", "a2"]
+    store.record_alert("a1", Outcome.SENT, "", at=10.0)
+    assert store.enqueue([alert("a1")]) == 0, "a delivered key is remembered"
+    assert [e.key for e in store.pending()] == ["a2"]
+    store.close()
+    store = Store.open(tmp_path)
+    assert [e.key for e in store.pending()] == ["a2"]
     assert store.enqueue([alert("a1")]) == 0
-    assert [e.key for e in store.pending()] == ["a1", "broadcast:b:1"]
-    store.mark_sent("a1", at=10.0)
-    assert store.enqueue([alert("a1")]) == 0, "a sent key is remembered"
-    assert [e.key for e in store.pending()] == ["broadcast:b:1"]
     assert store.prune_sent(before=11.0) == 1
     store.close()
 
 
-def test_deactivating_a_chat_fails_its_pending_messages_and_keeps_subscriptions(tmp_path: Path):
+def test_outcomes_are_journaled_and_survive_a_crash_before_any_checkpoint(tmp_path: Path):
+    store = Store.open(tmp_path)
+    store.enqueue([alert("a1"), alert("a2"), alert("a3")])
+    store.record_alert("a1", Outcome.SENT, "", at=5.0)
+    store.record_alert("a2", Outcome.FAILED, "Message is too long", at=5.0)
+    journal = tmp_path / "newsbot.json.journal"
+    assert len(journal.read_text().splitlines()) == 2
+    with journal.open("ab") as torn:  # a record cut short by the crash
+        torn.write(b'{"alert": "a3", "outc')
+    store._lock.close()  # the process dies: no checkpoint, no close
+
+    again = Store.open(tmp_path)
+    assert [e.key for e in again.pending()] == ["a3"]
+    assert [(e.key, reason) for e, reason in again.failed_alerts(5)] == [("a2", "Message is too long")]
+    assert journal.read_text() == "", "the journal was folded into the database"
+    again.close()
+
+
+def test_deactivating_a_chat_drops_its_pending_alerts_and_keeps_subscriptions(tmp_path: Path):
     store = Store.open(tmp_path)
     store.register_chat(1, "private", "")
     store.add_subscriptions(1, ["census"])
@@ -71,11 +99,41 @@ def test_deactivating_a_chat_fails_its_pending_messages_and_keeps_subscriptions(
     store.deactivate_chat(1, "blocked")
     assert not store.is_active(1)
     assert [e.key for e in store.pending()] == ["b"]
-    assert store.outbox_counts("a") == {"pending": 0, "sent": 0, "failed": 1}
     assert len(store.all_subscriptions()) == 1
     assert store.register_chat(1, "private", "") is True, "a command from the chat brings it back"
     assert store.is_active(1)
     store.close()
+
+
+def test_a_migrated_group_takes_its_subscriptions_and_pending_alerts(tmp_path: Path):
+    store = Store.open(tmp_path)
+    store.register_chat(-5, "group", "Erbil friends")
+    store.add_subscriptions(-5, ["census"])
+    store.enqueue([alert("a", chat=-5)])
+    store.migrate_chat(-5, -1005)
+    assert store.is_active(-1005) and not store.is_active(-5)
+    assert [s.chat_id for s in store.all_subscriptions()] == [-1005]
+    assert [e.chat_id for e in store.pending()] == [-1005]
+    store.close()
+    again = Store.open(tmp_path)
+    assert [e.chat_id for e in again.pending()] == [-1005]
+    again.close()
+
+
+def test_a_broadcast_resumes_where_it_stopped(tmp_path: Path):
+    store = Store.open(tmp_path)
+    draft = Broadcast(id="b1", html="hi", status=BroadcastStatus.SENDING, author=7, chat_id=7, created=1.0,
+                      targets=(1, 2, 3, 4))  # fmt: skip
+    store.save_broadcast(draft)
+    store.record_broadcast("b1", 1, Outcome.SENT, "")
+    store.record_broadcast("b1", 2, Outcome.BLOCKED, "blocked")
+    store.record_broadcast("b1", 2, Outcome.SENT, "")  # the same chat twice counts once
+    store._lock.close()  # a crash
+
+    again = Store.open(tmp_path)
+    [resumed] = again.broadcasts_in_progress()
+    assert resumed.done == {1, 2} and (resumed.sent, resumed.blocked, resumed.remaining) == (1, 1, 2)
+    again.close()
 
 
 def test_a_corrupt_database_is_reported_and_left_untouched(tmp_path: Path):

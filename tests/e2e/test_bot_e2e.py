@@ -97,7 +97,9 @@ def test_command_menu_is_published(tmp_path: Path, api: FakeBotAPI, feeds: FeedS
     assert [c["command"] for c in published] == ["subscribe", "unsubscribe", "list", "feeds", "help"]
 
 
-def test_broadcast_is_for_admins_and_reaches_every_chat(tmp_path: Path, api: FakeBotAPI, feeds: FeedServer):
+def test_broadcast_is_for_admins_previewed_and_reaches_every_chat_once(
+    tmp_path: Path, api: FakeBotAPI, feeds: FeedServer
+):
     admin, users, group = 900, [101, 102], -500
     feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
     with BotProcess(api, data_dir=tmp_path / "data", feeds_file=feeds_file, admins=f"{admin}") as bot:
@@ -109,18 +111,27 @@ def test_broadcast_is_for_admins_and_reaches_every_chat(tmp_path: Path, api: Fak
 
         api.user_says(101, "/broadcast Free prizes for everyone")
         refusal = api.wait_for_message(101, lambda m: "only the bot's admins" in m.text)
-        assert "Sorry" in refusal.text
+        assert "Sorry" in refusal.text and not refusal.buttons
 
         api.user_says(admin, "/broadcast Maintenance tonight <b>22:00</b>\nBack soon.")
-        report = api.wait_for_message(admin, lambda m: "delivered to" in m.text)
+        preview = api.wait_for_message(admin, lambda m: "Preview" in m.text)
+        assert "will go to 4 active chats" in preview.text
+        assert list(preview.buttons) == ["Send to 4 chats", "Cancel"]
+        api.user_presses(preview, "Send to 4 chats", user_id=101)  # not an admin: refused
+        api.wait_until(lambda: any("only the bot's admins" in e.text for e in api.edits), what="refusal")
+        api.user_presses(preview, "Send to 4 chats")
+        report = api.wait_for_message(admin, lambda m: "Announcement sent" in m.text)
         bot.stop()
 
-    assert "delivered to 4 of 4 chats" in report.text
+    assert "sent</b> to 4 of 4 chats" in report.text
     for chat in [*users, admin, group]:
-        announcements = [m for m in api.messages_to(chat) if "<b>Announcement</b>" in m.text]
+        announcements = [
+            m for m in api.messages_to(chat) if "<b>Announcement</b>" in m.text and "Preview" not in m.text
+        ]
         assert len(announcements) == 1, (chat, [m.text for m in api.messages_to(chat)])
         assert "Maintenance tonight &lt;b&gt;22:00&lt;/b&gt;\nBack soon." in announcements[0].text
     assert not any("Free prizes" in m.text for m in api.sent)
+    assert any("Announcement sent" in e.text and e.message_id == preview.message_id for e in api.edits)
 
 
 def test_without_a_token_the_bot_explains_how_to_get_one(tmp_path: Path, api: FakeBotAPI):

@@ -34,12 +34,20 @@ TEXT_PARAMETERS = frozenset({"text", "caption", "description", "short_descriptio
 
 @dataclass(frozen=True)
 class Sent:
-    """A message the bot sent."""
+    """A message the bot sent (or, in ``edits``, the new text of one it edited)."""
 
     chat_id: int
     text: str
     parse_mode: str | None
     parameters: dict[str, Any]
+    message_id: int = 0
+    at: float = 0.0
+
+    @property
+    def buttons(self) -> dict[str, str]:
+        """The inline buttons under the message: label -> callback data."""
+        markup = self.parameters.get("reply_markup") or {}
+        return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
 
 
 @dataclass
@@ -52,6 +60,7 @@ class Fault:
     chat_id: int | None = None
     count: int = 1
     retry_after: int | None = None
+    migrate_to_chat_id: int | None = None
     delay: float = 0.0
 
 
@@ -59,6 +68,7 @@ class Fault:
 class _State:
     updates: list[dict[str, Any]] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
+    edits: list[Sent] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     blocked: dict[int, str] = field(default_factory=dict)
@@ -107,6 +117,11 @@ class FakeBotAPI:
 
     def messages_to(self, chat_id: int) -> list[Sent]:
         return [m for m in self.sent if m.chat_id == chat_id]
+
+    @property
+    def edits(self) -> list[Sent]:
+        with self._changed:
+            return list(self._state.edits)
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self._changed:
@@ -166,6 +181,27 @@ class FakeBotAPI:
             self._changed.notify_all()
         return update_id
 
+    def user_presses(self, message: Sent, label: str, *, user_id: int | None = None) -> int:
+        """A user presses the button *label* under *message*, as Telegram delivers it."""
+        update_id = next(self._ids)
+        user_id = message.chat_id if user_id is None else user_id
+        query = {
+            "id": str(update_id),
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
+            "chat_instance": str(message.chat_id),
+            "data": message.buttons[label],
+            "message": {
+                "message_id": message.message_id,
+                "date": int(time.time()),
+                "chat": {"id": message.chat_id, "type": "private" if message.chat_id > 0 else "group"},
+                "text": message.text,
+            },
+        }
+        with self._changed:
+            self._state.updates.append({"update_id": update_id, "callback_query": query})
+            self._changed.notify_all()
+        return update_id
+
     # --- faults -------------------------------------------------------------------------
 
     def block(self, chat_id: int, description: str = "Forbidden: bot was blocked by the user") -> None:
@@ -194,6 +230,8 @@ class FakeBotAPI:
                     }
                     if fault.retry_after is not None:
                         body["parameters"] = {"retry_after": fault.retry_after}
+                    if fault.migrate_to_chat_id is not None:
+                        body["parameters"] = {"migrate_to_chat_id": fault.migrate_to_chat_id}
                     return fault.status, body, fault.delay
             if method == "sendMessage" and chat_id in self._state.blocked:
                 return 403, {"ok": False, "error_code": 403, "description": self._state.blocked[chat_id]}, 0.0
@@ -205,18 +243,21 @@ class FakeBotAPI:
             return BOT_USER
         if method == "getUpdates":
             return self._updates(int(params.get("offset", 0) or 0), float(params.get("timeout", 0) or 0))
-        if method == "sendMessage":
+        if method in ("sendMessage", "editMessageText"):
+            edited = method == "editMessageText"
             sent = Sent(
                 chat_id=int(params["chat_id"]),
                 text=str(params.get("text", "")),
                 parse_mode=params.get("parse_mode"),
                 parameters=params,
+                message_id=int(params["message_id"]) if edited else next(self._message_ids),
+                at=time.monotonic(),
             )
             with self._changed:
-                self._state.sent.append(sent)
+                (self._state.edits if edited else self._state.sent).append(sent)
                 self._changed.notify_all()
             return {
-                "message_id": next(self._message_ids),
+                "message_id": sent.message_id,
                 "date": int(time.time()),
                 "chat": {"id": sent.chat_id, "type": "private" if sent.chat_id > 0 else "group"},
                 "from": BOT_USER,

@@ -1,4 +1,4 @@
-"""Fakes of the service ports, and a real store in a temporary directory."""
+"""Fakes of the service ports, fake time, and a real store in a temporary directory."""
 
 from __future__ import annotations
 
@@ -12,13 +12,8 @@ import pytest
 from bot.adapters.store import Store
 from bot.core.items import Item
 from bot.core.sources import FeedSource
-from bot.service.assembly import assemble
-from bot.service.commands import Commands
-from bot.service.delivery import Outbox
-from bot.service.polling import Poller
+from bot.service.assembly import Services, assemble
 from bot.service.ports import DeliveryError, FeedState, FetchOutcome, FetchResult
-from bot.service.recent import RecentItems
-from bot.service.subscriptions import Subscriptions
 
 
 class ScriptedFetcher:
@@ -37,29 +32,45 @@ class ScriptedFetcher:
         return self.results.get(source.name, FetchResult(FetchOutcome.FAILED, error="no answer set"))
 
 
-@dataclass
-class RecordingSender:
-    """Records what is sent; *fail* may raise for a (chat, html) to simulate Telegram errors."""
+class FakeTime:
+    """Wall clock and monotonic clock in one; sleeping advances it instead of waiting."""
 
-    sent: list[tuple[int, str]] = field(default_factory=list)
-    fail: Callable[[int, str], DeliveryError | None] = lambda chat, html: None
-
-    async def send(self, chat_id: int, html: str) -> None:
-        error = self.fail(chat_id, html)
-        if error is not None:
-            raise error
-        self.sent.append((chat_id, html))
-
-    def to(self, chat_id: int) -> list[str]:
-        return [html for chat, html in self.sent if chat == chat_id]
-
-
-class Clock:
     def __init__(self, now: float = 1_800_000_000.0) -> None:
         self.now = now
+        self.slept: list[float] = []
 
     def __call__(self) -> float:
         return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@dataclass
+class RecordingSender:
+    """Records what is sent (chat, text, at) and edited; *fail* may raise a delivery error
+    for a (chat, text), to play Telegram saying no."""
+
+    time: FakeTime
+    sent: list[tuple[int, str, float]] = field(default_factory=list)
+    plain: list[tuple[int, str]] = field(default_factory=list)
+    edits: list[tuple[int, int, str]] = field(default_factory=list)
+    fail: Callable[[int, str], DeliveryError | None] = lambda chat, text: None
+
+    async def send(self, chat_id: int, text: str, *, html: bool = True) -> None:
+        error = self.fail(chat_id, text)
+        if error is not None:
+            raise error
+        self.sent.append((chat_id, text, self.time.now))
+        if not html:
+            self.plain.append((chat_id, text))
+
+    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
+        self.edits.append((chat_id, message_id, html))
+
+    def to(self, chat_id: int) -> list[str]:
+        return [text for chat, text, _ in self.sent if chat == chat_id]
 
 
 @dataclass
@@ -69,27 +80,19 @@ class Bot:
     store: Store
     fetcher: ScriptedFetcher
     sender: RecordingSender
-    clock: Clock
-    subscriptions: Subscriptions
-    recent: RecentItems
-    outbox: Outbox
-    poller: Poller
-    commands: Commands
+    time: FakeTime
+    services: Services
+
+    def __getattr__(self, name: str) -> object:  # bot.commands, bot.delivery, ...
+        return getattr(self.services, name)
 
 
-def build_bot(
-    data_dir: Path,
-    feeds: list[str],
-    *,
-    admins: tuple[int, ...] = (),
-    clock: Clock | None = None,
-    fetcher: ScriptedFetcher | None = None,
-    sender: RecordingSender | None = None,
-) -> Bot:
+def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
+              fetcher: ScriptedFetcher | None = None, time: FakeTime | None = None) -> Bot:  # fmt: skip
     store = Store.open(data_dir)
     fetcher = fetcher or ScriptedFetcher()
-    sender = sender or RecordingSender()
-    clock = clock or Clock()
+    time = time or FakeTime()
+    sender = RecordingSender(time)
     services = assemble(
         store=store,
         fetcher=fetcher,
@@ -100,23 +103,16 @@ def build_bot(
         max_subscriptions_per_chat=50,
         fetch_concurrency=4,
         seen_retention_seconds=30 * 86400,
-        clock=clock,
+        clock=time,
+        monotonic=time,
+        sleep=time.sleep,
     )
-    return Bot(
-        store,
-        fetcher,
-        sender,
-        clock,
-        services.subscriptions,
-        services.recent,
-        services.outbox,
-        services.poller,
-        services.commands,
-    )
+    return Bot(store, fetcher, sender, time, services)
 
 
 @pytest.fixture
 def make_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
+    """Build a bot; building another closes the previous one (a restart on the same data)."""
     opened: list[Bot] = []
 
     def make(feeds: list[str] | None = None, **options: object) -> Bot:
@@ -132,10 +128,5 @@ def make_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
 
 
 def news(key: str, title: str, summary: str = "", feed: str = "Wire", link: str | None = None) -> Item:
-    return Item(
-        feed=feed,
-        key=key,
-        title=title,
-        link=f"https://news.example/{key}" if link is None else link,
-        summary=summary,
-    )
+    return Item(feed=feed, key=key, title=title, link=f"https://news.example/{key}" if link is None else link,
+                summary=summary)  # fmt: skip

@@ -1,0 +1,163 @@
+"""Announcements from the admins to every active chat: previewed, confirmed, reported.
+
+``/broadcast <text>`` stores a draft and shows its author a preview with the number of
+chats it would reach; nothing is sent until the author presses Send. Sending is the delivery
+loop's job (see :mod:`bot.service.delivery`); this module shows its progress by editing the
+preview message at most every few seconds, and reports at the end.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+
+from bot.core.formatting import ANNOUNCEMENT_TEXT_LIMIT, escape, format_announcement
+from bot.service.delivery import Delivery
+from bot.service.ports import Broadcast, BroadcastStatus, Sender, Store
+
+__all__ = ["Broadcasts", "Preview"]
+
+REFUSAL = "Sorry, only the bot's admins can send announcements."
+CANCELLED = "Cancelled: the announcement was not sent."
+USAGE = (
+    "Write the announcement after the command, for example "
+    "<code>/broadcast The bot restarts at 22:00 UTC.</code>"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A draft shown to its author, to be confirmed (``send``) or dropped (``cancel``)."""
+
+    broadcast_id: str
+    html: str
+    chats: int
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 90 else f"{minutes / 60:.1f} h"
+
+
+class Broadcasts:
+    """Admin announcements (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        delivery: Delivery,
+        sender: Sender,
+        admins: Collection[int],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._delivery = delivery
+        self._sender = sender
+        self._admins = frozenset(admins)
+        self._clock = clock
+
+    def draft(self, user_id: int | None, chat_id: int, text: str) -> Preview | str:
+        """Keep an announcement as a draft and return its preview, or the reason it cannot be."""
+        if user_id not in self._admins or user_id is None:
+            return REFUSAL
+        text = text.strip()
+        if not text:
+            return USAGE
+        if len(text) > ANNOUNCEMENT_TEXT_LIMIT:
+            limit = ANNOUNCEMENT_TEXT_LIMIT
+            return f"That announcement has {len(text):,} characters; the limit is {limit:,}."
+        html = format_announcement(text)
+        draft = Broadcast(
+            id=uuid.uuid4().hex[:12],
+            html=html,
+            status=BroadcastStatus.DRAFT,
+            author=user_id,
+            chat_id=chat_id,
+            created=self._clock(),
+        )
+        self._store.save_broadcast(draft)
+        chats = len(self._store.active_chat_ids())
+        preview = f"<b>Preview</b>: this announcement will go to {_count(chats, 'active chat')}.\n\n{html}"
+        return Preview(draft.id, preview, chats)
+
+    def send(self, user_id: int | None, broadcast_id: str, message_id: int) -> str:
+        """The author pressed Send: fix the list of chats and start. Returns the new text of
+        the preview message, which then shows the progress."""
+        broadcast = self._store.broadcast(broadcast_id)
+        if user_id not in self._admins or broadcast is None:
+            return REFUSAL if broadcast is not None else "This announcement no longer exists."
+        if broadcast.status is not BroadcastStatus.DRAFT:
+            return self.progress_text(broadcast)  # a second press changes nothing
+        started = replace(
+            broadcast,
+            status=BroadcastStatus.SENDING,
+            targets=tuple(self._store.active_chat_ids()),
+            message_id=message_id,
+            started=self._clock(),
+        )
+        self._store.save_broadcast(started)
+        self._delivery.wake()
+        return self.progress_text(started)
+
+    def cancel(self, user_id: int | None, broadcast_id: str) -> str:
+        """The author pressed Cancel: drop the draft (a broadcast already sending goes on)."""
+        broadcast = self._store.broadcast(broadcast_id)
+        if user_id not in self._admins or broadcast is None:
+            return REFUSAL if broadcast is not None else "This announcement no longer exists."
+        if broadcast.status is not BroadcastStatus.DRAFT:
+            return self.progress_text(broadcast)
+        self._store.save_broadcast(replace(broadcast, status=BroadcastStatus.CANCELLED))
+        return CANCELLED
+
+    def progress_text(self, broadcast: Broadcast) -> str:
+        if broadcast.status is BroadcastStatus.DONE:
+            return self.report_text(broadcast)
+        if broadcast.status is BroadcastStatus.CANCELLED:
+            return CANCELLED
+        done = len(broadcast.done)
+        elapsed = self._clock() - (broadcast.started or self._clock())
+        lines = [
+            f"📢 <b>Sending the announcement</b> to {_count(len(broadcast.targets), 'chat')}",
+            f"Sent {broadcast.sent:,} · blocked {broadcast.blocked:,} · failed {broadcast.failed:,} · "
+            f"remaining {broadcast.remaining:,}",
+        ]
+        if done and elapsed > 0:
+            lines.append(f"About {_duration(broadcast.remaining * elapsed / done)} left.")
+        return "\n".join(lines) + "\n\n" + broadcast.html
+
+    def report_text(self, broadcast: Broadcast) -> str:
+        took = (broadcast.finished or self._clock()) - (broadcast.started or self._clock())
+        text = (
+            f"📢 <b>Announcement sent</b> to {broadcast.sent:,} of {_count(len(broadcast.targets), 'chat')} "
+            f"in {_duration(took)}"
+        )
+        if broadcast.blocked:
+            text += f"; {broadcast.blocked:,} had blocked the bot or left"
+        if broadcast.failed:
+            text += f"; {broadcast.failed:,} refused it"
+        return text + "."
+
+    async def show_progress(self, broadcast: Broadcast, finished: bool) -> None:
+        """Edit the author's message with the progress; at the end, also tell them anew
+        (an edited message does not notify)."""
+        if broadcast.message_id is not None:
+            await self._sender.edit(broadcast.chat_id, broadcast.message_id, self.progress_text(broadcast))
+        if finished:
+            await self._sender.send(broadcast.chat_id, self.report_text(broadcast))
+
+    def describe_in_progress(self) -> list[str]:
+        """One line per broadcast being sent, for /stats."""
+        return [
+            f"{escape(b.id)}: {b.sent:,} sent, {b.remaining:,} remaining"
+            for b in self._store.broadcasts_in_progress()
+        ]

@@ -1,0 +1,141 @@
+"""Admin broadcasts: preview, confirmation, delivery next to alerts, progress, resumption."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from bot.service.broadcasts import Preview
+from bot.service.ports import BroadcastStatus, ChatUnreachable, OutboxEntry
+
+ADMIN = 1000
+
+
+def chats(bot, *ids: int) -> None:
+    for chat in ids:
+        bot.commands.chat_seen(chat, "private" if chat > 0 else "group", "")
+
+
+def deliver(bot) -> None:
+    asyncio.run(bot.delivery.run_until_idle())
+
+
+def test_a_non_admin_gets_a_refusal_and_nothing_is_kept_or_sent(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, 1, 2)
+    assert "only the bot's admins" in bot.broadcasts.draft(1, 1, "Free prizes")
+    deliver(bot)
+    assert bot.sender.sent == []
+    preview = bot.broadcasts.draft(ADMIN, ADMIN, "hello")
+    assert isinstance(preview, Preview)
+    assert "only the bot's admins" in bot.broadcasts.send(1, preview.broadcast_id, 55), (
+        "pressing needs an admin too"
+    )
+    deliver(bot)
+    assert bot.sender.sent == []
+
+
+def test_nothing_goes_out_before_send_and_nothing_after_cancel(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, 1, 2, ADMIN)
+    preview = bot.broadcasts.draft(ADMIN, ADMIN, "Maintenance <tonight>")
+    assert isinstance(preview, Preview) and preview.chats == 3
+    assert "will go to 3 active chats" in preview.html and "Maintenance &lt;tonight&gt;" in preview.html
+    deliver(bot)
+    assert bot.sender.sent == [], "a preview sends nothing"
+    assert "Cancelled" in bot.broadcasts.cancel(ADMIN, preview.broadcast_id)
+    assert "Sending" not in bot.broadcasts.send(ADMIN, preview.broadcast_id, 55)
+    deliver(bot)
+    assert bot.sender.sent == []
+
+
+def test_send_reaches_every_active_chat_once_with_progress_and_a_report(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, *range(1, 41), ADMIN)
+    bot.commands.chat_left(40)
+    bot.sender.fail = lambda chat, text: ChatUnreachable("Forbidden: bot was blocked") if chat == 13 else None
+    preview = bot.broadcasts.draft(ADMIN, ADMIN, "Maintenance tonight")
+    text = bot.broadcasts.send(ADMIN, preview.broadcast_id, message_id=55)
+    assert "Sending the announcement" in text and "remaining 40" in text
+    assert bot.broadcasts.send(ADMIN, preview.broadcast_id, 55) == bot.broadcasts.progress_text(
+        bot.store.broadcast(preview.broadcast_id)), "a second press changes nothing"  # fmt: skip
+    bot.delivery._progress_every = 0.0
+    deliver(bot)
+
+    receivers = [chat for chat, text, _ in bot.sender.sent if "Announcement</b>" in text]
+    assert sorted(receivers) == sorted([*range(1, 13), *range(14, 40), ADMIN]), "each active chat once"
+    done = bot.store.broadcast(preview.broadcast_id)
+    assert done.status is BroadcastStatus.DONE and (done.sent, done.blocked) == (39, 1)
+    assert bot.sender.edits and all(chat == ADMIN and message == 55 for chat, message, _ in bot.sender.edits)
+    assert "Announcement sent</b> to 39 of 40 chats" in bot.sender.edits[-1][2]
+    assert "1 had blocked the bot" in bot.sender.to(ADMIN)[-1], "the author is told at the end, anew"
+
+
+def test_progress_is_shown_at_most_every_few_seconds(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, *range(-60, 0))  # groups, paced at 20 a minute each: still one message each
+    preview = bot.broadcasts.draft(ADMIN, ADMIN, "hello")
+    bot.broadcasts.send(ADMIN, preview.broadcast_id, message_id=55)
+    times: list[float] = []
+    real_edit = bot.sender.edit
+
+    async def timed_edit(chat, message, html):
+        times.append(bot.time.now)
+        await real_edit(chat, message, html)
+
+    bot.sender.edit = timed_edit
+    original_send = bot.sender.send
+
+    async def slow_send(chat, text, *, html=True):
+        bot.time.now += 0.5  # each message takes half a second
+        await original_send(chat, text, html=html)
+
+    bot.sender.send = slow_send
+    deliver(bot)
+    gaps = [b - a for a, b in itertools.pairwise(times[:-1])]  # the last edit is the final report
+    assert gaps and min(gaps) >= 3.0
+
+
+def test_alerts_go_before_the_rest_of_a_broadcast(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, *range(1, 31))
+    preview = bot.broadcasts.draft(ADMIN, 1, "hello")
+    bot.broadcasts.send(ADMIN, preview.broadcast_id, message_id=55)
+    original_send = bot.sender.send
+    calls = {"n": 0}
+
+    async def send(chat, text, *, html=True):
+        calls["n"] += 1
+        if calls["n"] == 5:  # news arrives in the middle of the broadcast
+            bot.store.enqueue([OutboxEntry(key="alert:30:x", chat_id=30, html="ALERT", created=1.0)])
+        await original_send(chat, text, html=html)
+
+    bot.sender.send = send
+    deliver(bot)
+    order = [text for _, text, _ in bot.sender.sent]
+    assert order.index("ALERT") == 5, "the alert went next, not after the 25 left"
+
+
+def test_a_broadcast_stopped_half_way_resumes_after_a_restart_and_reaches_each_chat_once(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, *range(1, 51))
+    preview = bot.broadcasts.draft(ADMIN, 1, "hello")
+    bot.broadcasts.send(ADMIN, preview.broadcast_id, message_id=55)
+    original_send = bot.sender.send
+    sent_so_far = {"n": 0}
+
+    async def dying_send(chat, text, *, html=True):
+        await original_send(chat, text, html=html)
+        sent_so_far["n"] += 1
+        if sent_so_far["n"] == 20:
+            bot.delivery.stop()  # the process is told to stop after this message
+
+    bot.sender.send = dying_send
+    deliver(bot)
+    first = [chat for chat, text, _ in bot.sender.sent if "Announcement</b>" in text]
+    assert len(first) == 20
+
+    again = make_bot(admins=(ADMIN,))
+    deliver(again)
+    second = [chat for chat, text, _ in again.sender.sent if "Announcement</b>" in text]
+    assert sorted(first + second) == list(range(1, 51)), "every chat once, none missed"
