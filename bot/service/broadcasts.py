@@ -124,7 +124,7 @@ class Broadcasts:
             return self.report_text(broadcast)
         if broadcast.status is BroadcastStatus.CANCELLED:
             return CANCELLED
-        done = len(broadcast.done)
+        done = broadcast.done
         elapsed = self._clock() - (broadcast.started or self._clock())
         lines = [
             f"📢 <b>Sending the announcement</b> to {_count(len(broadcast.targets), 'chat')}",

@@ -224,6 +224,7 @@ class Delivery:
         if not wait and (delay is None or delay > max_wait):
             return False
         if wait:
+            self._store.sync()  # idle: what was recorded reaches the disk now, not in 50 ms
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
@@ -281,7 +282,7 @@ class Delivery:
     def _next_target(self, broadcast: Broadcast, now: float) -> tuple[int | None, float | None]:
         """The broadcast's next chat that may receive it now, or how long until one may."""
         cursor = self._cursors.setdefault(broadcast.id, _Cursor())
-        targets, done = broadcast.targets, broadcast.done
+        targets, done = broadcast.targets, self._store.broadcast_done(broadcast.id)
         while cursor.position < len(targets):
             chat_id = targets[cursor.position]
             if chat_id in done:

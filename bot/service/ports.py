@@ -7,6 +7,7 @@ the boundary are frozen dataclasses; errors a sender may raise are the small hie
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -98,8 +99,9 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Broadcast:
-    """An announcement to every active chat. ``done`` holds the chats it has been
-    delivered to or given up on; the rest of ``targets`` is still to do, in order."""
+    """An announcement to every active chat: ``targets`` are the chats active when it was
+    confirmed, in the order they are tried; the store knows which are done
+    (:meth:`Store.broadcast_done`)."""
 
     id: str
     html: str
@@ -109,7 +111,6 @@ class Broadcast:
     created: float
     message_id: int | None = None  # the message edited with progress
     targets: tuple[int, ...] = ()
-    done: frozenset[int] = frozenset()
     sent: int = 0
     blocked: int = 0
     failed: int = 0
@@ -117,8 +118,13 @@ class Broadcast:
     finished: float | None = None
 
     @property
+    def done(self) -> int:
+        """How many targets it was delivered to or given up on."""
+        return self.sent + self.blocked + self.failed
+
+    @property
     def remaining(self) -> int:
-        return len(self.targets) - len(self.done)
+        return len(self.targets) - self.done
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +181,10 @@ class Store(Protocol):
     def save_broadcast(self, broadcast: Broadcast) -> None: ...
     def broadcast(self, broadcast_id: str) -> Broadcast | None: ...
     def broadcasts_in_progress(self) -> list[Broadcast]: ...
+    def broadcast_done(self, broadcast_id: str) -> AbstractSet[int]: ...
     def record_broadcast(self, broadcast_id: str, chat_id: int, outcome: Outcome, reason: str) -> None: ...
 
+    def sync(self) -> None: ...
     def checkpoint(self) -> None: ...
     def stats(self) -> StoreStats: ...
 

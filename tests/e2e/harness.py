@@ -78,6 +78,12 @@ class BotProcess:
             raise AssertionError(f"the bot did not stop within {timeout} s:\n{self.stderr}") from None
         return self.process.returncode
 
+    def kill(self) -> None:
+        """Kill the bot at once (SIGKILL): no shutdown, no checkpoint, as a crash would."""
+        assert self.process is not None
+        self.process.kill()
+        _, self.stderr = self.process.communicate(timeout=20)
+
     def __enter__(self) -> BotProcess:
         return self.start()
 

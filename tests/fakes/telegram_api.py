@@ -69,7 +69,9 @@ class _State:
     updates: list[dict[str, Any]] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     edits: list[Sent] = field(default_factory=list)
+    per_chat: dict[int, int] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    call_times: list[float] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     blocked: dict[int, str] = field(default_factory=dict)
 
@@ -115,6 +117,15 @@ class FakeBotAPI:
         with self._changed:
             return list(self._state.sent)
 
+    @property
+    def sent_count(self) -> int:
+        """How many messages the bot sent (cheap: for conditions checked on every call)."""
+        return len(self._state.sent)
+
+    def count_to(self, chat_id: int) -> int:
+        """How many messages the bot sent to *chat_id* (cheap, like :attr:`sent_count`)."""
+        return self._state.per_chat.get(chat_id, 0)
+
     def messages_to(self, chat_id: int) -> list[Sent]:
         return [m for m in self.sent if m.chat_id == chat_id]
 
@@ -126,6 +137,15 @@ class FakeBotAPI:
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self._changed:
             return [params for name, params in self._state.calls if name == method]
+
+    def call_times(self, method: str, chat_id: int | None = None) -> list[float]:
+        """When each call of *method* (to *chat_id*) arrived, on time.monotonic()."""
+        with self._changed:
+            return [
+                at
+                for (name, params), at in zip(self._state.calls, self._state.call_times, strict=True)
+                if name == method and (chat_id is None or _int_or_none(params.get("chat_id")) == chat_id)
+            ]
 
     def wait_until(
         self, condition: Callable[[], bool], timeout: float = 15.0, what: str = "condition"
@@ -209,6 +229,10 @@ class FakeBotAPI:
         with self._changed:
             self._state.blocked[chat_id] = description
 
+    def unblock(self, chat_id: int) -> None:
+        with self._changed:
+            self._state.blocked.pop(chat_id, None)
+
     def fail_next(self, fault: Fault) -> None:
         with self._changed:
             self._state.faults.append(fault)
@@ -218,11 +242,15 @@ class FakeBotAPI:
     def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
         with self._changed:
             self._state.calls.append((method, params))
+            self._state.call_times.append(time.monotonic())
             self._changed.notify_all()
             chat_id = _int_or_none(params.get("chat_id"))
             for fault in self._state.faults:
                 if fault.count > 0 and fault.method == method and fault.chat_id in (None, chat_id):
                     fault.count -= 1
+                    if fault.status == 200:  # not a fault: a slow answer
+                        slow = fault.delay
+                        break
                     body: dict[str, Any] = {
                         "ok": False,
                         "error_code": fault.status,
@@ -233,8 +261,12 @@ class FakeBotAPI:
                     if fault.migrate_to_chat_id is not None:
                         body["parameters"] = {"migrate_to_chat_id": fault.migrate_to_chat_id}
                     return fault.status, body, fault.delay
+            else:
+                slow = 0.0
             if method == "sendMessage" and chat_id in self._state.blocked:
                 return 403, {"ok": False, "error_code": 403, "description": self._state.blocked[chat_id]}, 0.0
+        if slow:
+            time.sleep(slow)  # a slow server, on purpose
         result = self._result(method, params)
         return 200, {"ok": True, "result": result}, 0.0
 
@@ -255,6 +287,8 @@ class FakeBotAPI:
             )
             with self._changed:
                 (self._state.edits if edited else self._state.sent).append(sent)
+                if not edited:
+                    self._state.per_chat[sent.chat_id] = self._state.per_chat.get(sent.chat_id, 0) + 1
                 self._changed.notify_all()
             return {
                 "message_id": sent.message_id,
