@@ -7,9 +7,10 @@ returns; :meth:`Store.batch` groups several changes into one write.
 
 What happens to each message sent (sent, blocked, failed) is too frequent to rewrite the
 whole file for: it is appended to the journal (``<database>.journal``, one JSON line,
-fdatasync'ed before the method returns) and folded into the database by a checkpoint every
-thousand records or thirty seconds, at close, and at open after a crash. Records are
-idempotent, so replaying one already folded in changes nothing.
+written before the method returns, so a killed process loses none) and folded into the
+database by a checkpoint every 20,000 records or sixty seconds, at close, and at open after
+a crash. The journal reaches the disk itself (fdatasync) at most 50 ms after a record, or
+when the delivery loop is idle. Records are idempotent: folding one in twice changes nothing.
 
 TinyDB is used from the event loop's thread only (it has no locking); a lock file keeps a
 second bot process off the same data directory.

@@ -125,7 +125,7 @@ class Commands:
         if self.is_admin(user_id):
             text += (
                 "\n\n<b>Admin</b>\n"
-                "/broadcast <i>text</i> — send an announcement to every chat\n"
+                "/broadcast <i>text</i> — preview an announcement to every chat, then send it\n"
                 "/stats — chats, subscriptions, feeds and the last poll"
             )
         return text
