@@ -646,6 +646,8 @@ class Store:
             doc = self._broadcasts.get(doc_id=doc_id) if doc_id is not None else None
             if doc is None or doc_id is None or record["chat"] in doc["done"]:
                 return
+            if doc["status"] in (BroadcastStatus.DONE.value, BroadcastStatus.CANCELLED.value):
+                return  # saved when it ended, with every outcome counted
             broadcast = _counted(_doc_to_broadcast(doc), Outcome(record["outcome"]))
             done = {*doc["done"], record["chat"]}
             self._broadcasts.update(_broadcast_to_doc(broadcast, done), doc_ids=[doc_id])
@@ -687,6 +689,7 @@ def _counted(broadcast: Broadcast, outcome: Outcome) -> Broadcast:
 
 
 def _broadcast_to_doc(broadcast: Broadcast, done: AbstractSet[int]) -> dict[str, Any]:
+    over = broadcast.status in (BroadcastStatus.DONE, BroadcastStatus.CANCELLED)
     return {
         "id": broadcast.id,
         "html": broadcast.html,
@@ -695,8 +698,10 @@ def _broadcast_to_doc(broadcast: Broadcast, done: AbstractSet[int]) -> dict[str,
         "chat_id": broadcast.chat_id,
         "message_id": broadcast.message_id,
         "created": broadcast.created,
-        "targets": list(broadcast.targets),
-        "done": sorted(done),
+        # Over, its lists of chats are no longer needed: the database does not grow with them.
+        "targets": [] if over else list(broadcast.targets),
+        "done": [] if over else sorted(done),
+        "total": broadcast.total,
         "sent": broadcast.sent,
         "blocked": broadcast.blocked,
         "failed": broadcast.failed,
@@ -715,6 +720,7 @@ def _doc_to_broadcast(doc: Mapping[str, Any]) -> Broadcast:
         message_id=doc["message_id"],
         created=doc["created"],
         targets=tuple(doc["targets"]),
+        total=doc.get("total", len(doc["targets"])),
         sent=doc["sent"],
         blocked=doc["blocked"],
         failed=doc["failed"],

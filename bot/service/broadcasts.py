@@ -98,10 +98,12 @@ class Broadcasts:
             return REFUSAL if broadcast is not None else "This announcement no longer exists."
         if broadcast.status is not BroadcastStatus.DRAFT:
             return self.progress_text(broadcast)  # a second press changes nothing
+        targets = tuple(self._store.active_chat_ids())
         started = replace(
             broadcast,
             status=BroadcastStatus.SENDING,
-            targets=tuple(self._store.active_chat_ids()),
+            targets=targets,
+            total=len(targets),
             message_id=message_id,
             started=self._clock(),
         )
@@ -127,7 +129,7 @@ class Broadcasts:
         done = broadcast.done
         elapsed = self._clock() - (broadcast.started or self._clock())
         lines = [
-            f"📢 <b>Sending the announcement</b> to {_count(len(broadcast.targets), 'chat')}",
+            f"📢 <b>Sending the announcement</b> to {_count(broadcast.total, 'chat')}",
             f"Sent {broadcast.sent:,} · blocked {broadcast.blocked:,} · failed {broadcast.failed:,} · "
             f"remaining {broadcast.remaining:,}",
         ]
@@ -138,7 +140,7 @@ class Broadcasts:
     def report_text(self, broadcast: Broadcast) -> str:
         took = (broadcast.finished or self._clock()) - (broadcast.started or self._clock())
         text = (
-            f"📢 <b>Announcement sent</b> to {broadcast.sent:,} of {_count(len(broadcast.targets), 'chat')} "
+            f"📢 <b>Announcement sent</b> to {broadcast.sent:,} of {_count(broadcast.total, 'chat')} "
             f"in {_duration(took)}"
         )
         if broadcast.blocked:

@@ -110,7 +110,8 @@ class Broadcast:
     chat_id: int  # where the author confirmed it, and where its progress is shown
     created: float
     message_id: int | None = None  # the message edited with progress
-    targets: tuple[int, ...] = ()
+    targets: tuple[int, ...] = ()  # emptied once it is over: its counts are what remains
+    total: int = 0  # how many targets it had
     sent: int = 0
     blocked: int = 0
     failed: int = 0
@@ -124,7 +125,7 @@ class Broadcast:
 
     @property
     def remaining(self) -> int:
-        return len(self.targets) - self.done
+        return self.total - self.done
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,7 @@ def test_a_migrated_group_takes_its_subscriptions_and_pending_alerts(tmp_path: P
 def test_a_broadcast_resumes_where_it_stopped(tmp_path: Path):
     store = Store.open(tmp_path)
     draft = Broadcast(id="b1", html="hi", status=BroadcastStatus.SENDING, author=7, chat_id=7, created=1.0,
-                      targets=(1, 2, 3, 4))  # fmt: skip
+                      targets=(1, 2, 3, 4), total=4)  # fmt: skip
     store.save_broadcast(draft)
     store.record_broadcast("b1", 1, Outcome.SENT, "")
     store.record_broadcast("b1", 2, Outcome.BLOCKED, "blocked")
@@ -134,7 +135,15 @@ def test_a_broadcast_resumes_where_it_stopped(tmp_path: Path):
     [resumed] = again.broadcasts_in_progress()
     assert again.broadcast_done("b1") == {1, 2}
     assert (resumed.sent, resumed.blocked, resumed.remaining) == (1, 1, 2)
-    again.close()
+    again.record_broadcast("b1", 3, Outcome.SENT, "")
+    again.record_broadcast("b1", 4, Outcome.SENT, "")
+    [finishing] = again.broadcasts_in_progress()
+    again.save_broadcast(replace(finishing, status=BroadcastStatus.DONE))
+    again.close()  # folds the journal after the broadcast was saved as over: nothing counted twice
+    document = json.loads((tmp_path / "newsbot.json").read_text())
+    [finished] = document["broadcasts"].values()
+    assert (finished["targets"], finished["done"], finished["total"]) == ([], [], 4), "over: only counts stay"
+    assert (finished["sent"], finished["blocked"]) == (3, 1)
 
 
 def test_a_corrupt_database_is_reported_and_left_untouched(tmp_path: Path):
