@@ -1,7 +1,9 @@
 """Deciding which items of a poll are new, and which seen-item records can be forgotten.
 
-Seen items are remembered per feed as a compact token of their key with the time they
-were last present in the feed. An item is new when its token is unknown; on a feed's
+Seen items are remembered per feed as compact tokens with the time they were last present
+in the feed: one token of the item's key (its guid) and, when it has a link, one of its
+normalized link and title. An item is new only when none of its tokens is known, so a feed
+that changes its guids without changing its stories does not alert them again. On a feed's
 first poll nothing is new, so subscribers are not flooded with the feed's back catalogue.
 """
 
@@ -13,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bot.core.items import Item
 
-__all__ = ["delivery_token", "new_items", "normalize_link", "prune_seen", "seen_token"]
+__all__ = ["delivery_token", "item_tokens", "new_items", "normalize_link", "prune_seen", "seen_token"]
 
 
 def seen_token(key: str) -> str:
@@ -43,17 +45,27 @@ def delivery_token(item: Item) -> str:
     return seen_token(link if link else f"{item.feed}\n{item.key}")
 
 
+def item_tokens(item: Item) -> tuple[str, ...]:
+    """The tokens under which an item is remembered as seen: its key's, and its link's and
+    title's together when it has a link (see the module docstring)."""
+    link = normalize_link(item.link)
+    if not link:
+        return (seen_token(item.key),)
+    return seen_token(item.key), seen_token(f"link\n{link}\n{' '.join(item.title.casefold().split())}")
+
+
 def new_items(items: Sequence[Item], seen: Container[str], *, first_poll: bool) -> list[Item]:
-    """Return the items of one poll that were never seen, in feed order, each key once."""
+    """Return the items of one poll that were never seen, in feed order, each story once."""
     if first_poll:
         return []
     fresh: list[Item] = []
     taken: set[str] = set()
     for item in items:
-        token = seen_token(item.key)
-        if token in seen or token in taken:
+        tokens = item_tokens(item)
+        if any(token in seen or token in taken for token in tokens):
+            taken.update(tokens)
             continue
-        taken.add(token)
+        taken.update(tokens)
         fresh.append(item)
     return fresh
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 
-from bot.core.dedup import delivery_token, new_items, prune_seen, seen_token
+from bot.core.dedup import delivery_token, item_tokens, new_items, prune_seen
 from bot.core.formatting import format_alert
 from bot.core.items import Item
 from bot.core.matcher import Document
@@ -178,7 +178,7 @@ class Poller:
             ),
             seen=prune_seen(
                 seen,
-                (seen_token(item.key) for item in result.items),
+                (token for item in result.items for token in item_tokens(item)),
                 now=now,
                 retention_seconds=self._seen_retention,
             ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.dedup import delivery_token, new_items, normalize_link, prune_seen, seen_token
+from bot.core.dedup import delivery_token, item_tokens, new_items, normalize_link, prune_seen, seen_token
 from bot.core.items import Item
 
 
@@ -18,6 +18,21 @@ def test_only_unseen_items_are_new_each_once_in_feed_order():
     seen = {seen_token("a")}
     fresh = new_items([item("b"), item("a"), item("c"), item("b")], seen, first_poll=False)
     assert [i.key for i in fresh] == ["b", "c"]
+
+
+def test_an_item_whose_guid_changed_but_not_its_link_and_title_is_not_new():
+    before = Item(feed="F", key="guid-1", title="Census begins", link="https://x.org/census", summary="")
+    seen = set(item_tokens(before))
+    renamed = Item(feed="F", key="guid-2", title="Census  BEGINS", link="HTTPS://x.org/census#1", summary="")
+    retitled = Item(feed="F", key="guid-3", title="Census ends", link="https://x.org/census", summary="")
+    assert new_items([renamed, retitled], seen, first_poll=False) == [retitled]
+
+
+def test_duplicate_stories_inside_one_poll_are_new_once():
+    one = Item(feed="F", key="a", title="Census", link="https://x.org/c", summary="")
+    same_guid = Item(feed="F", key="a", title="Other", link="https://x.org/o", summary="")
+    same_story = Item(feed="F", key="b", title="Census", link="https://x.org/c", summary="")
+    assert new_items([one, same_guid, same_story], set(), first_poll=False) == [one]
 
 
 def test_prune_keeps_present_items_and_recent_absent_ones():
