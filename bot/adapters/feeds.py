@@ -1,9 +1,12 @@
 """Fetching feeds with httpx and parsing them with feedparser.
 
 Downloads have a total deadline, a body size cap (counted after decompression), at most
-five redirects and conditional-GET validators. Parsing runs in a worker thread so a big
-feed does not stall the bot's replies. Every failure becomes a :class:`FetchResult` with a
-short reason; nothing here raises to the caller.
+five redirects (a chain of permanent ones is reported, so the stored URL can follow), a
+limit of concurrent requests per host, conditional-GET validators, and honour a server's
+Retry-After. Feeds added from a chat (not trusted) are refused when any hop of the way
+resolves to a loopback, private or link-local address. Parsing runs in a worker thread so
+a big feed does not stall the bot's replies. Every failure becomes a :class:`FetchResult`
+with a short reason; nothing here raises to the caller.
 """
 
 from __future__ import annotations
@@ -11,9 +14,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import ipaddress
 import logging
+import socket
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import httpx
@@ -23,16 +32,70 @@ from bot.core.items import Item, normalize_entry
 from bot.core.sources import FeedSource
 from bot.service.ports import FeedState, FetchOutcome, FetchResult
 
-__all__ = ["FeedError", "HttpFeedFetcher", "parse_feed", "user_agent"]
+__all__ = ["FeedError", "HttpFeedFetcher", "check_public_address", "parse_feed", "retry_after", "user_agent"]
 
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 CONNECT_TIMEOUT_SECONDS = 10.0
+MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})
 
 
 class FeedError(Exception):
-    """A feed could not be fetched or is not a feed; the message is the reason, for logs."""
+    """A feed could not be fetched or is not a feed; the message is the reason, for logs.
+    *retry_after* is the wait in seconds the server asked for, if it did."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def retry_after(value: str, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), at most a day."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = (moment - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+async def check_public_address(url: str) -> None:
+    """Raise :class:`FeedError` unless *url* is http(s) and every address its host resolves
+    to is a public one (not loopback, private, link-local, reserved or multicast)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise FeedError("only http:// and https:// URLs can be added")
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        raise FeedError("the URL's port is not a number") from None
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise FeedError(f"the host {parts.hostname} cannot be found") from None
+    for *_, sockaddr in infos:
+        if not _is_public(str(sockaddr[0])):
+            raise FeedError(
+                f"{parts.hostname} is on a local or private network; feeds added from a chat must be public"
+            )
 
 
 def user_agent(bot_url: str = "") -> str:
@@ -42,11 +105,12 @@ def user_agent(bot_url: str = "") -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Download:
-    body: bytes
+    body: bytes | None  # None: not modified (304)
     url: str
-    content_type: str
-    etag: str
-    last_modified: str
+    content_type: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    moved_to: str = ""  # where a chain of permanent redirects led
 
 
 def parse_feed(body: bytes, source_name: str, *, url: str = "", content_type: str = "") -> list[Item]:
@@ -73,14 +137,30 @@ def _body_hash(body: bytes) -> str:
 
 
 class HttpFeedFetcher:
-    """Fetches http(s) feeds and local feed files (see the module docstring)."""
+    """Fetches http(s) feeds and local feed files (see the module docstring).
 
-    def __init__(self, *, timeout: float, max_bytes: int, user_agent: str, max_connections: int = 20) -> None:
+    *allow_private* lets feeds added from a chat live on local and private addresses (for a
+    bot that watches an intranet); feeds of the operator's feeds file are always trusted.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        max_bytes: int,
+        user_agent: str,
+        max_connections: int = 20,
+        per_host: int = 2,
+        allow_private: bool = False,
+    ) -> None:
         self._timeout = timeout
         self._max_bytes = max_bytes
+        self._allow_private = allow_private
+        self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(per_host)
+        )
         self._client = httpx.AsyncClient(
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
+            follow_redirects=False,  # followed one hop at a time: see _download
             timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT_SECONDS, timeout)),
             limits=httpx.Limits(max_connections=max_connections),
             headers={
@@ -96,29 +176,27 @@ class HttpFeedFetcher:
     async def fetch(self, source: FeedSource, state: FeedState | None) -> FetchResult:
         try:
             if source.is_remote:
-                download = await self._download(source.url, state)
-                if download is None:
-                    return FetchResult(
-                        FetchOutcome.NOT_MODIFIED,
-                        etag=state.etag if state else "",
-                        last_modified=state.last_modified if state else "",
-                        body_hash=state.body_hash if state else "",
-                    )
+                async with self._host_slots[source.host]:
+                    download = await self._download(source, state)
             else:
                 download = await asyncio.to_thread(self._read_file, source.file_path)
-            body_hash = _body_hash(download.body)
-            if state is not None and state.body_hash == body_hash:
+            unchanged = download.body is None
+            body_hash = _body_hash(download.body) if download.body is not None else ""
+            if state is not None and (unchanged or state.body_hash == body_hash):
                 return FetchResult(
                     FetchOutcome.NOT_MODIFIED,
-                    etag=download.etag,
-                    last_modified=download.last_modified,
-                    body_hash=body_hash,
+                    etag=download.etag or state.etag,
+                    last_modified=download.last_modified or state.last_modified,
+                    body_hash=state.body_hash,
+                    moved_to=download.moved_to,
                 )
+            if download.body is None:  # a 304 to a request without validators
+                raise FeedError("HTTP 304 to an unconditional request")
             items = await asyncio.to_thread(
                 parse_feed, download.body, source.name, url=download.url, content_type=download.content_type
             )
         except FeedError as exc:
-            return FetchResult(FetchOutcome.FAILED, error=str(exc))
+            return FetchResult(FetchOutcome.FAILED, error=str(exc), retry_after=exc.retry_after)
         except Exception as exc:  # feedparser and the normalizer are meant never to raise
             log.exception("feed %s: unexpected error while parsing", source.name)
             return FetchResult(FetchOutcome.FAILED, error=f"unexpected error: {exc!r}")
@@ -128,41 +206,65 @@ class HttpFeedFetcher:
             etag=download.etag,
             last_modified=download.last_modified,
             body_hash=body_hash,
+            moved_to=download.moved_to,
         )
 
-    async def _download(self, url: str, state: FeedState | None) -> _Download | None:
-        """GET *url*; None when the server says it has not changed (304)."""
+    async def _download(self, source: FeedSource, state: FeedState | None) -> _Download:
         headers = {}
         if state is not None and state.etag:
             headers["If-None-Match"] = state.etag
         if state is not None and state.last_modified:
             headers["If-Modified-Since"] = state.last_modified
+        url = source.url
+        permanent = True  # so far, every redirect was a permanent one
+        moved_to = ""
         try:
             async with asyncio.timeout(self._timeout):
-                async with self._client.stream("GET", url, headers=headers) as response:
-                    if response.status_code == 304:
-                        return None
-                    if response.status_code >= 400:
-                        raise FeedError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > self._max_bytes:
-                        raise FeedError(f"too large: {int(declared)} bytes, the limit is {self._max_bytes}")
-                    body = await self._read_capped(response)
-                    return _Download(
-                        body=body,
-                        url=str(response.url),
-                        content_type=response.headers.get("content-type", ""),
-                        etag=response.headers.get("etag", ""),
-                        last_modified=response.headers.get("last-modified", ""),
-                    )
+                for _ in range(MAX_REDIRECTS + 1):
+                    if not (source.trusted or self._allow_private):
+                        await check_public_address(url)
+                    async with self._client.stream("GET", url, headers=headers) as response:
+                        location = response.headers.get("location", "")
+                        if response.status_code in REDIRECTS and location:
+                            url = urljoin(url, location)
+                            permanent = permanent and response.status_code in PERMANENT_REDIRECTS
+                            moved_to = url if permanent else moved_to
+                            continue
+                        return await self._read_response(response, moved_to)
+                raise FeedError(f"more than {MAX_REDIRECTS} redirects")
         except TimeoutError:
             raise FeedError(f"timed out after {self._timeout:g} s") from None
-        except httpx.TooManyRedirects:
-            raise FeedError(f"more than {MAX_REDIRECTS} redirects") from None
         except httpx.TimeoutException:
             raise FeedError(f"timed out after {self._timeout:g} s") from None
+        except httpx.InvalidURL as exc:
+            raise FeedError(f"invalid URL: {exc}") from None
         except httpx.HTTPError as exc:
             raise FeedError(f"network error: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+
+    async def _read_response(self, response: httpx.Response, moved_to: str) -> _Download:
+        if response.status_code == 304:
+            return _Download(body=None, url=str(response.url), moved_to=moved_to)
+        if response.status_code >= 400:
+            wait = None
+            if response.status_code in (429, 503):
+                wait = retry_after(response.headers.get("retry-after", ""))
+            reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+            if wait is not None:
+                reason += f" (retry after {wait:.0f} s)"
+            raise FeedError(reason, retry_after=wait)
+        if response.status_code >= 300:
+            raise FeedError(f"HTTP {response.status_code} without a usable Location")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise FeedError(f"too large: {int(declared)} bytes, the limit is {self._max_bytes}")
+        return _Download(
+            body=await self._read_capped(response),
+            url=str(response.url),
+            content_type=response.headers.get("content-type", ""),
+            etag=response.headers.get("etag", ""),
+            last_modified=response.headers.get("last-modified", ""),
+            moved_to=moved_to,
+        )
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         chunks: list[bytes] = []

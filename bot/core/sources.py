@@ -12,10 +12,12 @@ __all__ = ["FeedSource"]
 @dataclass(frozen=True, slots=True)
 class FeedSource:
     """One feed to poll. ``url`` is an http(s) URL or, for feeds from the operator's
-    feeds file only, a local file path (as ``file_path``)."""
+    feeds file only, a local file path (as ``file_path``). Feeds added from a chat are not
+    ``trusted``: they may not point to local or private network addresses."""
 
     name: str
     url: str
+    trusted: bool = True
 
     @property
     def is_remote(self) -> bool:

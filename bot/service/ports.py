@@ -209,6 +209,8 @@ class FetchResult:
     last_modified: str = ""
     body_hash: str = ""
     error: str = ""
+    moved_to: str = ""  # the feed's new URL, after permanent redirects (301, 308)
+    retry_after: float | None = None  # seconds the feed's server asked us to wait
 
 
 class FeedFetcher(Protocol):

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from datetime import UTC, datetime
 from pathlib import Path
 
+import brotli
 import pytest
 
-from bot.adapters.feeds import HttpFeedFetcher, parse_feed, user_agent
+from bot.adapters.feeds import (
+    FeedError,
+    HttpFeedFetcher,
+    check_public_address,
+    parse_feed,
+    retry_after,
+    user_agent,
+)
 from bot.core.sources import FeedSource
 from bot.service.ports import FeedState, FetchOutcome, FetchResult
 from tests.fakes.feed_server import Answer, FeedServer, rss
@@ -31,13 +40,19 @@ def server():
         yield feeds
 
 
+def make_fetcher(**options: float) -> HttpFeedFetcher:
+    return HttpFeedFetcher(
+        timeout=options.get("timeout", 5.0),
+        max_bytes=int(options.get("max_bytes", 100_000)),
+        user_agent=user_agent("https://example.org/newsbot"),
+        per_host=int(options.get("per_host", 2)),
+        allow_private=bool(options.get("allow_private", False)),
+    )
+
+
 def fetch(source: FeedSource, state: FeedState | None = None, **options: float) -> FetchResult:
     async def run() -> FetchResult:
-        fetcher = HttpFeedFetcher(
-            timeout=options.get("timeout", 5.0),
-            max_bytes=int(options.get("max_bytes", 100_000)),
-            user_agent=user_agent("https://example.org/newsbot"),
-        )
+        fetcher = make_fetcher(**options)
         try:
             return await fetcher.fetch(source, state)
         finally:
@@ -165,3 +180,100 @@ def test_relative_links_are_resolved_against_the_feed_url_but_guids_are_kept_as_
     [item] = parse_feed(body, "F", url="https://example.org/feeds/rss.xml")
     assert item.link == "https://example.org/news/1"
     assert item.key == "g1", "a key must not depend on where the feed is served from"
+
+
+def test_brotli_and_gzip_are_accepted_and_decoded(server: FeedServer):
+    server.serve(
+        "/f", Answer(brotli.compress(FEED), headers={"Content-Encoding": "br", "Content-Type": "text/xml"})
+    )
+    result = fetch(FeedSource("Local", server.url("/f")))
+    assert [item.key for item in result.items] == ["g1"]
+    accepted = server.requests[0][1]["accept-encoding"]
+    assert "br" in accepted and "gzip" in accepted
+
+
+def test_a_chain_of_permanent_redirects_reports_the_new_url(server: FeedServer):
+    server.serve("/new", FEED)
+    server.serve("/old", Answer(b"", status=301, headers={"Location": "/older"}))
+    server.serve("/older", Answer(b"", status=308, headers={"Location": server.url("/new")}))
+    assert fetch(FeedSource("Local", server.url("/old"))).moved_to == server.url("/new")
+
+
+def test_a_temporary_redirect_is_not_a_move(server: FeedServer):
+    server.serve("/new", FEED)
+    server.serve("/perm", Answer(b"", status=301, headers={"Location": "/temp"}))
+    server.serve("/temp", Answer(b"", status=302, headers={"Location": "/new"}))
+    result = fetch(FeedSource("Local", server.url("/perm")))
+    assert result.outcome is FetchOutcome.FETCHED
+    assert result.moved_to == server.url("/temp"), "the permanent hop moved; the temporary one did not"
+    server.serve("/t2", Answer(b"", status=307, headers={"Location": "/new"}))
+    assert fetch(FeedSource("Local", server.url("/t2"))).moved_to == ""
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_from_a_feed_server_is_reported(server: FeedServer, status: int):
+    server.serve("/f", Answer(b"slow down", status=status, headers={"Retry-After": "120"}))
+    result = fetch(FeedSource("Local", server.url("/f")))
+    assert result.outcome is FetchOutcome.FAILED
+    assert result.retry_after == 120 and f"HTTP {status}" in result.error
+
+
+def test_retry_after_reads_seconds_and_dates():
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    assert retry_after("30", now=now) == 30
+    assert retry_after("Wed, 25 Nov 2026 10:05:00 GMT", now=now) == 300
+    assert retry_after("Wed, 25 Nov 2026 09:00:00 GMT", now=now) == 0
+    assert retry_after("999999999", now=now) == 24 * 3600
+    assert retry_after("soon", now=now) is None and retry_after("", now=now) is None
+
+
+def test_requests_to_one_host_are_limited(server: FeedServer):
+    for n in range(6):
+        server.serve(f"/f{n}", Answer(FEED, delay=0.3))
+
+    async def run() -> list[FetchResult]:
+        fetcher = make_fetcher(per_host=2)
+        try:
+            return await asyncio.gather(
+                *(fetcher.fetch(FeedSource(f"F{n}", server.url(f"/f{n}")), None) for n in range(6))
+            )
+        finally:
+            await fetcher.close()
+
+    results = asyncio.run(run())
+    assert all(result.outcome is FetchOutcome.FETCHED for result in results)
+    assert server.most_in_flight == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/feed",
+        "http://localhost/feed",
+        "http://10.1.2.3/feed",
+        "http://192.168.0.1/feed",
+        "http://172.16.0.1/feed",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/feed",
+        "http://[::ffff:127.0.0.1]/feed",
+        "http://0.0.0.0/feed",
+        "ftp://example.org/feed",
+        "file:///etc/passwd",
+    ],
+)
+def test_untrusted_urls_on_private_networks_are_refused(url: str):
+    with pytest.raises(FeedError):
+        asyncio.run(check_public_address(url))
+
+
+def test_a_public_address_is_accepted():
+    asyncio.run(check_public_address("https://93.184.216.34/rss"))
+
+
+def test_a_feed_added_from_a_chat_may_not_reach_the_local_network(server: FeedServer):
+    server.serve("/f", FEED)
+    untrusted = FeedSource("Added", server.url("/f"), trusted=False)
+    refused = fetch(untrusted)
+    assert refused.outcome is FetchOutcome.FAILED and "private network" in refused.error
+    assert server.hits("/f") == 0
+    assert fetch(untrusted, allow_private=True).outcome is FetchOutcome.FETCHED

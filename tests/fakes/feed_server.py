@@ -30,6 +30,8 @@ class FeedServer:
         self._answers: dict[str, Answer] = {}
         self._hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests answered at the same time
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -84,8 +86,18 @@ class FeedServer:
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
                 answer = server._answer(path, {k.lower(): v for k, v in self.headers.items()})
-                if answer.delay:
-                    time.sleep(answer.delay)  # a slow feed, on purpose
+                with server._changed:
+                    server.in_flight += 1
+                    server.most_in_flight = max(server.most_in_flight, server.in_flight)
+                try:
+                    if answer.delay:
+                        time.sleep(answer.delay)  # a slow feed, on purpose
+                    self._send(answer)
+                finally:
+                    with server._changed:
+                        server.in_flight -= 1
+
+            def _send(self, answer: Answer) -> None:
                 try:
                     self.send_response(answer.status)
                     for name, value in answer.headers.items():
