@@ -41,6 +41,7 @@ from bot.adapters.telegram import (
 from bot.logs import configure_logging, redact
 from bot.service.assembly import Services, assemble
 from bot.service.delivery import Pacing
+from bot.service.polling import FeedPolicy
 from bot.settings import SETTINGS, Settings, SettingsError, load_feeds, load_settings
 
 log = logging.getLogger("bot")
@@ -98,6 +99,8 @@ def wire(
             max_bytes=settings.max_feed_bytes,
             user_agent=user_agent(settings.bot_url),
             max_connections=settings.fetch_concurrency * 2,
+            per_host=settings.fetch_per_host,
+            allow_private=settings.allow_private_feeds,
         )
         services = assemble(
             store=store,
@@ -113,6 +116,11 @@ def wire(
                 private_per_second=settings.rate_private_per_second,
                 private_burst=settings.rate_private_burst,
                 group_per_minute=settings.rate_group_per_minute,
+            ),
+            feed_policy=FeedPolicy(
+                backoff_first=settings.poll_seconds,
+                backoff_cap=settings.feed_backoff_max_minutes * 60,
+                notify_after=settings.feed_failure_notice_minutes * 60,
             ),
         )
     except BaseException:

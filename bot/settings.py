@@ -43,6 +43,17 @@ def _parse_int(minimum: int) -> Callable[[Any], int]:
     return parse
 
 
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
 def _parse_str(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected text")
@@ -110,6 +121,14 @@ SETTINGS: tuple[Setting, ...] = (
             "Largest feed body accepted; a bigger feed is skipped."),
     Setting("fetch_concurrency", "NEWSBOT_FETCH_CONCURRENCY", 8, _parse_int(1),
             "How many feeds are downloaded at the same time."),
+    Setting("fetch_per_host", "NEWSBOT_FETCH_PER_HOST", 2, _parse_int(1),
+            "How many feeds of one host are downloaded at the same time."),
+    Setting("feed_backoff_max_minutes", "NEWSBOT_FEED_BACKOFF_MAX_MINUTES", 360, _parse_int(1),
+            "Longest wait between two tries of a failing feed."),
+    Setting("feed_failure_notice_minutes", "NEWSBOT_FEED_FAILURE_NOTICE_MINUTES", 360, _parse_int(1),
+            "How long a feed fails without a break before the admins are told."),
+    Setting("allow_private_feeds", "NEWSBOT_ALLOW_PRIVATE_FEEDS", False, _parse_bool,
+            "Let /addfeed add feeds on loopback, private or link-local addresses."),
     Setting("rate_per_second", "NEWSBOT_RATE_PER_SECOND", 30, _parse_int(1),
             "Most messages sent per second, all chats together (Telegram's limit is about 30)."),
     Setting("rate_private_per_second", "NEWSBOT_RATE_PRIVATE_PER_SECOND", 1, _parse_int(1),
@@ -144,6 +163,10 @@ class Settings:
     fetch_timeout_seconds: int
     max_feed_bytes: int
     fetch_concurrency: int
+    fetch_per_host: int
+    feed_backoff_max_minutes: int
+    feed_failure_notice_minutes: int
+    allow_private_feeds: bool
     rate_per_second: int
     rate_private_per_second: int
     rate_private_burst: int

@@ -19,6 +19,7 @@ second bot process off the same data directory.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -258,17 +259,16 @@ def _doc_to_item(doc: Document) -> RecentItem:
     return RecentItem(item=item, seen_at=doc["seen_at"])
 
 
+_FEED_STATE_FIELDS = frozenset(field.name for field in dataclasses.fields(FeedState))
+
+
 def _state_to_doc(feed: str, state: FeedState) -> dict[str, Any]:
-    return {
-        "name": feed,
-        "url": state.url,
-        "etag": state.etag,
-        "last_modified": state.last_modified,
-        "body_hash": state.body_hash,
-        "last_success": state.last_success,
-        "last_error": state.last_error,
-        "error_streak": state.error_streak,
-    }
+    return {"name": feed, **dataclasses.asdict(state)}
+
+
+def _doc_to_state(doc: Mapping[str, Any]) -> FeedState:
+    # Fields added since a database was written take their defaults.
+    return FeedState(**{key: value for key, value in doc.items() if key in _FEED_STATE_FIELDS})
 
 
 class Store:
@@ -436,17 +436,7 @@ class Store:
     def feed_state(self, feed: str) -> FeedState | None:
         doc_id = self._feed_docs.get(feed)
         doc = self._feeds.get(doc_id=doc_id) if doc_id is not None else None
-        if doc is None:
-            return None
-        return FeedState(
-            url=doc["url"],
-            etag=doc["etag"],
-            last_modified=doc["last_modified"],
-            body_hash=doc.get("body_hash", ""),
-            last_success=doc["last_success"],
-            last_error=doc["last_error"],
-            error_streak=doc["error_streak"],
-        )
+        return None if doc is None else _doc_to_state(doc)
 
     def _save_feed_state(self, feed: str, state: FeedState) -> None:
         doc = _state_to_doc(feed, state)

@@ -23,6 +23,9 @@ __all__ = [
     "escape",
     "format_alert",
     "format_announcement",
+    "format_duration",
+    "format_feed_back",
+    "format_feed_down",
     "format_item_line",
     "format_time",
     "highlight",
@@ -74,6 +77,34 @@ def format_time(moment: datetime, tz: tzinfo) -> str:
     """``25 Nov 2026, 14:05 UTC``: a moment in the reader's configured time zone."""
     local = moment.astimezone(tz)
     return f"{local:%d %b %Y, %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def format_duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3.5 h``, ``2.0 days``: a rough length of time."""
+    seconds = max(0, round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{minutes / 60:.1f} h" if minutes < 48 * 60 else f"{minutes / 1440:.1f} days"
+
+
+def format_feed_down(feed: str, error: str, failing_for: float) -> str:
+    """The admins' notice that a feed has been failing for a while."""
+    return (
+        f"⚠️ The feed <b>{escape(truncate(feed, FEED_NAME_CHARS))}</b> has been failing for "
+        f"{format_duration(failing_for)}: {escape(truncate(error, 300))}\n"
+        "I keep trying it, less and less often. /feeds shows every feed's state."
+    )
+
+
+def format_feed_back(feed: str, failed_for: float) -> str:
+    """The admins' notice that a feed they were told about works again."""
+    return (
+        f"✅ The feed <b>{escape(truncate(feed, FEED_NAME_CHARS))}</b> works again, "
+        f"after failing for {format_duration(failed_for)}."
+    )
 
 
 def _host(url: str) -> str:

@@ -12,7 +12,7 @@ from bot.core.sources import FeedSource
 from bot.service.broadcasts import Broadcasts
 from bot.service.commands import Commands
 from bot.service.delivery import Delivery, Pacing
-from bot.service.polling import Poller
+from bot.service.polling import FeedPolicy, Poller
 from bot.service.ports import FeedFetcher, Sender, Store
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Subscriptions
@@ -42,6 +42,7 @@ def assemble(
     fetch_concurrency: int,
     seen_retention_seconds: float,
     pacing: Pacing | None = None,
+    feed_policy: FeedPolicy | None = None,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -66,6 +67,8 @@ def assemble(
         tz=tz,
         concurrency=fetch_concurrency,
         seen_retention_seconds=seen_retention_seconds,
+        policy=feed_policy,
+        admins=tuple(admins),
         clock=clock,
     )
     commands = Commands(

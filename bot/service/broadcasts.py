@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
-from bot.core.formatting import ANNOUNCEMENT_TEXT_LIMIT, escape, format_announcement
+from bot.core.formatting import ANNOUNCEMENT_TEXT_LIMIT, escape, format_announcement, format_duration
 from bot.service.delivery import Delivery
 from bot.service.ports import Broadcast, BroadcastStatus, Sender, Store
 
@@ -38,14 +38,6 @@ class Preview:
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 90:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 90 else f"{minutes / 60:.1f} h"
 
 
 class Broadcasts:
@@ -134,14 +126,14 @@ class Broadcasts:
             f"remaining {broadcast.remaining:,}",
         ]
         if done and elapsed > 0:
-            lines.append(f"About {_duration(broadcast.remaining * elapsed / done)} left.")
+            lines.append(f"About {format_duration(broadcast.remaining * elapsed / done)} left.")
         return "\n".join(lines) + "\n\n" + broadcast.html
 
     def report_text(self, broadcast: Broadcast) -> str:
         took = (broadcast.finished or self._clock()) - (broadcast.started or self._clock())
         text = (
             f"📢 <b>Announcement sent</b> to {broadcast.sent:,} of {_count(broadcast.total, 'chat')} "
-            f"in {_duration(took)}"
+            f"in {format_duration(took)}"
         )
         if broadcast.blocked:
             text += f"; {broadcast.blocked:,} had blocked the bot or left"

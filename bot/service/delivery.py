@@ -32,6 +32,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
+from bot.core.backoff import backoff_delay
 from bot.core.formatting import to_plain_text
 from bot.service.ports import (
     BadMarkup,
@@ -305,8 +306,12 @@ class Delivery:
     # --- sending ------------------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
-        base = self._retries.backoff_seconds * 2 ** (attempt - 1)
-        return min(self._retries.backoff_cap_seconds, base * (0.5 + self._jitter()))
+        return backoff_delay(
+            attempt,
+            first=self._retries.backoff_seconds,
+            cap=self._retries.backoff_cap_seconds,
+            jitter=self._jitter(),
+        )
 
     async def _deliver(self, job: _Job) -> None:
         text, as_html, attempt = job.html, True, 0

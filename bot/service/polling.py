@@ -4,19 +4,26 @@ A feed that fails is logged with its name and skipped; the others go on. Each fe
 result is written to the store at once (seen items, recent items and its alerts together),
 so a crash mid-cycle loses nothing that was written and repeats nothing that was sent; the
 delivery loop is woken as soon as a feed's alerts are queued.
+
+A failing feed backs off: it is tried again after about one poll interval, then two, four,
+... up to a cap, with jitter, or later if its server sent Retry-After. Once it has failed
+without a break for a while, the admins are told once, and told again when it recovers.
+A permanent redirect moves the feed: later polls go to the new URL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 
+from bot.core.backoff import backoff_delay
 from bot.core.dedup import delivery_token, item_tokens, new_items, prune_seen
-from bot.core.formatting import format_alert
+from bot.core.formatting import format_alert, format_feed_back, format_feed_down
 from bot.core.items import Item
 from bot.core.matcher import Document
 from bot.core.query import source_label
@@ -26,6 +33,7 @@ from bot.service.ports import (
     FeedFetcher,
     FeedState,
     FetchOutcome,
+    FetchResult,
     OutboxEntry,
     PollRecord,
     Store,
@@ -33,7 +41,7 @@ from bot.service.ports import (
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Subscriptions
 
-__all__ = ["CycleReport", "FeedReport", "Poller"]
+__all__ = ["CycleReport", "FeedPolicy", "FeedReport", "Poller"]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +76,8 @@ class CycleReport:
     def summary(self) -> str:
         return (
             f"poll cycle: {self.count(FetchOutcome.FETCHED)} feeds fetched, "
-            f"{self.count(FetchOutcome.NOT_MODIFIED)} unchanged, {self.count(FetchOutcome.FAILED)} failed; "
+            f"{self.count(FetchOutcome.NOT_MODIFIED)} unchanged, {self.count(FetchOutcome.FAILED)} failed, "
+            f"{self.count(FetchOutcome.DEFERRED)} backing off; "
             f"{self.new_items} new items; {self.alerts_queued} alerts queued; "
             f"since the last cycle {self.delivery.sent} messages sent, "
             f"{self.delivery.blocked + self.delivery.failed} not sent; {self.pending} alerts pending; "
@@ -76,8 +85,17 @@ class CycleReport:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class FeedPolicy:
+    """How the poller treats failing feeds (seconds)."""
+
+    backoff_first: float = 300.0  # the first wait after a failure; the poll interval suits
+    backoff_cap: float = 6 * 3600.0
+    notify_after: float = 6 * 3600.0  # failing this long without a break: tell the admins
+
+
 class Poller:
-    """Runs poll cycles over a fixed list of feed sources."""
+    """Runs poll cycles over the list :attr:`sources` (which may change between cycles)."""
 
     def __init__(
         self,
@@ -91,9 +109,16 @@ class Poller:
         tz: tzinfo,
         concurrency: int,
         seen_retention_seconds: float,
+        policy: FeedPolicy | None = None,
+        admins: Sequence[int] = (),
         clock: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.sources = list(sources)
+        self.last_checked: dict[str, float] = {}  # feed name -> when it last answered (any way)
+        self._policy = policy or FeedPolicy()
+        self._admins = tuple(admins)
+        self._jitter = jitter
         self._fetcher = fetcher
         self._store = store
         self._subscriptions = subscriptions
@@ -146,23 +171,33 @@ class Poller:
     async def _poll_feed_unguarded(self, source: FeedSource) -> FeedReport:
         state = self._store.feed_state(source.name)
         known = state if state is not None and state.url == source.url else None
-        result = await self._fetcher.fetch(source, known)
+        if known is not None and known.retry_at is not None and self._clock() < known.retry_at:
+            return FeedReport(source.name, FetchOutcome.DEFERRED, error=known.last_error)
+        target = replace(source, url=known.fetch_url) if known is not None else source
+        result = await self._fetcher.fetch(target, known)
         now = self._clock()
+        location = known.location if known is not None else ""
+        if result.moved_to and result.moved_to != target.url:
+            location = "" if result.moved_to == source.url else result.moved_to
+            log.info("feed %s moved permanently to %s", source.name, result.moved_to)
 
         if result.outcome is FetchOutcome.FAILED:
-            failed = replace(known or FeedState(url=source.url), last_error=result.error)
-            failed = replace(failed, error_streak=failed.error_streak + 1)
-            self._store.record_feed_failure(source.name, failed)
-            log.warning("feed %s failed: %s", source.name, result.error)
+            self._record_failure(
+                source, replace(known or FeedState(url=source.url), location=location), result
+            )
             return FeedReport(source.name, FetchOutcome.FAILED, error=result.error)
+        self.last_checked[source.name] = now
+        if known is not None and known.reported_down and known.failing_since is not None:
+            self._notify_admins(source.name, "up", format_feed_back(source.name, now - known.failing_since))
 
         if result.outcome is FetchOutcome.NOT_MODIFIED:
-            if known is not None and known.error_streak:
-                self._store.record_feed_failure(source.name, replace(known, error_streak=0, last_error=""))
+            if known is not None and (known.error_streak or location != known.location):
+                self._store.record_feed_failure(source.name, _recovered(known, location))
             return FeedReport(source.name, FetchOutcome.NOT_MODIFIED)
 
-        # The first poll of a feed (or of a feed whose URL changed) only learns what exists.
-        first_poll = known is None
+        # The first successful poll of a feed (or of a feed whose URL changed) only learns
+        # what exists.
+        first_poll = known is None or known.last_success is None
         seen = {} if first_poll else self._store.seen_tokens(source.name)
         fresh = new_items(result.items, seen, first_poll=first_poll)
         label = source_label(source.name, source.host)
@@ -175,6 +210,8 @@ class Poller:
                 last_modified=result.last_modified,
                 body_hash=result.body_hash,
                 last_success=now,
+                location=location,
+                items=len(result.items),
             ),
             seen=prune_seen(
                 seen,
@@ -195,6 +232,43 @@ class Poller:
             )
         return FeedReport(source.name, FetchOutcome.FETCHED, new_items=len(fresh), alerts=queued)
 
+    def _record_failure(self, source: FeedSource, previous: FeedState, result: FetchResult) -> None:
+        now = self._clock()
+        streak = previous.error_streak + 1
+        failing_since = previous.failing_since if previous.failing_since is not None else now
+        wait = backoff_delay(
+            streak, first=self._policy.backoff_first, cap=self._policy.backoff_cap, jitter=self._jitter()
+        )
+        if result.retry_after is not None:
+            wait = max(wait, result.retry_after)
+        failed = replace(
+            previous,
+            last_error=result.error,
+            error_streak=streak,
+            failing_since=failing_since,
+            retry_at=now + wait,
+        )
+        if not failed.reported_down and now - failing_since >= self._policy.notify_after:
+            self._notify_admins(
+                source.name, "down", format_feed_down(source.name, result.error, now - failing_since)
+            )
+            failed = replace(failed, reported_down=True)
+        self._store.record_feed_failure(source.name, failed)
+        log.warning(
+            "feed %s failed (%d in a row): %s; next try in %.0f s", source.name, streak, result.error, wait
+        )
+
+    def _notify_admins(self, feed: str, event: str, html: str) -> None:
+        """Queue a notice to every admin who has a chat with the bot (durable, like alerts)."""
+        now = self._clock()
+        entries = [
+            OutboxEntry(key=f"feed-{event}:{admin}:{feed}:{now:.0f}", chat_id=admin, html=html, created=now)
+            for admin in self._admins
+            if self._store.is_active(admin)
+        ]
+        if entries and self._store.enqueue(entries):
+            self._delivery.wake()
+
     def _alerts_for(self, items: Sequence[Item], source: str, now: float) -> list[OutboxEntry]:
         alerts = []
         for item in items:
@@ -211,3 +285,15 @@ class Poller:
                     )
                 )
         return alerts
+
+
+def _recovered(state: FeedState, location: str) -> FeedState:
+    return replace(
+        state,
+        location=location,
+        last_error="",
+        error_streak=0,
+        failing_since=None,
+        retry_at=None,
+        reported_down=False,
+    )

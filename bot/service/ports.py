@@ -52,7 +52,11 @@ class StoredSubscription:
 
 @dataclass(frozen=True, slots=True)
 class FeedState:
-    """What the bot remembers of a feed between polls."""
+    """What the bot remembers of a feed between polls.
+
+    ``url`` is the URL the feed was configured with (a changed configuration starts the feed
+    afresh); ``location`` is where it is fetched from after permanent redirects.
+    """
 
     url: str
     etag: str = ""
@@ -61,6 +65,15 @@ class FeedState:
     last_success: float | None = None
     last_error: str = ""
     error_streak: int = 0
+    location: str = ""
+    items: int = 0  # entries in the last successful fetch
+    failing_since: float | None = None
+    retry_at: float | None = None  # backing off: not fetched again before this time
+    reported_down: bool = False  # the admins were told it is failing
+
+    @property
+    def fetch_url(self) -> str:
+        return self.location or self.url
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +210,7 @@ class FetchOutcome(StrEnum):
     FETCHED = "fetched"
     NOT_MODIFIED = "not modified"
     FAILED = "failed"
+    DEFERRED = "deferred"  # not fetched: the feed is backing off after failures
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,14 +21,19 @@ class ScriptedFetcher:
 
     def __init__(self) -> None:
         self.results: dict[str, FetchResult] = {}
+        self.requests: list[tuple[str, str]] = []  # (feed name, URL fetched)
 
-    def publish(self, feed: str, *items: Item) -> None:
-        self.results[feed] = FetchResult(FetchOutcome.FETCHED, items=list(items))
+    def publish(self, feed: str, *items: Item, moved_to: str = "") -> None:
+        self.results[feed] = FetchResult(FetchOutcome.FETCHED, items=list(items), moved_to=moved_to)
 
-    def fail(self, feed: str, error: str = "HTTP 500") -> None:
-        self.results[feed] = FetchResult(FetchOutcome.FAILED, error=error)
+    def fail(self, feed: str, error: str = "HTTP 500", retry_after: float | None = None) -> None:
+        self.results[feed] = FetchResult(FetchOutcome.FAILED, error=error, retry_after=retry_after)
+
+    def fetched(self, feed: str) -> int:
+        return sum(1 for name, _ in self.requests if name == feed)
 
     async def fetch(self, source: FeedSource, state: FeedState | None) -> FetchResult:
+        self.requests.append((source.name, source.url))
         return self.results.get(source.name, FetchResult(FetchOutcome.FAILED, error="no answer set"))
 
 

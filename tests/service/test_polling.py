@@ -9,6 +9,8 @@ from bot.service.ports import FetchOutcome
 from tests.service.conftest import news
 
 CHAT = 10
+ADMIN = 7
+POLL = 300  # seconds between cycles, the default backoff's first wait
 
 
 def cycle(bot):
@@ -77,11 +79,12 @@ def test_a_failing_feed_is_skipped_and_the_others_go_on(make_bot, caplog):
     bot.fetcher.publish("Good")
     bot.fetcher.fail("Bad", "timed out after 30 s")
     cycle(bot)
+    bot.time.now += POLL
     bot.fetcher.publish("Good", news("1", "census news", feed="Good"))
     report = cycle(bot)
     assert report.count(FetchOutcome.FAILED) == 1
     assert len(bot.sender.to(CHAT)) == 1
-    assert "feed Bad failed: timed out after 30 s" in caplog.text
+    assert "feed Bad failed (2 in a row): timed out after 30 s" in caplog.text
     assert bot.store.feed_state("Bad").error_streak == 2
 
 
@@ -170,3 +173,97 @@ def test_source_scope_uses_the_feeds_name_and_host(make_bot):
     assert [("Erbil" in html) for html in bot.sender.to(CHAT)] == [True]
     assert [("Mosul" in html) for html in bot.sender.to(CHAT + 1)] == [True]
     assert "Census in Erbil" in bot.commands.subscribe(CHAT + 2, "source:rudaw census")
+
+
+def poll_every(bot, seconds: float, until: float) -> None:
+    while bot.time.now < until:
+        cycle(bot)
+        bot.time.now += seconds
+
+
+def test_a_failing_feed_backs_off_exponentially_and_recovers(make_bot):
+    bot = make_bot(["Good", "Bad"])
+    bot.fetcher.publish("Good")
+    bot.fetcher.fail("Bad")
+    start = bot.time.now
+    poll_every(bot, POLL, until=start + 86400)
+    # 288 cycles in a day; waits of about 5, 10, 20 ... min up to 6 h leave some ten tries.
+    assert bot.fetcher.fetched("Good") == 288
+    assert 6 <= bot.fetcher.fetched("Bad") <= 14
+    state = bot.store.feed_state("Bad")
+    assert state.error_streak == bot.fetcher.fetched("Bad") and state.failing_since == start
+
+    bot.fetcher.publish("Bad")
+    bot.time.now = state.retry_at
+    report = cycle(bot)
+    assert report.count(FetchOutcome.FETCHED) == 2
+    recovered = bot.store.feed_state("Bad")
+    assert (recovered.error_streak, recovered.failing_since, recovered.retry_at) == (0, None, None)
+
+
+def test_retry_after_from_a_feed_server_is_honoured(make_bot):
+    bot = make_bot()
+    bot.fetcher.fail("Wire", "HTTP 429 Too Many Requests", retry_after=3600)
+    start = bot.time.now
+    poll_every(bot, POLL, until=start + 3600)
+    assert bot.fetcher.fetched("Wire") == 1
+    bot.time.now = start + 3600
+    cycle(bot)
+    assert bot.fetcher.fetched("Wire") == 2
+
+
+def test_the_admins_are_told_once_when_a_feed_keeps_failing_and_when_it_is_back(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    bot.commands.chat_seen(ADMIN, "private", "")
+    bot.fetcher.publish("Wire")
+    cycle(bot)
+    bot.fetcher.fail("Wire", "HTTP 500 <Internal Server Error>")
+    poll_every(bot, POLL, until=bot.time.now + 2 * 86400)
+    [notice] = bot.sender.to(ADMIN)
+    assert "<b>Wire</b> has been failing for" in notice
+    assert "HTTP 500 &lt;Internal Server Error&gt;" in notice
+
+    bot.fetcher.publish("Wire")
+    bot.time.now = bot.store.feed_state("Wire").retry_at
+    cycle(bot)
+    poll_every(bot, POLL, until=bot.time.now + 3600)
+    assert len(bot.sender.to(ADMIN)) == 2
+    assert "<b>Wire</b> works again, after failing for" in bot.sender.to(ADMIN)[1]
+
+
+def test_a_short_failure_does_not_bother_the_admins(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    bot.commands.chat_seen(ADMIN, "private", "")
+    bot.fetcher.publish("Wire")
+    cycle(bot)
+    bot.fetcher.fail("Wire")
+    poll_every(bot, POLL, until=bot.time.now + 3600)
+    bot.fetcher.publish("Wire")
+    poll_every(bot, POLL, until=bot.time.now + 86400)
+    assert bot.sender.to(ADMIN) == []
+
+
+def test_a_permanent_redirect_moves_the_feed_and_a_restart_remembers_it(make_bot):
+    bot = make_bot()
+    subscribe(bot, CHAT, "census")
+    bot.fetcher.publish("Wire", news("1", "old"), moved_to="https://moved.example/rss")
+    cycle(bot)
+    bot.fetcher.publish("Wire", news("1", "old"), news("2", "census"))
+    restarted = make_bot(fetcher=bot.fetcher)
+    cycle(restarted)
+    assert [url for _, url in bot.fetcher.requests] == [
+        "https://wire.example/rss",
+        "https://moved.example/rss",
+    ]
+    assert len(restarted.sender.to(CHAT)) == 1, "the move is the same feed: its items are not new"
+
+
+def test_a_feed_that_failed_before_its_first_success_is_not_flooded(make_bot):
+    bot = make_bot()
+    subscribe(bot, CHAT, "census")
+    bot.fetcher.fail("Wire")
+    cycle(bot)
+    bot.fetcher.publish("Wire", news("1", "census old"), news("2", "census older"))
+    bot.time.now = bot.store.feed_state("Wire").retry_at
+    cycle(bot)
+    assert bot.sender.sent == []

@@ -62,11 +62,18 @@ def test_fixed_environment_names():
         ({"NEWSBOT_ADMINS": "@someone"}, "not a numeric Telegram user id"),
         ({"NEWSBOT_TIMEZONE": "Mars/Olympus"}, "unknown time zone"),
         ({"NEWSBOT_SETTINGS": "/nonexistent/settings.toml"}, "does not exist"),
+        ({"NEWSBOT_ALLOW_PRIVATE_FEEDS": "maybe"}, "NEWSBOT_ALLOW_PRIVATE_FEEDS: expected true or false"),
     ],
 )
 def test_bad_values_name_the_setting(environ: dict[str, str], message: str):
     with pytest.raises(SettingsError, match=message):
         load_settings(environ)
+
+
+def test_switches_read_the_usual_words():
+    assert load_settings({"NEWSBOT_ALLOW_PRIVATE_FEEDS": "yes"}).allow_private_feeds is True
+    assert load_settings({"NEWSBOT_ALLOW_PRIVATE_FEEDS": "0"}).allow_private_feeds is False
+    assert load_settings({}).allow_private_feeds is False
 
 
 def test_unknown_keys_in_the_settings_file_are_refused(tmp_path: Path):
