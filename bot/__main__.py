@@ -126,7 +126,7 @@ def wire(
     except BaseException:
         store.close()
         raise
-    TelegramHandlers(services.commands, services.broadcasts).register(application)
+    TelegramHandlers(services.commands, services.broadcasts, services.feeds).register(application)
     bot = Bot(application=application, store=store, fetcher=fetcher, services=services)
     _schedule_polling(bot, settings.poll_seconds)
     application.post_init = _start_hook(bot)

@@ -37,6 +37,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document
 
 from bot.core.items import Item
+from bot.core.sources import FeedSource
 from bot.service.ports import (
     Broadcast,
     BroadcastStatus,
@@ -295,6 +296,7 @@ class Store:
         self._recent = self._db.table("recent", cache_size=0)
         self._outbox = self._db.table("outbox", cache_size=0)
         self._broadcasts = self._db.table("broadcasts", cache_size=0)
+        self._added_feeds = self._db.table("added_feeds", cache_size=0)
         # In-memory indexes over the tables, so lookups do not scan them.
         self._chat_docs = {doc["chat_id"]: doc.doc_id for doc in self._chats.all()}
         self._feed_docs = {doc["name"]: doc.doc_id for doc in self._feeds.all()}
@@ -432,6 +434,22 @@ class Store:
             self._subscriptions.remove(doc_ids=ids)
 
     # --- feeds, seen items and recent items ---------------------------------------------
+
+    def added_feeds(self) -> list[FeedSource]:
+        """Feeds admins added from a chat, oldest first (not trusted: see FeedSource)."""
+        return [FeedSource(doc["name"], doc["url"], trusted=False) for doc in self._added_feeds.all()]
+
+    def add_feed(self, source: FeedSource, added_by: int | None, at: float) -> None:
+        self._added_feeds.insert({"name": source.name, "url": source.url, "added_by": added_by, "added": at})
+
+    def remove_feed(self, name: str) -> None:
+        """Forget an added feed with its state and seen items (added again, it starts afresh)."""
+        with self.batch():
+            self._added_feeds.remove(doc_ids=[d.doc_id for d in self._added_feeds.all() if d["name"] == name])
+            for table, docs in ((self._feeds, self._feed_docs), (self._seen, self._seen_docs)):
+                doc_id = docs.pop(name, None)
+                if doc_id is not None:
+                    table.remove(doc_ids=[doc_id])
 
     def feed_state(self, feed: str) -> FeedState | None:
         doc_id = self._feed_docs.get(feed)

@@ -47,6 +47,7 @@ from telegram.request import BaseRequest
 
 from bot.adapters.ratelimit import TelegramRateLimiter
 from bot.service.broadcasts import Broadcasts
+from bot.service.catalogue import FeedCatalogue
 from bot.service.commands import BOT_COMMANDS, Commands
 from bot.service.ports import (
     BadMarkup,
@@ -125,9 +126,10 @@ def _arguments(message: Message) -> str:
 class TelegramHandlers:
     """PTB callbacks for every command; each one parses, calls :class:`Commands`, replies."""
 
-    def __init__(self, commands: Commands, broadcasts: Broadcasts) -> None:
+    def __init__(self, commands: Commands, broadcasts: Broadcasts, feeds: FeedCatalogue) -> None:
         self._commands = commands
         self._broadcasts = broadcasts
+        self._feeds = feeds
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(MessageHandler(filters.COMMAND, self.remember_chat), group=-1)
@@ -140,9 +142,12 @@ class TelegramHandlers:
             "feeds": self.feeds,
             "stats": self.stats,
             "broadcast": self.broadcast,
+            "removefeed": self.removefeed,
         }
         for name, callback in simple.items():
             application.add_handler(CommandHandler(name, callback))
+        # Fetching a feed to check it may take the whole fetch timeout: not in the update queue.
+        application.add_handler(CommandHandler("addfeed", self.addfeed, block=False))
         application.add_handler(MessageHandler(filters.COMMAND, self.unknown))
         application.add_handler(
             MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self.not_a_command)
@@ -192,8 +197,21 @@ class TelegramHandlers:
         await self._reply(update, self._commands.list(update.effective_chat.id))
 
     async def feeds(self, update: Update, context: Context) -> None:
-        """The news sources."""
-        await self._reply(update, self._commands.feeds())
+        """The news sources; for admins, with each one's health."""
+        await self._reply(update, self._feeds.describe(self._user_id(update)))
+
+    async def addfeed(self, update: Update, context: Context) -> None:
+        """Admins: fetch a feed's URL once and, if it is a working feed, watch it."""
+        assert update.effective_message
+        reply = await self._feeds.add(self._user_id(update), _arguments(update.effective_message))
+        await self._reply(update, reply)
+
+    async def removefeed(self, update: Update, context: Context) -> None:
+        """Admins: stop watching a feed added with /addfeed."""
+        assert update.effective_message
+        await self._reply(
+            update, self._feeds.remove(self._user_id(update), _arguments(update.effective_message))
+        )
 
     async def stats(self, update: Update, context: Context) -> None:
         """Admins: the bot's health."""

@@ -10,6 +10,7 @@ from datetime import tzinfo
 from bot.core.query import source_label
 from bot.core.sources import FeedSource
 from bot.service.broadcasts import Broadcasts
+from bot.service.catalogue import FeedCatalogue
 from bot.service.commands import Commands
 from bot.service.delivery import Delivery, Pacing
 from bot.service.polling import FeedPolicy, Poller
@@ -28,6 +29,7 @@ class Services:
     broadcasts: Broadcasts
     poller: Poller
     commands: Commands
+    feeds: FeedCatalogue
 
 
 def assemble(
@@ -82,4 +84,7 @@ def assemble(
     )
     broadcasts = Broadcasts(store=store, delivery=delivery, sender=sender, admins=admins, clock=clock)
     delivery.on_progress = broadcasts.show_progress
-    return Services(subscriptions, recent, delivery, broadcasts, poller, commands)
+    feeds = FeedCatalogue(
+        sources, store=store, fetcher=fetcher, poller=poller, recent=recent, admins=admins, clock=clock
+    )
+    return Services(subscriptions, recent, delivery, broadcasts, poller, commands, feeds)

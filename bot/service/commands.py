@@ -126,7 +126,11 @@ class Commands:
             text += (
                 "\n\n<b>Admin</b>\n"
                 "/broadcast <i>text</i> — preview an announcement to every chat, then send it\n"
-                "/stats — chats, subscriptions, feeds and the last poll"
+                "/stats — chats, subscriptions, feeds and the last poll\n"
+                "/feeds — also shows each feed's health\n"
+                "/addfeed <i>url</i> [<i>name</i>] — watch another feed, e.g. "
+                "<code>/addfeed https://www.rudaw.net/english/rss Rudaw</code>\n"
+                "/removefeed <i>name</i> — stop watching a feed added with /addfeed"
             )
         return text
 
@@ -199,14 +203,6 @@ class Commands:
         lines = [f"<b>Your subscriptions</b> ({len(queries)} of {limit}):"]
         lines += [f"{number}. {_code(query.text)}" for number, query in enumerate(queries, start=1)]
         lines.append("\nRemove one with <code>/unsubscribe 1</code> (its number) or its text.")
-        return "\n".join(lines)
-
-    def feeds(self) -> str:
-        sources = self._poller.sources
-        if not sources:
-            return "No news sources are configured yet."
-        lines = [f"<b>I watch {len(sources)} sources:</b>"]
-        lines += [f"• {escape(source.name)} <i>({escape(source.host)})</i>" for source in sources]
         return "\n".join(lines)
 
     def unknown(self, command: str) -> str:

@@ -5,8 +5,8 @@ result is written to the store at once (seen items, recent items and its alerts 
 so a crash mid-cycle loses nothing that was written and repeats nothing that was sent; the
 delivery loop is woken as soon as a feed's alerts are queued.
 
-A failing feed backs off: it is tried again after about one poll interval, then two, four,
-... up to a cap, with jitter, or later if its server sent Retry-After. Once it has failed
+A failing feed backs off: it is tried again at the next poll, then after about one poll
+interval, two, four, ... up to a cap, with jitter, or later if its server sent Retry-After. Once it has failed
 without a break for a while, the admins are told once, and told again when it recovers.
 A permanent redirect moves the feed: later polls go to the new URL.
 """
@@ -161,6 +161,10 @@ class Poller:
         log.info("%s", report.summary())
         return report
 
+    async def poll_source(self, source: FeedSource) -> FeedReport:
+        """Poll one feed now, outside the cycle (a feed just added gets its baseline)."""
+        return await self._poll_feed(source)
+
     async def _poll_feed(self, source: FeedSource) -> FeedReport:
         try:
             return await self._poll_feed_unguarded(source)
@@ -175,6 +179,8 @@ class Poller:
             return FeedReport(source.name, FetchOutcome.DEFERRED, error=known.last_error)
         target = replace(source, url=known.fetch_url) if known is not None else source
         result = await self._fetcher.fetch(target, known)
+        if source not in self.sources:  # removed while it was being fetched
+            return FeedReport(source.name, FetchOutcome.NOT_MODIFIED)
         now = self._clock()
         location = known.location if known is not None else ""
         if result.moved_to and result.moved_to != target.url:
@@ -236,9 +242,15 @@ class Poller:
         now = self._clock()
         streak = previous.error_streak + 1
         failing_since = previous.failing_since if previous.failing_since is not None else now
-        wait = backoff_delay(
-            streak, first=self._policy.backoff_first, cap=self._policy.backoff_cap, jitter=self._jitter()
-        )
+        # One failure may be a blip: the next poll tries again. Waits start from the second.
+        wait = 0.0
+        if streak > 1:
+            wait = backoff_delay(
+                streak - 1,
+                first=self._policy.backoff_first,
+                cap=self._policy.backoff_cap,
+                jitter=self._jitter(),
+            )
         if result.retry_after is not None:
             wait = max(wait, result.retry_after)
         failed = replace(
@@ -246,7 +258,7 @@ class Poller:
             last_error=result.error,
             error_streak=streak,
             failing_since=failing_since,
-            retry_at=now + wait,
+            retry_at=now + wait if wait else None,
         )
         if not failed.reported_down and now - failing_since >= self._policy.notify_after:
             self._notify_admins(

@@ -50,6 +50,10 @@ class RecentItems:
         for recent in items:
             self._items[(recent.item.feed, recent.item.key)] = (recent, self._document(recent.item))
 
+    def label_source(self, feed: str, label: str) -> None:
+        """Give a feed added at run time its label for ``source:``."""
+        self._labels[feed] = label
+
     def _document(self, item: Item) -> Document:
         return Document.from_item(item, source=self._labels.get(item.feed, ""))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import BotProcess, write_feeds_file
-from tests.fakes.feed_server import FeedServer, rss
+from tests.fakes.feed_server import Answer, FeedServer, rss
 from tests.fakes.telegram_api import FakeBotAPI, Fault, Sent
 
 pytestmark = pytest.mark.e2e
@@ -203,3 +203,55 @@ def test_a_corrupt_database_stops_the_bot_with_a_clear_message(tmp_path: Path, a
     assert str(database) in bot.stderr and "corrupt" in bot.stderr
     assert "Traceback" not in bot.stderr
     assert database.read_text() == '{"chats": {"1": '
+
+
+def test_admins_add_and_remove_feeds_from_a_chat(tmp_path: Path, api: FakeBotAPI, feeds: FeedServer):
+    admin, user = 900, 101
+    feeds.serve("/wire.xml", rss([OLD_ITEM], title="Local Wire"))
+    feeds.serve("/page.html", Answer(b"<!doctype html><title>Hi</title><p>Not a feed</p>", headers={}))
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {"Local News": feeds.url("/news.xml")})
+    feeds.serve("/news.xml", rss([]))
+    data_dir = tmp_path / "data"
+
+    # By default a feed on a private address (here 127.0.0.1) cannot be added from a chat.
+    with BotProcess(api, data_dir=data_dir, feeds_file=feeds_file, admins=f"{admin}") as bot:
+        api.user_says(admin, f"/addfeed {feeds.url('/wire.xml')} Local Wire")
+        refusal = api.wait_for_message(admin, lambda m: "could not add" in m.text)
+        assert "local or private network" in refusal.text
+        assert feeds.hits("/wire.xml") == 0
+        bot.stop()
+
+    private_ok = {"NEWSBOT_ALLOW_PRIVATE_FEEDS": "true"}
+    with BotProcess(api, data_dir=data_dir, feeds_file=feeds_file, admins=f"{admin}", extra_env=private_ok):
+        api.user_says(user, f"/addfeed {feeds.url('/wire.xml')}")
+        api.wait_for_message(user, lambda m: "only the bot's admins" in m.text)
+        api.user_says(admin, "/addfeed ftp://example.org/feed")
+        assert "starts with https://" in api.wait_for_message(admin, lambda m: "ftp" in m.text).text
+        api.user_says(admin, f"/addfeed {feeds.url('/page.html')} Page")
+        assert "not a feed" in api.wait_for_message(admin, lambda m: "page.html" in m.text).text
+        api.user_says(admin, f"/addfeed {feeds.url('/missing.xml')} Missing")
+        assert (
+            "HTTP 404"
+            in api.wait_for_message(admin, lambda m: "Missing" not in m.text and "404" in m.text).text
+        )
+        api.user_says(admin, f"/addfeed {feeds.url('/wire.xml')} Local Wire")
+        added = api.wait_for_message(admin, lambda m: "Added" in m.text)
+        assert "<b>Local Wire</b> (127.0.0.1), with 1 story" in added.text
+        api.user_says(admin, "/removefeed Local News")
+        assert "feeds file" in api.wait_for_message(admin, lambda m: "Local News" in m.text).text
+
+    # The added feed survives a restart, is polled and alerts like any other.
+    with BotProcess(api, data_dir=data_dir, feeds_file=feeds_file, admins=f"{admin}", extra_env=private_ok):
+        api.user_says(user, "/subscribe census")
+        api.wait_for_message(user, lambda m: "Subscribed" in m.text)
+        feeds.serve("/wire.xml", rss([MATCHING, OLD_ITEM], title="Local Wire"))
+        alert = api.wait_for_message(user, is_alert)
+        assert "Local Wire" in alert.text and "Makhmour &lt;camp&gt;" in alert.text
+        api.user_says(admin, "/feeds")
+        health = api.wait_for_message(admin, lambda m: "I watch 2 sources:" in m.text)
+        assert "<b>Local Wire</b> <i>(127.0.0.1, added from a chat)</i>: ok, 2 stories" in health.text
+        api.user_says(admin, "/removefeed local wire")
+        assert "Removed <b>Local Wire</b>" in api.wait_for_message(admin, lambda m: "Removed" in m.text).text
+        api.user_says(user, "/feeds")
+        listing = api.wait_for_message(user, lambda m: "I watch 1 source:" in m.text)
+        assert "Local Wire" not in listing.text and "ok," not in listing.text
