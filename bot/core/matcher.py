@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import re
-import sys
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
@@ -62,9 +61,8 @@ class Document:
     __slots__ = ("_joined", "_sorted", "source", "tokens", "words")
 
     def __init__(self, tokens: list[str], source: str = "") -> None:
-        # Interned, like the words of queries: a hit in the index then compares by identity
-        # instead of reading the stored word, which is rarely in the CPU's cache.
-        tokens = list(map(sys.intern, tokens))
+        # Not interned: looking every word up in the interpreter's intern table costs more
+        # per item than the identity comparisons it would save on index hits.
         self.tokens = tokens
         # A set, not a frozenset: `dict.keys() & words` then walks whichever side is smaller.
         self.words = set(tokens)
