@@ -5,8 +5,9 @@ fsynced and then renamed over the database, so a crash at any moment leaves eith
 or the new file, never a torn one. Each public method that changes state is durable when it
 returns; :meth:`Store.batch` groups several changes into one write.
 
-What happens to each message sent (sent, blocked, failed) is too frequent to rewrite the
-whole file for: it is appended to the journal (``<database>.journal``, one JSON line,
+What happens to each message sent (sent, blocked, failed) and each feed's poll (its state,
+seen items, recent items and new alerts) are too frequent to rewrite the whole file for:
+they are appended to the journal (``<database>.journal``, one JSON line,
 written before the method returns, so a killed process loses none) and folded into the
 database by a checkpoint every 20,000 records or sixty seconds, at close, and at open after
 a crash. The journal reaches the disk itself (fdatasync) at most 50 ms after a record, or
@@ -310,6 +311,10 @@ class Store:
         if replayed:
             self._journal.clear()
         self._unfolded: list[dict[str, Any]] = []
+        # What journaled polls changed, until a checkpoint folds them into the tables.
+        self._states: dict[str, FeedState] = {}
+        self._seen_unfolded: dict[str, dict[str, float]] = {}
+        self._alerts_unfolded: set[str] = set()
         self._last_checkpoint = time.monotonic()
         self._pending = {
             doc["key"]: _doc_to_entry(doc) for doc in self._outbox.all() if doc["status"] == "pending"
@@ -389,6 +394,7 @@ class Store:
     def migrate_chat(self, old: int, new: int) -> None:
         """The group *old* became the supergroup *new*: move its subscriptions and pending
         alerts there, and make *new* the active chat."""
+        self.checkpoint()  # every pending alert in the outbox table
         with self.batch():
             old_doc = self._chats.get(doc_id=self._chat_docs[old]) if old in self._chat_docs else None
             kind, title = (old_doc["type"], old_doc["title"]) if old_doc else ("supergroup", "")
@@ -444,6 +450,7 @@ class Store:
 
     def remove_feed(self, name: str) -> None:
         """Forget an added feed with its state and seen items (added again, it starts afresh)."""
+        self.checkpoint()
         with self.batch():
             self._added_feeds.remove(doc_ids=[d.doc_id for d in self._added_feeds.all() if d["name"] == name])
             for table, docs in ((self._feeds, self._feed_docs), (self._seen, self._seen_docs)):
@@ -452,6 +459,8 @@ class Store:
                     table.remove(doc_ids=[doc_id])
 
     def feed_state(self, feed: str) -> FeedState | None:
+        if feed in self._states:
+            return self._states[feed]
         doc_id = self._feed_docs.get(feed)
         doc = self._feeds.get(doc_id=doc_id) if doc_id is not None else None
         return None if doc is None else _doc_to_state(doc)
@@ -465,68 +474,89 @@ class Store:
             self._feeds.update(doc, doc_ids=[doc_id])
 
     def seen_tokens(self, feed: str) -> dict[str, float]:
+        if feed in self._seen_unfolded:
+            return dict(self._seen_unfolded[feed])
         doc_id = self._seen_docs.get(feed)
         doc = self._seen.get(doc_id=doc_id) if doc_id is not None else None
         return dict(doc["tokens"]) if doc else {}
 
     def record_poll(self, record: PollRecord) -> int:
-        """Write one feed's poll at once: state, seen tokens, recent items and new alerts.
+        """Record one feed's poll at once: state, seen tokens, recent items and new alerts.
 
+        Journaled, like message outcomes: a poll changes a few kilobytes, while writing the
+        tables would rewrite the whole database file for every feed.
         Returns the number of alerts enqueued (alerts already in the outbox are skipped).
         """
-        with self.batch():
-            self._save_feed_state(record.feed, record.state)
-            seen_doc = {"feed": record.feed, "tokens": dict(record.seen)}
-            doc_id = self._seen_docs.get(record.feed)
-            if doc_id is None:
-                self._seen_docs[record.feed] = self._seen.insert(seen_doc)
-            else:
-                self._seen.update(seen_doc, doc_ids=[doc_id])
-            dropped = [
-                self._recent_docs.pop(feed_and_key)
-                for feed_and_key in record.recent_dropped
-                if feed_and_key in self._recent_docs
-            ]
-            if dropped:
-                self._recent.remove(doc_ids=dropped)
-            fresh = [r for r in record.recent_added if (r.item.feed, r.item.key) not in self._recent_docs]
-            if fresh:
-                ids = self._recent.insert_multiple(_item_to_doc(r) for r in fresh)
-                for recent, new_id in zip(fresh, ids, strict=True):
-                    self._recent_docs[(recent.item.feed, recent.item.key)] = new_id
-            return self.enqueue(record.alerts)
+        alerts = self._new_alerts(record.alerts)
+        self._states[record.feed] = record.state
+        self._seen_unfolded[record.feed] = dict(record.seen)
+        self._alerts_unfolded.update(alerts)
+        self._pending.update(alerts)
+        self._record(
+            {
+                "poll": record.feed,
+                "state": _state_to_doc(record.feed, record.state),
+                "seen": record.seen,
+                "recent_added": [_item_to_doc(recent) for recent in record.recent_added],
+                "recent_dropped": [list(feed_and_key) for feed_and_key in record.recent_dropped],
+                "alerts": [_entry_to_doc(entry) for entry in alerts.values()],
+            }
+        )
+        return len(alerts)
+
+    def _fold_poll(self, record: dict[str, Any]) -> None:
+        feed = record["poll"]
+        self._save_feed_state(feed, _doc_to_state(record["state"]))
+        seen_doc = {"feed": feed, "tokens": record["seen"]}
+        doc_id = self._seen_docs.get(feed)
+        if doc_id is None:
+            self._seen_docs[feed] = self._seen.insert(seen_doc)
+        else:
+            self._seen.update(seen_doc, doc_ids=[doc_id])
+        dropped = [
+            self._recent_docs.pop(feed_and_key)
+            for feed_and_key in map(tuple, record["recent_dropped"])
+            if feed_and_key in self._recent_docs
+        ]
+        if dropped:
+            self._recent.remove(doc_ids=dropped)
+        fresh = [doc for doc in record["recent_added"] if (doc["feed"], doc["key"]) not in self._recent_docs]
+        if fresh:
+            ids = self._recent.insert_multiple(fresh)
+            for doc, new_id in zip(fresh, ids, strict=True):
+                self._recent_docs[(doc["feed"], doc["key"])] = new_id
+        alerts = [doc for doc in record["alerts"] if doc["key"] not in self._outbox_docs]
+        if alerts:
+            ids = self._outbox.insert_multiple(alerts)
+            self._outbox_docs.update(zip((doc["key"] for doc in alerts), ids, strict=True))
 
     def record_feed_failure(self, feed: str, state: FeedState) -> None:
-        self._save_feed_state(feed, state)
+        self._states[feed] = state
+        self._record({"feed_state": feed, "state": _state_to_doc(feed, state)})
 
     def recent_items(self) -> list[RecentItem]:
+        self.checkpoint()
         return [_doc_to_item(doc) for doc in self._recent.all()]
 
     # --- alerts -----------------------------------------------------------------------
 
     def enqueue(self, entries: Iterable[OutboxEntry]) -> int:
         """Add alerts to deliver; a key already in the outbox is skipped. Returns the count added."""
-        fresh: dict[str, OutboxEntry] = {}
-        for entry in entries:
-            if entry.key not in self._outbox_docs and entry.key not in fresh:
-                fresh[entry.key] = entry
+        fresh = self._new_alerts(entries)
         if not fresh:
             return 0
-        ids = self._outbox.insert_multiple(
-            {
-                "key": entry.key,
-                "chat_id": entry.chat_id,
-                "html": entry.html,
-                "created": entry.created,
-                "status": "pending",
-                "sent_at": None,
-                "reason": "",
-            }
-            for entry in fresh.values()
-        )
+        ids = self._outbox.insert_multiple(_entry_to_doc(entry) for entry in fresh.values())
         self._outbox_docs.update(zip(fresh, ids, strict=True))
         self._pending.update(fresh)
         return len(ids)
+
+    def _new_alerts(self, entries: Iterable[OutboxEntry]) -> dict[str, OutboxEntry]:
+        fresh: dict[str, OutboxEntry] = {}
+        for entry in entries:
+            known = entry.key in self._outbox_docs or entry.key in self._alerts_unfolded
+            if not known and entry.key not in fresh:
+                fresh[entry.key] = entry
+        return fresh
 
     def pending(self) -> list[OutboxEntry]:
         """Alerts still to deliver, oldest first."""
@@ -623,6 +653,9 @@ class Store:
                 for broadcast in list(self._in_progress.values()):
                     self.save_broadcast(broadcast)
             self._unfolded = []
+            self._states.clear()
+            self._seen_unfolded.clear()
+            self._alerts_unfolded.clear()
         if self._journal.records:
             self._journal.clear()
         self._last_checkpoint = time.monotonic()
@@ -641,7 +674,11 @@ class Store:
 
     def _fold(self, record: dict[str, Any]) -> None:
         """Apply one journal record to the tables; applying it twice changes nothing."""
-        if "alert" in record:
+        if "poll" in record:
+            self._fold_poll(record)
+        elif "feed_state" in record:
+            self._save_feed_state(record["feed_state"], _doc_to_state(record["state"]))
+        elif "alert" in record:
             doc_id = self._outbox_docs.get(record["alert"])
             if doc_id is None:
                 return
@@ -682,7 +719,19 @@ CHECKPOINT_RECORDS = 20_000
 CHECKPOINT_SECONDS = 60.0
 
 
-def _doc_to_entry(doc: Document) -> OutboxEntry:
+def _entry_to_doc(entry: OutboxEntry) -> dict[str, Any]:
+    return {
+        "key": entry.key,
+        "chat_id": entry.chat_id,
+        "html": entry.html,
+        "created": entry.created,
+        "status": "pending",
+        "sent_at": None,
+        "reason": "",
+    }
+
+
+def _doc_to_entry(doc: Mapping[str, Any]) -> OutboxEntry:
     return OutboxEntry(key=doc["key"], chat_id=doc["chat_id"], html=doc["html"], created=doc["created"])
 
 

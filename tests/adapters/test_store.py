@@ -92,6 +92,44 @@ def test_outcomes_are_journaled_and_survive_a_crash_before_any_checkpoint(tmp_pa
     again.close()
 
 
+def test_polls_are_journaled_and_survive_a_crash_before_any_checkpoint(tmp_path: Path):
+    store = Store.open(tmp_path)
+    store.register_chat(7, "private", "")
+    database = (tmp_path / "newsbot.json").read_bytes()
+    item = Item(feed="F", key="k1", title="T", link="https://e.org/1", summary="S")
+    state = FeedState(url="https://e.org/feed", etag='"v1"', last_success=5.0, items=1)
+    store.record_poll(
+        PollRecord(
+            feed="F",
+            state=state,
+            seen={"tok": 5.0},
+            recent_added=[RecentItem(item=item, seen_at=5.0)],
+            alerts=[alert("alert:7:x", chat=7)],
+        )
+    )
+    failing = FeedState(url="https://e.org/g", last_error="HTTP 500", error_streak=1)
+    store.record_feed_failure("G", failing)
+    assert (tmp_path / "newsbot.json").read_bytes() == database, "a poll does not rewrite the file"
+    assert (store.feed_state("F"), store.seen_tokens("F"), store.feed_state("G")) == (
+        state,
+        {"tok": 5.0},
+        failing,
+    )
+    assert store.enqueue([alert("alert:7:x", chat=7)]) == 0, "journaled alerts are in the outbox"
+    store.record_alert("alert:7:x", Outcome.SENT, "", at=6.0)
+    store._lock.close()  # the process dies: no checkpoint, no close
+
+    again = Store.open(tmp_path)
+    assert (again.feed_state("F"), again.seen_tokens("F"), again.feed_state("G")) == (
+        state,
+        {"tok": 5.0},
+        failing,
+    )
+    assert [r.item for r in again.recent_items()] == [item]
+    assert again.pending() == [] and again.enqueue([alert("alert:7:x", chat=7)]) == 0
+    again.close()
+
+
 def test_deactivating_a_chat_drops_its_pending_alerts_and_keeps_subscriptions(tmp_path: Path):
     store = Store.open(tmp_path)
     store.register_chat(1, "private", "")
