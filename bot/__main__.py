@@ -98,9 +98,10 @@ def wire(
             timeout=settings.fetch_timeout_seconds,
             max_bytes=settings.max_feed_bytes,
             user_agent=user_agent(settings.bot_url),
-            max_connections=settings.fetch_concurrency * 2,
+            concurrency=settings.fetch_concurrency,
             per_host=settings.fetch_per_host,
             allow_private=settings.allow_private_feeds,
+            parse_processes=max(1, (os.cpu_count() or 2) - 1),
         )
         services = assemble(
             store=store,
@@ -110,7 +111,6 @@ def wire(
             admins=set(settings.admins) | set(extra_admins),
             tz=settings.tz,
             max_subscriptions_per_chat=settings.max_subscriptions_per_chat,
-            fetch_concurrency=settings.fetch_concurrency,
             seen_retention_seconds=settings.seen_retention_days * 24 * 3600,
             pacing=Pacing(
                 private_per_second=settings.rate_private_per_second,

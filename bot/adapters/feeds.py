@@ -12,11 +12,16 @@ with a short reason; nothing here raises to the caller.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import io
 import ipaddress
 import logging
+import multiprocessing
+import os
 import socket
+import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -132,6 +137,26 @@ def parse_feed(body: bytes, source_name: str, *, url: str = "", content_type: st
     return [normalize_entry(entry, source_name, base_url=url) for entry in entries]
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In a parser process: exit as soon as the bot is gone, also when it was killed
+    (SIGKILL gives it no chance to stop its workers)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _timed_parse(download: _Download, source_name: str) -> tuple[list[Item], float]:
+    """Parse in a worker thread; also return the CPU time it took (that thread's own)."""
+    started = time.thread_time()
+    assert download.body is not None
+    items = parse_feed(download.body, source_name, url=download.url, content_type=download.content_type)
+    return items, time.thread_time() - started
+
+
 def _body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
@@ -149,20 +174,28 @@ class HttpFeedFetcher:
         timeout: float,
         max_bytes: int,
         user_agent: str,
-        max_connections: int = 20,
+        concurrency: int = 8,
         per_host: int = 2,
         allow_private: bool = False,
+        parse_processes: int = 0,
     ) -> None:
         self._timeout = timeout
         self._max_bytes = max_bytes
         self._allow_private = allow_private
+        # Parsing is CPU work under the GIL: in a worker thread it still slows the event loop
+        # (replies) and the downloads. Worker processes run it on the other cores instead.
+        self._parse_processes = parse_processes
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        # A host's slot is taken before a general one: a feed waiting for its busy host
+        # must not hold a general slot that a feed of another host could use.
+        self._slots = asyncio.Semaphore(concurrency)
         self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host)
         )
         self._client = httpx.AsyncClient(
             follow_redirects=False,  # followed one hop at a time: see _download
             timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT_SECONDS, timeout)),
-            limits=httpx.Limits(max_connections=max_connections),
+            limits=httpx.Limits(max_connections=concurrency * 2),
             headers={
                 "User-Agent": user_agent,
                 "Accept": "application/rss+xml, application/atom+xml, "
@@ -172,11 +205,31 @@ class HttpFeedFetcher:
 
     async def close(self) -> None:
         await self._client.aclose()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _parse(self, download: _Download, source_name: str) -> tuple[list[Item], float]:
+        if not self._parse_processes:
+            return await asyncio.to_thread(_timed_parse, download, source_name)
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                self._parse_processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, _timed_parse, download, source_name
+            )
+        except concurrent.futures.process.BrokenProcessPool:
+            self._pool = None  # a worker died (out of memory?): the next parse starts a new pool
+            raise FeedError("the parser process stopped while parsing this feed") from None
 
     async def fetch(self, source: FeedSource, state: FeedState | None) -> FetchResult:
         try:
             if source.is_remote:
-                async with self._host_slots[source.host]:
+                async with self._host_slots[source.host], self._slots:
                     download = await self._download(source, state)
             else:
                 download = await asyncio.to_thread(self._read_file, source.file_path)
@@ -192,9 +245,7 @@ class HttpFeedFetcher:
                 )
             if download.body is None:  # a 304 to a request without validators
                 raise FeedError("HTTP 304 to an unconditional request")
-            items = await asyncio.to_thread(
-                parse_feed, download.body, source.name, url=download.url, content_type=download.content_type
-            )
+            items, parse_seconds = await self._parse(download, source.name)
         except FeedError as exc:
             return FetchResult(FetchOutcome.FAILED, error=str(exc), retry_after=exc.retry_after)
         except Exception as exc:  # feedparser and the normalizer are meant never to raise
@@ -207,6 +258,7 @@ class HttpFeedFetcher:
             last_modified=download.last_modified,
             body_hash=body_hash,
             moved_to=download.moved_to,
+            parse_seconds=parse_seconds,
         )
 
     async def _download(self, source: FeedSource, state: FeedState | None) -> _Download:

@@ -53,6 +53,7 @@ class FeedReport:
     new_items: int = 0
     alerts: int = 0
     error: str = ""
+    parse_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,10 @@ class CycleReport:
         return sum(feed.new_items for feed in self.feeds)
 
     @property
+    def parse_seconds(self) -> float:
+        return sum(feed.parse_seconds for feed in self.feeds)
+
+    @property
     def alerts_queued(self) -> int:
         return sum(feed.alerts for feed in self.feeds)
 
@@ -81,7 +86,7 @@ class CycleReport:
             f"{self.new_items} new items; {self.alerts_queued} alerts queued; "
             f"since the last cycle {self.delivery.sent} messages sent, "
             f"{self.delivery.blocked + self.delivery.failed} not sent; {self.pending} alerts pending; "
-            f"{self.seconds:.1f} s"
+            f"{self.seconds:.1f} s, of which {self.parse_seconds:.1f} s CPU parsing"
         )
 
 
@@ -107,7 +112,6 @@ class Poller:
         recent: RecentItems,
         delivery: Delivery,
         tz: tzinfo,
-        concurrency: int,
         seen_retention_seconds: float,
         policy: FeedPolicy | None = None,
         admins: Sequence[int] = (),
@@ -125,7 +129,6 @@ class Poller:
         self._recent = recent
         self._delivery = delivery
         self._tz = tz
-        self._concurrency = concurrency
         self._seen_retention = seen_retention_seconds
         self._clock = clock
         self.last_report: CycleReport | None = None
@@ -144,13 +147,8 @@ class Poller:
 
     async def _cycle(self) -> CycleReport:
         started = time.monotonic()
-        slots = asyncio.Semaphore(self._concurrency)
-
-        async def poll(source: FeedSource) -> FeedReport:
-            async with slots:
-                return await self._poll_feed(source)
-
-        feeds = await asyncio.gather(*(poll(source) for source in self.sources))
+        # All at once: the fetcher limits how many downloads run, overall and per host.
+        feeds = await asyncio.gather(*(self._poll_feed(source) for source in self.sources))
         report = CycleReport(
             feeds=feeds,
             delivery=self._delivery.take_counts(),
@@ -236,7 +234,13 @@ class Poller:
             log.info(
                 "feed %s: first poll, %d existing items recorded as seen", source.name, len(result.items)
             )
-        return FeedReport(source.name, FetchOutcome.FETCHED, new_items=len(fresh), alerts=queued)
+        return FeedReport(
+            source.name,
+            FetchOutcome.FETCHED,
+            new_items=len(fresh),
+            alerts=queued,
+            parse_seconds=result.parse_seconds,
+        )
 
     def _record_failure(self, source: FeedSource, previous: FeedState, result: FetchResult) -> None:
         now = self._clock()

@@ -228,6 +228,7 @@ class FetchResult:
     error: str = ""
     moved_to: str = ""  # the feed's new URL, after permanent redirects (301, 308)
     retry_after: float | None = None  # seconds the feed's server asked us to wait
+    parse_seconds: float = 0.0  # CPU time spent parsing the body
 
 
 class FeedFetcher(Protocol):

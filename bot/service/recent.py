@@ -29,6 +29,18 @@ def _moment(recent: RecentItem) -> float:
     return published.timestamp() if published else recent.seen_at
 
 
+class _Kept:
+    """One item kept, with its moment, and its searchable form built on first use (most
+    items are never searched: a preview runs only when a chat subscribes)."""
+
+    __slots__ = ("document", "moment", "recent")
+
+    def __init__(self, recent: RecentItem) -> None:
+        self.recent = recent
+        self.moment = _moment(recent)
+        self.document: Document | None = None
+
+
 class RecentItems:
     """The most recent items of the last *max_age* seconds, at most *max_items* of them.
 
@@ -46,23 +58,26 @@ class RecentItems:
         self.max_items = max_items
         self.max_age = max_age
         self._labels = dict(source_labels or {})
-        self._items: dict[tuple[str, str], tuple[RecentItem, Document]] = {}
+        self._items: dict[tuple[str, str], _Kept] = {}
         for recent in items:
-            self._items[(recent.item.feed, recent.item.key)] = (recent, self._document(recent.item))
+            self._items[(recent.item.feed, recent.item.key)] = _Kept(recent)
 
     def label_source(self, feed: str, label: str) -> None:
         """Give a feed added at run time its label for ``source:``."""
         self._labels[feed] = label
 
-    def _document(self, item: Item) -> Document:
-        return Document.from_item(item, source=self._labels.get(item.feed, ""))
+    def _document(self, kept: _Kept) -> Document:
+        if kept.document is None:
+            item = kept.recent.item
+            kept.document = Document.from_item(item, source=self._labels.get(item.feed, ""))
+        return kept.document
 
     def __len__(self) -> int:
         return len(self._items)
 
     def documents(self) -> list[Document]:
         """The searchable form of every item kept."""
-        return [document for _, document in self._items.values()]
+        return [self._document(kept) for kept in self._items.values()]
 
     def note(self, items: Iterable[Item], *, now: float) -> RecentChange:
         """Remember *items* (those not known yet) and forget what is too old or too many."""
@@ -70,19 +85,19 @@ class RecentItems:
         for item in items:
             key = (item.feed, item.key)
             if key not in self._items:
-                self._items[key] = (RecentItem(item=item, seen_at=now), self._document(item))
+                self._items[key] = _Kept(RecentItem(item=item, seen_at=now))
                 new_keys.append(key)
-        newest_first = sorted(self._items.items(), key=lambda pair: _moment(pair[1][0]), reverse=True)
+        newest_first = sorted(self._items.items(), key=lambda pair: pair[1].moment, reverse=True)
         expired = [
             key
-            for rank, (key, (recent, _)) in enumerate(newest_first)
-            if rank >= self.max_items or now - _moment(recent) > self.max_age
+            for rank, (key, kept) in enumerate(newest_first)
+            if rank >= self.max_items or now - kept.moment > self.max_age
         ]
         for key in expired:
             del self._items[key]
         fresh = set(new_keys)
         return RecentChange(
-            added=[self._items[key][0] for key in new_keys if key in self._items],
+            added=[self._items[key].recent for key in new_keys if key in self._items],
             dropped=[key for key in expired if key not in fresh],
         )
 
@@ -90,9 +105,9 @@ class RecentItems:
         """The newest items of the last *max_age* seconds that match any of *queries*."""
         wanted = list(queries)
         found = [
-            recent
-            for recent, document in self._items.values()
-            if now - _moment(recent) <= self.max_age and any(matches(q, document) for q in wanted)
+            kept
+            for kept in self._items.values()
+            if now - kept.moment <= self.max_age and any(matches(q, self._document(kept)) for q in wanted)
         ]
-        found.sort(key=_moment, reverse=True)
-        return [recent.item for recent in found[:limit]]
+        found.sort(key=lambda kept: kept.moment, reverse=True)
+        return [kept.recent.item for kept in found[:limit]]
