@@ -6,9 +6,9 @@ so a crash mid-cycle loses nothing that was written and repeats nothing that was
 delivery loop is woken as soon as a feed's alerts are queued.
 
 A failing feed backs off: it is tried again at the next poll, then after about one poll
-interval, two, four, ... up to a cap, with jitter, or later if its server sent Retry-After. Once it has failed
-without a break for a while, the admins are told once, and told again when it recovers.
-A permanent redirect moves the feed: later polls go to the new URL.
+interval, two, four, ... up to a cap, with jitter, or later if its server sent Retry-After.
+Once it has failed without a break for a while, the admins are told once, and told again
+when it recovers. A permanent redirect moves the feed: later polls go to the new URL.
 """
 
 from __future__ import annotations

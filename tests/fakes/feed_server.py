@@ -23,17 +23,24 @@ class Answer:
     delay: float = 0.0
 
 
-class FeedServer:
-    """Serves :class:`Answer` objects by path and counts requests; records request headers."""
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (a body over its size limit) is not an error here."""
 
-    def __init__(self) -> None:
+
+class FeedServer:
+    """Serves :class:`Answer` objects by path and counts requests; records request headers.
+
+    *host* may be any loopback address (127.0.0.2, ...), to play feeds on several hosts."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self._answers: dict[str, Answer] = {}
         self._hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.in_flight = 0
         self.most_in_flight = 0  # the most requests answered at the same time
         self._changed = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietServer((host, 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -71,7 +78,11 @@ class FeedServer:
             self._hits[path] += 1
             self.requests.append((path, headers))
             self._changed.notify_all()
-            return self._answers.get(path, Answer(b"not found", status=404, headers={}))
+            answer = self._answers.get(path, Answer(b"not found", status=404, headers={}))
+        etag = answer.headers.get("ETag")
+        if etag and answer.status == 200 and headers.get("if-none-match") == etag:
+            return Answer(status=304, headers={"ETag": etag})  # as a server honouring validators does
+        return answer
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
