@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.replies import ask_repeatedly  # noqa: E402
 from bot.adapters.store import Store  # noqa: E402
 from tests.e2e.harness import BotProcess, write_feeds_file  # noqa: E402
 from tests.fakes.telegram_api import FakeBotAPI  # noqa: E402
@@ -62,20 +63,6 @@ def peak_memory_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def ask_for_lists(api: FakeBotAPI, stop: threading.Event, latencies: list[float]) -> None:
-    """Send /list every quarter second; record how long each reply took."""
-    while not stop.is_set():
-        seen = api.count_to(ASKER)
-        asked = time.monotonic()
-        api.user_says(ASKER, "/list")
-        try:
-            api.wait_until(lambda seen=seen: api.count_to(ASKER) > seen, timeout=10)
-        except AssertionError:
-            continue
-        latencies.append(api.messages_to(ASKER)[-1].at - asked)
-        stop.wait(0.25)
 
 
 async def naive_send(base_url: str, token: str, chats: int) -> float:
@@ -114,9 +101,11 @@ def run(limit: int, chats: int, window: float) -> Result:
             api.wait_until(lambda: bool(api.calls("getUpdates")), timeout=30, what="the bot to start")
             api.user_says(ADMIN, "/broadcast Maintenance tonight")
             preview = api.wait_for_message(ADMIN, lambda m: "Preview" in m.text)
-            latencies: list[float] = []
+            latencies: list[tuple[float, float]] = []
             stop = threading.Event()
-            asker = threading.Thread(target=ask_for_lists, args=(api, stop, latencies), daemon=True)
+            asker = threading.Thread(
+                target=ask_repeatedly, args=(api, ASKER, 0.25, stop, latencies), daemon=True
+            )
             before = api.sent_count
             api.user_presses(preview, f"Send to {chats:,} chats")
             api.wait_until(lambda: api.sent_count > before + 1, timeout=30, what="the first announcements")
@@ -136,7 +125,7 @@ def run(limit: int, chats: int, window: float) -> Result:
             peak = peak_memory_mb(bot.process.pid)  # type: ignore[union-attr]
             bot.stop()
     rate = (len(times) - 1) / (times[-1] - times[0])
-    ordered = sorted(latencies)
+    ordered = sorted(latency for _, latency in latencies)
     return Result(
         limit=limit,
         chats=chats,

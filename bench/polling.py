@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 import feedparser  # noqa: E402
 import httpx  # noqa: E402
 
+from bench.replies import ask_repeatedly  # noqa: E402
 from tests.e2e.harness import BotProcess, write_feeds_file  # noqa: E402
 from tests.fakes.feed_server import Answer, FeedServer, rss  # noqa: E402
 from tests.fakes.telegram_api import FakeBotAPI  # noqa: E402
@@ -134,20 +135,6 @@ def serve(hosts: Hosts, feed_kinds: list[str], cycle: int) -> None:
             server.serve(path, Answer(b"<rss>" + b" " * OVERSIZED_BYTES + b"</rss>"))
 
 
-def ask_for_lists(api: FakeBotAPI, stop: threading.Event, latencies: list[tuple[float, float]]) -> None:
-    """Send /list every 100 ms; record (when asked, how long the reply took)."""
-    while not stop.is_set():
-        seen = api.count_to(ASKER)
-        asked = time.monotonic()
-        api.user_says(ASKER, "/list")
-        try:
-            api.wait_until(lambda seen=seen: api.count_to(ASKER) > seen, timeout=10)
-        except AssertionError:
-            continue
-        latencies.append((asked, api.messages_to(ASKER)[-1].at - asked))
-        stop.wait(0.1)
-
-
 def wait_for_summaries(log: Path, count: int, timeout: float) -> list[tuple[float, re.Match[str]]]:
     """Poll the bot's log until it has *count* cycle summaries; note when each was seen."""
     deadline = time.monotonic() + timeout
@@ -182,7 +169,9 @@ def run_bot(feeds: int, scenario: str, poll_seconds: int, concurrency: int | Non
                 serve(hosts, feed_kinds, cycle=2)  # fresh feeds get new items
                 latencies: list[tuple[float, float]] = []
                 stop = threading.Event()
-                asker = threading.Thread(target=ask_for_lists, args=(api, stop, latencies), daemon=True)
+                asker = threading.Thread(
+                    target=ask_repeatedly, args=(api, ASKER, 0.1, stop, latencies), daemon=True
+                )
                 asker.start()
                 seen_at, summary = wait_for_summaries(log, 2, timeout=poll_seconds + 120)[1]
                 stop.set()

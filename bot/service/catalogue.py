@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from bot.core.formatting import FEED_NAME_CHARS, MESSAGE_LIMIT, escape, format_duration
 from bot.core.query import source_label
 from bot.core.sources import FeedSource
+from bot.service.commands import REFUSAL
 from bot.service.polling import Poller
 from bot.service.ports import FeedFetcher, FeedState, FetchOutcome, Store
 from bot.service.recent import RecentItems
@@ -23,7 +24,6 @@ from bot.service.recent import RecentItems
 __all__ = ["FeedCatalogue"]
 
 ADD_EXAMPLE = "<code>/addfeed https://www.rudaw.net/english/rss Rudaw English</code>"
-REFUSAL = "Sorry, only the bot's admins can use this command."
 MAX_URL_CHARS = 2048
 
 

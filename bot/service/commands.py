@@ -22,9 +22,10 @@ from bot.service.ports import Store
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Subscriptions
 
-__all__ = ["BOT_COMMANDS", "Commands"]
+__all__ = ["BOT_COMMANDS", "REFUSAL", "Commands"]
 
 PREVIEW_ITEMS = 3
+REFUSAL = "Sorry, only the bot's admins can use this command."
 
 # The command menu Telegram clients show (name, description), in order.
 BOT_COMMANDS: tuple[tuple[str, str], ...] = (
@@ -216,11 +217,9 @@ class Commands:
 
     # --- admins -------------------------------------------------------------------------
 
-    REFUSAL = "Sorry, only the bot's admins can use this command."
-
     def stats(self, user_id: int | None) -> str:
         if not self.is_admin(user_id):
-            return self.REFUSAL
+            return REFUSAL
         stats = self._store.stats()
         lines = [
             "<b>newsbot status</b>",
