@@ -143,11 +143,8 @@ class FeedCatalogue:
         if state.error_streak:
             since = format_duration(now - (state.failing_since or now))
             retry = f"; next try in {format_duration(state.retry_at - now)}" if state.retry_at else ""
-            return _Line(
-                True,
-                f"{head}: ⚠️ failing for {since} ({state.error_streak} errors in a row): "
-                f"{escape(state.last_error)}{retry}",
-            )
+            errors = f"{state.error_streak} error{'' if state.error_streak == 1 else 's'} in a row"
+            return _Line(True, f"{head}: ⚠️ failing for {since} ({errors}): {escape(state.last_error)}{retry}")
         stories = f"{state.items} {'story' if state.items == 1 else 'stories'}"
         return _Line(False, f"{head}: ok, {stories}; {self._freshness(source, state, now)}")
 

@@ -226,7 +226,7 @@ class Commands:
             f"Chats: {stats.active_chats} active, {stats.chats - stats.active_chats} inactive",
             f"Subscriptions: {stats.subscriptions}",
             f"Feeds: {len(self._poller.sources)} configured, {stats.feeds} polled so far",
-            f"Items seen: {stats.seen_items} (recent kept for previews: {stats.recent_items})",
+            f"Seen-item records: {stats.seen_items} (recent items kept for previews: {stats.recent_items})",
             f"Alerts waiting to be sent: {stats.pending_messages}",
             f"Messages refused for good: {stats.failed_messages}",
         ]

@@ -270,9 +270,8 @@ class Poller:
             )
             failed = replace(failed, reported_down=True)
         self._store.record_feed_failure(source.name, failed)
-        log.warning(
-            "feed %s failed (%d in a row): %s; next try in %.0f s", source.name, streak, result.error, wait
-        )
+        retry = f"next try in {wait:.0f} s" if wait else "next try at the next poll"
+        log.warning("feed %s failed (%d in a row): %s; %s", source.name, streak, result.error, retry)
 
     def _notify_admins(self, feed: str, event: str, html: str) -> None:
         """Queue a notice to every admin who has a chat with the bot (durable, like alerts)."""
