@@ -256,7 +256,8 @@ def _parser() -> argparse.ArgumentParser:
         description="newsbot: keyword news alerts on Telegram.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
-            "chat commands: /start /help /subscribe /unsubscribe /list /feeds; admins: /broadcast /stats\n\n"
+            "chat commands: /start /help /subscribe /unsubscribe /list /feeds; "
+            "admins: /broadcast /stats /addfeed /removefeed\n\n"
             "environment variables (each overrides the same setting in config/settings.toml):\n"
             f"{environment}\n"
             "  NEWSBOT_SETTINGS                path of the settings file (default config/settings.toml)"
