@@ -284,9 +284,7 @@ class HttpFeedFetcher:
                             continue
                         return await self._read_response(response, moved_to)
                 raise FeedError(f"more than {MAX_REDIRECTS} redirects")
-        except TimeoutError:
-            raise FeedError(f"timed out after {self._timeout:g} s") from None
-        except httpx.TimeoutException:
+        except (TimeoutError, httpx.TimeoutException):
             raise FeedError(f"timed out after {self._timeout:g} s") from None
         except httpx.InvalidURL as exc:
             raise FeedError(f"invalid URL: {exc}") from None

@@ -83,6 +83,12 @@ def assemble(
     broadcasts = Broadcasts(store=store, delivery=delivery, sender=sender, admins=admins, clock=clock)
     delivery.on_progress = broadcasts.show_progress
     feeds = FeedCatalogue(
-        sources, store=store, fetcher=fetcher, poller=poller, recent=recent, admins=admins, clock=clock
+        sources,
+        store=store,
+        fetcher=fetcher,
+        poller=poller,
+        recent=recent,
+        is_admin=commands.is_admin,
+        clock=clock,
     )
     return Services(subscriptions, recent, delivery, broadcasts, poller, commands, feeds)

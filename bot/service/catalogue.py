@@ -9,7 +9,7 @@ file, not from a chat. ``/feeds`` shows admins each feed's health.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -44,7 +44,7 @@ class FeedCatalogue:
         fetcher: FeedFetcher,
         poller: Poller,
         recent: RecentItems,
-        admins: Collection[int],
+        is_admin: Callable[[int | None], bool],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._file_names = {source.name.casefold() for source in file_sources}
@@ -52,7 +52,7 @@ class FeedCatalogue:
         self._fetcher = fetcher
         self._poller = poller
         self._recent = recent
-        self._admins = frozenset(admins)
+        self._is_admin = is_admin
         self._clock = clock
         for source in store.added_feeds():
             if source.name.casefold() not in self._file_names:
@@ -67,7 +67,7 @@ class FeedCatalogue:
         return next((s for s in self._poller.sources if s.name.casefold() == wanted), None)
 
     async def add(self, user_id: int | None, arguments: str) -> str:
-        if user_id is None or user_id not in self._admins:
+        if not self._is_admin(user_id):
             return REFUSAL
         url, _, name = arguments.strip().partition(" ")
         name = " ".join(name.split())
@@ -104,7 +104,7 @@ class FeedCatalogue:
         )
 
     def remove(self, user_id: int | None, arguments: str) -> str:
-        if user_id is None or user_id not in self._admins:
+        if not self._is_admin(user_id):
             return REFUSAL
         name = " ".join(arguments.split())
         if not name:
@@ -127,7 +127,7 @@ class FeedCatalogue:
         if not sources:
             return "No news sources are configured yet."
         header = f"<b>I watch {len(sources)} source{'' if len(sources) == 1 else 's'}:</b>"
-        if user_id is None or user_id not in self._admins:
+        if not self._is_admin(user_id):
             lines = [_Line(False, f"• {escape(s.name)} <i>({escape(s.host)})</i>") for s in sources]
         else:
             lines = sorted((self._health(s) for s in sources), key=lambda line: not line.failing)
