@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import chain
+from operator import attrgetter
 from typing import Generic, TypeVar
 
 from bot.core.items import Item
@@ -137,7 +138,7 @@ SAMPLE_EVERY = 16
 # Prefixes of the shortest length are filed by themselves; longer ones under their first
 # _STEM letters, which few prefixes share, so few are tried against each word.
 _STEM = MIN_PREFIX_CHARS + 1
-_PREFIX_CACHE_LIMIT = 200_000
+_REACH_CACHE_LIMIT = 200_000
 
 
 def _length_cost(key: Key) -> float:
@@ -149,28 +150,33 @@ def _is_word(term: Term) -> bool:
     return not term.is_phrase and not term.prefix
 
 
-# A query that needs confirming, compiled: every match contains the `necessary` words and
-# the phrase `needles` (see _needle) and none of the `banned` words; `rest` is what these
-# tests leave to `matches` (None when they decide alone).
-_Checked = tuple[frozenset[str], tuple[str, ...], frozenset[str], Query | None, "_Indexed"]
+# A query that needs testing, compiled for the key it is filed under. A match contains the
+# `necessary` words (beside the key's own word) and the phrase `needles` (see _needle), none
+# of the `banned` words, comes from a source that one of `sources` names (when there are
+# any) and none of `banned_sources` names; `rest` is what these tests leave to `matches`
+# (None when they decide alone).
+_Test = tuple[
+    frozenset[str], frozenset[str], tuple[str, ...], frozenset[str], frozenset[str], Query | None, "_Indexed"
+]
 
 
-def _compile(query: Query, entry: _Indexed) -> _Checked:
+def _compile(query: Query, entry: _Indexed, key: Key) -> _Test:
     plain = [g for g in query.groups if len(g) == 1 and (_is_word(g[0]) or g[0].is_phrase)]
     necessary = frozenset(
         word for (term,) in plain for word in (term.words[:-1] if term.prefix else term.words)
     )
+    if key[0] == "w":
+        necessary -= {key[1]}  # a document reaches these postings only when it has the word
     needles = tuple(_needle(term) for (term,) in plain if term.is_phrase)
     banned = frozenset(term.words[0] for term in query.excluded if _is_word(term))
     rest = Query(
         text=query.text,
         groups=tuple(g for g in query.groups if not any(g is p for p in plain)),
         excluded=tuple(t for t in query.excluded if not _is_word(t)),
-        sources=query.sources,
-        excluded_sources=query.excluded_sources,
     )
-    undecided = rest.groups or rest.excluded or rest.sources or rest.excluded_sources
-    return necessary, needles, banned, rest if undecided else None, entry
+    sources, banned_sources = frozenset(query.sources), frozenset(query.excluded_sources)
+    undecided = rest if rest.groups or rest.excluded else None
+    return necessary, banned, needles, sources, banned_sources, undecided, entry
 
 
 class _Indexed:
@@ -190,8 +196,8 @@ class _Indexed:
         # A tuple, not a set: subscribers are only ever read whole (one query per
         # subscription, so the subscribers of different queries never overlap).
         self.subscribers: tuple[Hashable, ...] = ()
-        # Where the query is filed: (key, the term it stands for, second word or None).
-        self.anchors: tuple[tuple[Key, Term, str | None], ...] = ()
+        # Where the query is filed: the keys, each with the term it stands for.
+        self.anchors: tuple[tuple[Key, Term], ...] = ()
 
 
 def _remainder(query: Query, anchor: Term) -> tuple[str, frozenset[str]] | None:
@@ -215,12 +221,12 @@ def _remainder(query: Query, anchor: Term) -> tuple[str, frozenset[str]] | None:
 class _Postings:
     """The queries filed under one key, by what confirming them takes once the key is in a
     document: nothing (``subscribers`` of the queries filed only here, listed flat;
-    ``sure`` queries also filed under other keys); one more word (``any_of``: word ->
+    ``sure``: queries also filed under other keys); one more word (``any_of``: word ->
     queries); that none of some words is there (``unless``: all such queries,
-    ``unless_word``: word -> queries); or their compiled tests, run only when a second word
-    they need is there too (``checked_after``: word -> tests) or always (``checked``)."""
+    ``unless_word``: word -> queries); or their compiled ``tests``. Most postings hold
+    subscribers only: ``complex`` tells the others apart."""
 
-    __slots__ = ("any_of", "checked", "checked_after", "subscribers", "sure", "unless", "unless_word")
+    __slots__ = ("any_of", "complex", "subscribers", "sure", "tests", "unless", "unless_word")
 
     def __init__(self) -> None:
         self.subscribers: list[Hashable] = []
@@ -228,21 +234,18 @@ class _Postings:
         self.any_of: dict[str, set[_Indexed]] = {}
         self.unless: set[_Indexed] = set()
         self.unless_word: dict[str, set[_Indexed]] = {}
-        self.checked_after: dict[str, list[_Checked]] = {}
-        self.checked: list[_Checked] = []
+        self.tests: list[_Test] = []
+        self.complex = False
 
-    def __bool__(self) -> bool:
-        return bool(
-            self.subscribers or self.sure or self.any_of or self.unless or self.checked_after or self.checked
-        )
+    def is_empty(self) -> bool:
+        return not (self.subscribers or self.complex)
 
-    def file(self, entry: _Indexed, anchor: Term, second: str | None) -> None:
+    def file(self, entry: _Indexed, key: Key, anchor: Term) -> None:
         shape = _remainder(entry.query, anchor)
         if shape is not None and shape[0] == "sure" and len(entry.anchors) == 1:
             entry.flat = self  # its subscribers are added to self.subscribers as they come
         elif shape is None:
-            tests = self.checked if second is None else self.checked_after.setdefault(second, [])
-            tests.append(_compile(entry.query, entry))
+            self.tests.append(_compile(entry.query, entry, key))
         elif shape[0] == "sure":
             self.sure.add(entry)
         else:
@@ -251,16 +254,14 @@ class _Postings:
             index = self.any_of if shape[0] == "any" else self.unless_word
             for word in shape[1]:
                 index.setdefault(word, set()).add(entry)
+        self.complex = bool(self.sure or self.any_of or self.unless or self.tests)
 
-    def unfile(self, entry: _Indexed, anchor: Term, second: str | None) -> None:
+    def unfile(self, entry: _Indexed, anchor: Term) -> None:
         shape = _remainder(entry.query, anchor)
         if entry.flat is self:
             entry.flat = None  # its last subscriber has left self.subscribers already
         elif shape is None:
-            tests = self.checked if second is None else self.checked_after[second]
-            tests[:] = [test for test in tests if test[4] is not entry]
-            if second is not None and not tests:
-                del self.checked_after[second]
+            self.tests = [test for test in self.tests if test[-1] is not entry]
         elif shape[0] == "sure":
             self.sure.discard(entry)
         else:
@@ -271,33 +272,11 @@ class _Postings:
                 filed.discard(entry)
                 if not filed:
                     del index[word]
-
-    def check(
-        self, document: Document, found: set[_Indexed], undecided: list[tuple[_Indexed, Query]]
-    ) -> None:
-        """Run the compiled tests that apply (the key is in *document*): matches go to
-        *found*, queries that need a full test to *undecided*."""
-        if self.checked_after:
-            for word in self.checked_after.keys() & document.words:
-                _run(self.checked_after[word], document, found, undecided)
-        if self.checked:
-            _run(self.checked, document, found, undecided)
+        self.complex = bool(self.sure or self.any_of or self.unless or self.tests)
 
 
-def _run(
-    tests: list[_Checked], document: Document, found: set[_Indexed], undecided: list[tuple[_Indexed, Query]]
-) -> None:
-    words = document.words
-    for necessary, needles, banned, rest, entry in tests:
-        if (
-            necessary <= words
-            and banned.isdisjoint(words)
-            and (not needles or all(needle in document.joined() for needle in needles))
-        ):
-            if rest is None:
-                found.add(entry)
-            else:
-                undecided.append((entry, rest))
+_subscribers = attrgetter("subscribers")  # of a _Postings or an _Indexed
+_complex = attrgetter("complex")
 
 
 class Matcher(Generic[SubscriptionId]):
@@ -312,11 +291,15 @@ class Matcher(Generic[SubscriptionId]):
         self._key_of: dict[SubscriptionId, str] = {}  # subscription -> query key
         self._entries: dict[str, _Indexed] = {}  # query key -> its entry in the index
         self._by_word: dict[str, _Postings] = {}
-        self._word_keys: set[str] = set()  # the keys of _by_word, as a set for fast intersection
         self._by_short_prefix: dict[str, _Postings] = {}
         self._by_stem: dict[str, dict[str, _Postings]] = {}
-        # word -> postings of the prefixes it starts with; news repeats its words.
-        self._prefix_cache: dict[str, tuple[_Postings, ...]] = {}
+        # word -> the postings a document with the word reaches: the word's own and those
+        # of the prefixes it starts with. News repeats its words: most are found here.
+        self._reach: dict[str, tuple[_Postings, ...]] = {}
+        # The source: values of the queries filed (with how many use each), and for each
+        # source label seen, the values that name it.
+        self._source_values: Counter[str] = Counter()
+        self._named_by: dict[str, frozenset[str]] = {}
         # How many of the documents counted so far contain each word: anchors go to rare words.
         self._document_frequency: Counter[str] = Counter()
         self._counted = 0
@@ -336,8 +319,9 @@ class Matcher(Generic[SubscriptionId]):
         if entry is None:
             entry = self._entries[key] = _Indexed(query)
             entry.anchors = self._anchors_of(query)
-            for index_key, term, second in entry.anchors:
-                self._postings(index_key, create=True).file(entry, term, second)
+            for index_key, term in entry.anchors:
+                self._postings(index_key, create=True).file(entry, index_key, term)
+            self._count_sources(query, +1)
         entry.subscribers += (subscription,)
         if entry.flat is not None:
             entry.flat.subscribers.append(subscription)
@@ -360,21 +344,29 @@ class Matcher(Generic[SubscriptionId]):
         if entry.subscribers:
             return
         del self._entries[key]
-        for index_key, term, second in entry.anchors:
+        for index_key, term in entry.anchors:
             postings = self._postings(index_key, create=False)
-            postings.unfile(entry, term, second)
-            if not postings:
+            postings.unfile(entry, term)
+            if postings.is_empty():
                 self._drop(index_key)
+        self._count_sources(entry.query, -1)
+
+    def _count_sources(self, query: Query, change: int) -> None:
+        for value in (*query.sources, *query.excluded_sources):
+            self._source_values[value] += change
+            if not self._source_values[value]:
+                del self._source_values[value]
+            self._named_by.clear()
 
     def _postings(self, key: Key, *, create: bool) -> _Postings:
         kind, value = key
         if kind == "w":
             if create and value not in self._by_word:
                 self._by_word[value] = _Postings()
-                self._word_keys.add(value)
+                self._reach.pop(value, None)
             return self._by_word[value]
         if create:
-            self._prefix_cache.clear()
+            self._reach.clear()  # (rare) the words a new prefix reaches are not listed
         if len(value) < _STEM:
             return (
                 self._by_short_prefix.setdefault(value, _Postings())
@@ -390,9 +382,9 @@ class Matcher(Generic[SubscriptionId]):
         kind, value = key
         if kind == "w":
             del self._by_word[value]
-            self._word_keys.discard(value)
+            self._reach.pop(value, None)
             return
-        self._prefix_cache.clear()
+        self._reach.clear()
         if len(value) < _STEM:
             del self._by_short_prefix[value]
         else:
@@ -423,11 +415,10 @@ class Matcher(Generic[SubscriptionId]):
         seen = self._document_frequency.get(value, 0) if kind == "w" else self._counted // 10
         return (seen + 1) / (self._counted + 1)
 
-    def _anchors_of(self, query: Query) -> tuple[tuple[Key, Term, str | None], ...]:
+    def _anchors_of(self, query: Query) -> tuple[tuple[Key, Term], ...]:
         """Where to file *query*: the terms of the group a match is least often expected
-        from, each with its key (every match contains one of them), and for queries that need
-        testing, the rarest other word every match contains (tests run only when it is there).
-        A term is keyed by its rarest whole word, else by its prefix."""
+        from, each with its key (every match contains one of them). A term is keyed by its
+        rarest whole word, else by its prefix."""
         options = []
         for group in query.groups:
             anchors: dict[Key, Term] = {}
@@ -437,25 +428,15 @@ class Matcher(Generic[SubscriptionId]):
                 anchors.setdefault(min(choices, key=self._cost), term)
             options.append(anchors)
         best = options[0] if len(options) == 1 else min(options, key=lambda a: sum(map(self._cost, a)))
-        filed = []
-        for (kind, value), term in best.items():
-            second = None
-            if _remainder(query, term) is None:  # tested: on the rarest other word it needs
-                others = [
-                    word
-                    for group in query.groups
-                    if len(group) == 1 and (_is_word(group[0]) or group[0].is_phrase) and not group[0].prefix
-                    for word in group[0].words
-                    if word != value
-                ]
-                second = min(others, key=lambda w: self._cost(("w", w))) if others else None
-            filed.append(((kind, value), term, second))
-        return tuple(filed)
+        return tuple(best.items())
 
     # --- matching -----------------------------------------------------------------------
 
-    def _prefixes_of(self, word: str) -> tuple[_Postings, ...]:
+    def _reach_of(self, word: str) -> tuple[_Postings, ...]:
         found = []
+        own = self._by_word.get(word)
+        if own is not None:
+            found.append(own)
         short = self._by_short_prefix.get(word[:MIN_PREFIX_CHARS])
         if short is not None:
             found.append(short)
@@ -464,44 +445,68 @@ class Matcher(Generic[SubscriptionId]):
             found += [postings for prefix, postings in bucket.items() if word.startswith(prefix)]
         return tuple(found)
 
-    def _prefix_hits(self, document: Document) -> set[_Postings]:
-        """The postings of every prefix that starts some word of *document*, each once."""
-        cache = self._prefix_cache
-        if len(cache) > _PREFIX_CACHE_LIMIT:
-            cache.clear()
-        # (not `words - cache.keys()`: that walks the whole cache)
-        for word in document.words.difference(cache):  # news repeats its words: few are new
-            cache[word] = self._prefixes_of(word)
-        return set(chain.from_iterable(map(cache.__getitem__, document.words)))
+    def _learn(self, words: set[str]) -> None:
+        """Find and keep the postings that each of *words* reaches."""
+        reach = self._reach
+        if len(reach) > _REACH_CACHE_LIMIT:
+            reach.clear()
+        for word in words.difference(reach):
+            reach[word] = self._reach_of(word)
+
+    def _named_sources(self, label: str) -> frozenset[str]:
+        """The source: values in use that name the feed with this label."""
+        named = self._named_by.get(label)
+        if named is None:
+            named = frozenset(value for value in self._source_values if source_matches(value, label))
+            self._named_by[label] = named
+        return named
 
     def match(self, document: Document) -> list[SubscriptionId]:
         """Return the subscriptions whose query *document* matches, each once (and count the
         document's words)."""
         self.observe(document)
-        hits = [self._by_word[word] for word in document.words & self._word_keys]
-        if self._by_short_prefix or self._by_stem:
-            hits.extend(self._prefix_hits(document))
-        matched: list[SubscriptionId] = []
+        words = document.words
+        reached = list(map(self._reach.get, words))
+        if None in reached:  # words not met before (or since the cache was last cleared)
+            self._learn(words)
+            reached = list(map(self._reach.__getitem__, words))
+        # A set: words that start with the same prefix reach its postings more than once.
+        hits = set(chain.from_iterable(reached))
+        matched: list[SubscriptionId] = list(chain.from_iterable(map(_subscribers, hits)))
         found: set[_Indexed] = set()
         undecided: list[tuple[_Indexed, Query]] = []
-        words = document.words
-        for postings in hits:  # the hot path: kept in one place, without calls
-            if postings.subscribers:
-                matched += postings.subscribers  # type: ignore[arg-type]
+        joined: str | None = None
+        named: frozenset[str] | None = None
+        for postings in filter(_complex, hits):  # the hot path: kept in one place, without calls
             if postings.sure:
                 found |= postings.sure
             if postings.any_of:
-                any_of = postings.any_of
-                for word in any_of.keys() & words:
-                    found |= any_of[word]
+                for word, entries in postings.any_of.items():
+                    if word in words:
+                        found |= entries
             if postings.unless:
-                blocked = [postings.unless_word[word] for word in postings.unless_word.keys() & words]
+                blocked = [entries for word, entries in postings.unless_word.items() if word in words]
                 found |= postings.unless.difference(*blocked) if blocked else postings.unless
-            if postings.checked or postings.checked_after:
-                postings.check(document, found, undecided)
-        found.update(entry for entry, rest in undecided if entry not in found and matches(rest, document))
-        for entry in found:
-            matched += entry.subscribers  # type: ignore[arg-type]
+            for necessary, banned, needles, sources, banned_sources, rest, entry in postings.tests:
+                if not necessary <= words or not banned.isdisjoint(words):
+                    continue
+                if needles:
+                    if joined is None:
+                        joined = document.joined()
+                    if not all(map(joined.__contains__, needles)):
+                        continue
+                if sources or banned_sources:
+                    if named is None:
+                        named = self._named_sources(document.source)
+                    if (sources and sources.isdisjoint(named)) or not banned_sources.isdisjoint(named):
+                        continue
+                if rest is None:
+                    found.add(entry)
+                else:
+                    undecided.append((entry, rest))
+        if undecided:
+            found.update(entry for entry, rest in undecided if entry not in found and matches(rest, document))
+        matched += chain.from_iterable(map(_subscribers, found))
         return matched
 
 

@@ -184,3 +184,26 @@ def test_index_agrees_with_the_reference_on_random_queries():
         text = " ".join(rng.choices(vocabulary, k=rng.randint(0, 10)))
         found = matcher.match(Document.from_text(text))
         assert len(found) == len(set(found)) and set(found) == reference.match([text])
+
+
+@pytest.mark.parametrize(
+    ("before", "added", "text"),
+    [
+        ([], "census", "Census begins"),  # a word met before any query was filed under it
+        (["census"], "census -football", "Census begins"),  # a word whose postings gain tests
+        (["cens*"], "census", "Census begins"),
+        ([], "cens*", "Census begins"),  # a prefix added after its words were met
+        (["source:bbc census"], "source:rudaw census", "Census begins"),  # a new source: value
+        (["census -source:bbc"], "census -source:rudaw", "Census begins"),
+    ],
+)
+def test_what_the_index_learned_from_earlier_items_does_not_hide_a_new_query(
+    before: list[str], added: str, text: str
+):
+    matcher: Matcher[int] = Matcher()
+    matcher.add_all((n, parse_query(q)) for n, q in enumerate(before, start=1))
+    document = Document.from_text(text, source=RUDAW)
+    earlier = sorted(matcher.match(document))
+    matcher.add(0, parse_query(added))
+    expected = sorted(ReferenceMatcher([(0, parse_query(added))]).match([text], RUDAW)) + earlier
+    assert sorted(matcher.match(Document.from_text(text, source=RUDAW))) == sorted(expected)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.matcher import Document, Matcher, ReferenceMatcher
-from bot.core.query import QueryError, parse_query, source_label
+from bot.core.query import Query, QueryError, parse_query, source_label
 
 # Words in several scripts, with the variants folding must merge: accents, Arabic-script
 # letter forms, tatweel, zero-width joiners, full-width and upper-case letters.
@@ -67,3 +69,38 @@ def test_index_and_reference_agree(query_texts: list[str], fields: list[str], so
     found = index.match(Document.from_text(*fields, source=source))
     assert len(found) == len(set(found)), "each subscription once"
     assert set(found) == expected
+
+
+def _parsed(query_texts: list[str], first: int = 0) -> list[tuple[int, Query]]:
+    parsed = []
+    for number, text in enumerate(query_texts, start=first):
+        try:
+            parsed.append((number, parse_query(text)))
+        except QueryError:
+            continue
+    return parsed
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(queries(), min_size=1, max_size=10), st.lists(queries(), max_size=6),
+       st.lists(texts(), min_size=1, max_size=4), st.sampled_from(SOURCES), st.randoms())  # fmt: skip
+def test_the_index_stays_right_while_subscriptions_come_and_go(
+    first: list[str], later: list[str], documents: list[str], source: str, rng: random.Random
+):
+    """What the index remembers between items (the words it has met, the sources named) is
+    kept right when queries are added and removed in between."""
+    live = dict(_parsed(first))
+    index: Matcher[int] = Matcher()
+    index.add_all(live.items())
+    arriving = _parsed(later, first=len(first))
+    for text in documents:
+        found = index.match(Document.from_text(text, source=source))
+        assert sorted(found) == sorted(ReferenceMatcher(live).match([text], source))
+        for subscription in rng.sample(sorted(live), k=len(live) // 2):
+            index.remove(subscription)
+            del live[subscription]
+        if arriving:
+            subscription, query = arriving.pop()
+            index.add(subscription, query)
+            live[subscription] = query
+    assert len(index) == len(live)
