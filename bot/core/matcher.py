@@ -466,8 +466,9 @@ class Matcher(Generic[SubscriptionId]):
         document's words)."""
         self.observe(document)
         words = document.words
-        reached = list(map(self._reach.get, words))
-        if None in reached:  # words not met before (or since the cache was last cleared)
+        try:
+            reached = list(map(self._reach.__getitem__, words))
+        except KeyError:  # words not met before (or since the cache was last cleared)
             self._learn(words)
             reached = list(map(self._reach.__getitem__, words))
         # A set: words that start with the same prefix reach its postings more than once.
