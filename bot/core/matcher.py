@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Generic, TypeVar
 
 from bot.core.items import Item
@@ -275,8 +275,15 @@ class _Postings:
         self.complex = bool(self.sure or self.any_of or self.unless or self.tests)
 
 
-_subscribers = attrgetter("subscribers")  # of a _Postings or an _Indexed
-_complex = attrgetter("complex")
+_subscribers = attrgetter("subscribers")  # of an _Indexed
+
+# What a document with a word reaches (see Matcher._reach): the subscribers listed flat in
+# the postings of the word and of the prefixes it starts with, and those of these postings
+# that need looking into.
+_Reach = tuple[tuple[Hashable, ...], tuple[_Postings, ...]]
+_NOTHING: _Reach = ((), ())
+_flat = itemgetter(0)
+_to_look_into = itemgetter(1)
 
 
 class Matcher(Generic[SubscriptionId]):
@@ -293,9 +300,9 @@ class Matcher(Generic[SubscriptionId]):
         self._by_word: dict[str, _Postings] = {}
         self._by_short_prefix: dict[str, _Postings] = {}
         self._by_stem: dict[str, dict[str, _Postings]] = {}
-        # word -> the postings a document with the word reaches: the word's own and those
-        # of the prefixes it starts with. News repeats its words: most are found here.
-        self._reach: dict[str, tuple[_Postings, ...]] = {}
+        # word -> what a document with the word reaches. News repeats its words: most are
+        # found here. What is filed under a key makes the words it reaches be found anew.
+        self._reach: dict[str, _Reach] = {}
         # The source: values of the queries filed (with how many use each), and for each
         # source label seen, the values that name it.
         self._source_values: Counter[str] = Counter()
@@ -321,10 +328,12 @@ class Matcher(Generic[SubscriptionId]):
             entry.anchors = self._anchors_of(query)
             for index_key, term in entry.anchors:
                 self._postings(index_key, create=True).file(entry, index_key, term)
+                self._forget(index_key)
             self._count_sources(query, +1)
         entry.subscribers += (subscription,)
         if entry.flat is not None:
             entry.flat.subscribers.append(subscription)
+            self._forget(entry.anchors[0][0])
 
     def add_all(self, subscriptions: Iterable[tuple[SubscriptionId, Query]]) -> None:
         """File many queries (parsed lazily, if *subscriptions* is a generator)."""
@@ -341,6 +350,7 @@ class Matcher(Generic[SubscriptionId]):
         entry.subscribers = tuple(s for s in entry.subscribers if s != subscription)
         if entry.flat is not None:
             entry.flat.subscribers.remove(subscription)
+            self._forget(entry.anchors[0][0])
         if entry.subscribers:
             return
         del self._entries[key]
@@ -349,6 +359,7 @@ class Matcher(Generic[SubscriptionId]):
             postings.unfile(entry, term)
             if postings.is_empty():
                 self._drop(index_key)
+            self._forget(index_key)
         self._count_sources(entry.query, -1)
 
     def _count_sources(self, query: Query, change: int) -> None:
@@ -363,10 +374,7 @@ class Matcher(Generic[SubscriptionId]):
         if kind == "w":
             if create and value not in self._by_word:
                 self._by_word[value] = _Postings()
-                self._reach.pop(value, None)
             return self._by_word[value]
-        if create:
-            self._reach.clear()  # (rare) the words a new prefix reaches are not listed
         if len(value) < _STEM:
             return (
                 self._by_short_prefix.setdefault(value, _Postings())
@@ -377,14 +385,21 @@ class Matcher(Generic[SubscriptionId]):
             return self._by_stem.setdefault(value[:_STEM], {}).setdefault(value, _Postings())
         return self._by_stem[value[:_STEM]][value]
 
+    def _forget(self, key: Key) -> None:
+        """Forget what the words that *key* stands for reach: what is filed there changed."""
+        kind, value = key
+        if kind == "w":
+            self._reach.pop(value, None)
+        else:  # every word that starts with the prefix: rare, and a walk over known words
+            for word in [word for word in self._reach if word.startswith(value)]:
+                del self._reach[word]
+
     def _drop(self, key: Key) -> None:
         """Remove an empty posting list from its index."""
         kind, value = key
         if kind == "w":
             del self._by_word[value]
-            self._reach.pop(value, None)
             return
-        self._reach.clear()
         if len(value) < _STEM:
             del self._by_short_prefix[value]
         else:
@@ -432,18 +447,21 @@ class Matcher(Generic[SubscriptionId]):
 
     # --- matching -----------------------------------------------------------------------
 
-    def _reach_of(self, word: str) -> tuple[_Postings, ...]:
-        found = []
+    def _reach_of(self, word: str) -> _Reach:
+        reached = []
         own = self._by_word.get(word)
         if own is not None:
-            found.append(own)
+            reached.append(own)
         short = self._by_short_prefix.get(word[:MIN_PREFIX_CHARS])
         if short is not None:
-            found.append(short)
+            reached.append(short)
         bucket = self._by_stem.get(word[:_STEM])
         if bucket:
-            found += [postings for prefix, postings in bucket.items() if word.startswith(prefix)]
-        return tuple(found)
+            reached += [postings for prefix, postings in bucket.items() if word.startswith(prefix)]
+        if not reached:
+            return _NOTHING
+        flat = tuple(chain.from_iterable(postings.subscribers for postings in reached))
+        return flat, tuple(postings for postings in reached if postings.complex)
 
     def _learn(self, words: set[str]) -> None:
         """Find and keep the postings that each of *words* reaches."""
@@ -471,14 +489,14 @@ class Matcher(Generic[SubscriptionId]):
         except KeyError:  # words not met before (or since the cache was last cleared)
             self._learn(words)
             reached = list(map(self._reach.__getitem__, words))
-        # A set: words that start with the same prefix reach its postings more than once.
-        hits = set(chain.from_iterable(reached))
-        matched: list[SubscriptionId] = list(chain.from_iterable(map(_subscribers, hits)))
+        # Sets: words that start with the same prefix reach what is filed there each time.
+        matched: list[SubscriptionId] = list(set(chain.from_iterable(map(_flat, reached))))
+        hits = set(chain.from_iterable(map(_to_look_into, reached)))
         found: set[_Indexed] = set()
         undecided: list[tuple[_Indexed, Query]] = []
         joined: str | None = None
         named: frozenset[str] | None = None
-        for postings in filter(_complex, hits):  # the hot path: kept in one place, without calls
+        for postings in hits:  # the hot path: kept in one place, without calls
             if postings.sure:
                 found |= postings.sure
             if postings.any_of:

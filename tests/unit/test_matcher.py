@@ -195,9 +195,11 @@ def test_index_agrees_with_the_reference_on_random_queries():
         ([], "cens*", "Census begins"),  # a prefix added after its words were met
         (["source:bbc census"], "source:rudaw census", "Census begins"),  # a new source: value
         (["census -source:bbc"], "census -source:rudaw", "Census begins"),
+        (["census"], "census", "Census begins"),  # one more chat on a query matched before
+        (["kurd*"], "kurd*", "Kurdish and Kurdistan"),
     ],
 )
-def test_what_the_index_learned_from_earlier_items_does_not_hide_a_new_query(
+def test_what_the_index_learned_from_earlier_items_follows_queries_added_and_removed(
     before: list[str], added: str, text: str
 ):
     matcher: Matcher[int] = Matcher()
@@ -207,3 +209,5 @@ def test_what_the_index_learned_from_earlier_items_does_not_hide_a_new_query(
     matcher.add(0, parse_query(added))
     expected = sorted(ReferenceMatcher([(0, parse_query(added))]).match([text], RUDAW)) + earlier
     assert sorted(matcher.match(Document.from_text(text, source=RUDAW))) == sorted(expected)
+    matcher.remove(0)
+    assert sorted(matcher.match(Document.from_text(text, source=RUDAW))) == earlier
