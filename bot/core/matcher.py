@@ -463,6 +463,13 @@ class Matcher(Generic[SubscriptionId]):
         flat = tuple(chain.from_iterable(postings.subscribers for postings in reached))
         return flat, tuple(postings for postings in reached if postings.complex)
 
+    def _reached(self, words: set[str]) -> Sequence[_Reach]:
+        """What each of *words* reaches; KeyError if one is not cached."""
+        if len(words) > 1:
+            # One C call for all the words: a third faster than map(self._reach.__getitem__)
+            return itemgetter(*words)(self._reach)  # type: ignore[no-any-return]
+        return [self._reach[word] for word in words]
+
     def _learn(self, words: set[str]) -> None:
         """Find and keep the postings that each of *words* reaches."""
         reach = self._reach
@@ -485,10 +492,10 @@ class Matcher(Generic[SubscriptionId]):
         self.observe(document)
         words = document.words
         try:
-            reached = list(map(self._reach.__getitem__, words))
+            reached = self._reached(words)
         except KeyError:  # words not met before (or since the cache was last cleared)
             self._learn(words)
-            reached = list(map(self._reach.__getitem__, words))
+            reached = self._reached(words)
         # Sets: words that start with the same prefix reach what is filed there each time.
         matched: list[SubscriptionId] = list(set(chain.from_iterable(map(_flat, reached))))
         hits = set(chain.from_iterable(map(_to_look_into, reached)))
