@@ -471,7 +471,7 @@ class Matcher(Generic[SubscriptionId]):
         return [self._reach[word] for word in words]
 
     def _learn(self, words: set[str]) -> None:
-        """Find and keep the postings that each of *words* reaches."""
+        """Find and keep what each of *words* reaches."""
         reach = self._reach
         if len(reach) > _REACH_CACHE_LIMIT:
             reach.clear()
