@@ -511,8 +511,11 @@ class Matcher(Generic[SubscriptionId]):
                     if word in words:
                         found |= entries
             if postings.unless:
-                blocked = [entries for word, entries in postings.unless_word.items() if word in words]
-                found |= postings.unless.difference(*blocked) if blocked else postings.unless
+                allowed = postings.unless
+                for word, entries in postings.unless_word.items():
+                    if word in words:
+                        allowed = allowed - entries
+                found |= allowed
             for necessary, banned, needles, sources, banned_sources, rest, entry in postings.tests:
                 if not necessary <= words or not banned.isdisjoint(words):
                     continue
