@@ -190,14 +190,17 @@ class _Indexed:
 
     def __init__(self, query: Query) -> None:
         self.query = query
-        # For a query filed under one key that proves it (one word or prefix): that key's
-        # postings, which list its subscribers directly (see _Postings.subscribers).
-        self.flat: _Postings | None = None
+        # For a query that each of its keys proves (a word, a prefix, "a OR b"): the
+        # postings of its keys, which list its subscribers directly (see _Postings).
+        self.flat: tuple[_Postings, ...] = ()
         # A tuple, not a set: subscribers are only ever read whole (one query per
         # subscription, so the subscribers of different queries never overlap).
         self.subscribers: tuple[Hashable, ...] = ()
         # Where the query is filed: the keys, each with the term it stands for.
         self.anchors: tuple[tuple[Key, Term], ...] = ()
+
+
+_SURE: tuple[str, frozenset[str]] = ("sure", frozenset())
 
 
 def _remainder(query: Query, anchor: Term) -> tuple[str, frozenset[str]] | None:
@@ -220,11 +223,13 @@ def _remainder(query: Query, anchor: Term) -> tuple[str, frozenset[str]] | None:
 
 class _Postings:
     """The queries filed under one key, by what confirming them takes once the key is in a
-    document: nothing (``subscribers`` of the queries filed only here, listed flat;
-    ``sure``: queries also filed under other keys); one more word (``any_of``: word ->
-    queries); that none of some words is there (``unless``: all such queries,
-    ``unless_word``: word -> queries); or their compiled ``tests``. Most postings hold
-    subscribers only: ``complex`` tells the others apart."""
+    document: nothing (``subscribers`` of the queries that each of their keys proves, listed
+    flat; a query with several keys, ``a OR b``, is listed under each, and a document's
+    matches drop the duplicates; ``sure``: queries that only some of their keys prove, as
+    when a phrase is one of the alternatives); one more word (``any_of``: word -> queries);
+    that none of some words is there (``unless``: all such queries, ``unless_word``: word ->
+    queries); or their compiled ``tests``. Most postings hold subscribers only:
+    ``complex`` tells the others apart."""
 
     __slots__ = ("any_of", "complex", "subscribers", "sure", "tests", "unless", "unless_word")
 
@@ -242,9 +247,7 @@ class _Postings:
 
     def file(self, entry: _Indexed, key: Key, anchor: Term) -> None:
         shape = _remainder(entry.query, anchor)
-        if shape is not None and shape[0] == "sure" and len(entry.anchors) == 1:
-            entry.flat = self  # its subscribers are added to self.subscribers as they come
-        elif shape is None:
+        if shape is None:
             self.tests.append(_compile(entry.query, entry, key))
         elif shape[0] == "sure":
             self.sure.add(entry)
@@ -258,9 +261,7 @@ class _Postings:
 
     def unfile(self, entry: _Indexed, anchor: Term) -> None:
         shape = _remainder(entry.query, anchor)
-        if entry.flat is self:
-            entry.flat = None  # its last subscriber has left self.subscribers already
-        elif shape is None:
+        if shape is None:
             self.tests = [test for test in self.tests if test[-1] is not entry]
         elif shape[0] == "sure":
             self.sure.discard(entry)
@@ -326,14 +327,21 @@ class Matcher(Generic[SubscriptionId]):
         if entry is None:
             entry = self._entries[key] = _Indexed(query)
             entry.anchors = self._anchors_of(query)
+            flat = all(_remainder(query, term) == _SURE for _, term in entry.anchors)
             for index_key, term in entry.anchors:
-                self._postings(index_key, create=True).file(entry, index_key, term)
+                postings = self._postings(index_key, create=True)
+                if flat:
+                    entry.flat += (postings,)  # its subscribers are listed there as they come
+                else:
+                    postings.file(entry, index_key, term)
                 self._forget(index_key)
             self._count_sources(query, +1)
         entry.subscribers += (subscription,)
-        if entry.flat is not None:
-            entry.flat.subscribers.append(subscription)
-            self._forget(entry.anchors[0][0])
+        if entry.flat:
+            for postings in entry.flat:
+                postings.subscribers.append(subscription)
+            for index_key, _ in entry.anchors:
+                self._forget(index_key)
 
     def add_all(self, subscriptions: Iterable[tuple[SubscriptionId, Query]]) -> None:
         """File many queries (parsed lazily, if *subscriptions* is a generator)."""
@@ -348,15 +356,18 @@ class Matcher(Generic[SubscriptionId]):
             return
         entry = self._entries[key]
         entry.subscribers = tuple(s for s in entry.subscribers if s != subscription)
-        if entry.flat is not None:
-            entry.flat.subscribers.remove(subscription)
-            self._forget(entry.anchors[0][0])
+        if entry.flat:
+            for postings in entry.flat:
+                postings.subscribers.remove(subscription)
+            for index_key, _ in entry.anchors:
+                self._forget(index_key)
         if entry.subscribers:
             return
         del self._entries[key]
         for index_key, term in entry.anchors:
             postings = self._postings(index_key, create=False)
-            postings.unfile(entry, term)
+            if not entry.flat:
+                postings.unfile(entry, term)
             if postings.is_empty():
                 self._drop(index_key)
             self._forget(index_key)
