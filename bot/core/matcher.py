@@ -138,6 +138,8 @@ SAMPLE_EVERY = 16
 # Prefixes of the shortest length are filed by themselves; longer ones under their first
 # _STEM letters, which few prefixes share, so few are tried against each word.
 _STEM = MIN_PREFIX_CHARS + 1
+# The most words whose reach is cached: news keeps bringing new words (names, numbers), so
+# past this the cache starts again.
 _REACH_CACHE_LIMIT = 200_000
 
 
@@ -334,7 +336,7 @@ class Matcher(Generic[SubscriptionId]):
                     entry.flat += (postings,)  # its subscribers are listed there as they come
                 else:
                     postings.file(entry, index_key, term)
-                self._forget(index_key)
+                    self._forget(index_key)
             self._count_sources(query, +1)
         entry.subscribers += (subscription,)
         if entry.flat:
@@ -366,11 +368,11 @@ class Matcher(Generic[SubscriptionId]):
         del self._entries[key]
         for index_key, term in entry.anchors:
             postings = self._postings(index_key, create=False)
-            if not entry.flat:
+            if not entry.flat:  # (a flat query's words were forgotten with its last subscriber)
                 postings.unfile(entry, term)
+                self._forget(index_key)
             if postings.is_empty():
                 self._drop(index_key)
-            self._forget(index_key)
         self._count_sources(entry.query, -1)
 
     def _count_sources(self, query: Query, change: int) -> None:
