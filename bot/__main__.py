@@ -38,9 +38,10 @@ from bot.adapters.telegram import (
     build_application,
     publish_command_menu,
 )
+from bot.core.pacing import ChatBuckets, Pacing, Rate
 from bot.logs import configure_logging, redact
 from bot.service.assembly import Services, assemble
-from bot.service.delivery import Pacing
+from bot.service.commands import SLOW_DOWN
 from bot.service.polling import FeedPolicy
 from bot.settings import SETTINGS, Settings, SettingsError, load_feeds, load_settings
 
@@ -86,11 +87,20 @@ def wire(
     sources = load_feeds(Path(settings.feeds_file))
     store = Store.open(Path(settings.data_dir), database)
     try:
+        pacing = Pacing(
+            private_per_second=settings.rate_private_per_second,
+            private_burst=settings.rate_private_burst,
+            group_per_minute=settings.rate_group_per_minute,
+        )
+        # One allowance per chat, read by the delivery loop and kept by the rate limiter.
+        chat_buckets: ChatBuckets[int | str] = ChatBuckets(pacing.rate_of)
         application = build_application(
             token=token,
             base_url=settings.telegram_api_url,
+            chat_buckets=chat_buckets,
+            command_budget=Rate(settings.commands_per_minute / 60, settings.command_burst),
+            flood_notice=SLOW_DOWN,
             overall_per_second=settings.rate_per_second,
-            group_per_minute=settings.rate_group_per_minute,
             request=request,
             updates_request=updates_request,
         )
@@ -112,11 +122,7 @@ def wire(
             tz=settings.tz,
             max_subscriptions_per_chat=settings.max_subscriptions_per_chat,
             seen_retention_seconds=settings.seen_retention_days * 24 * 3600,
-            pacing=Pacing(
-                private_per_second=settings.rate_private_per_second,
-                private_burst=settings.rate_private_burst,
-                group_per_minute=settings.rate_group_per_minute,
-            ),
+            chat_buckets=chat_buckets,
             feed_policy=FeedPolicy(
                 backoff_first=settings.poll_seconds,
                 backoff_cap=settings.feed_backoff_max_minutes * 60,

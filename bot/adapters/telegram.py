@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import (
-    Bot,
     BotCommand,
     ChatMemberUpdated,
     InlineKeyboardButton,
@@ -40,12 +39,16 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    ExtBot,
     MessageHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot.adapters.ratelimit import TelegramRateLimiter
+from bot.adapters.ratelimit import PACED, TelegramRateLimiter
+from bot.adapters.updates import ChatLanes
+from bot.core.formatting import split_message
+from bot.core.pacing import ChatBuckets, Rate
 from bot.service.broadcasts import Broadcasts
 from bot.service.catalogue import FeedCatalogue
 from bot.service.commands import BOT_COMMANDS, Commands
@@ -71,7 +74,7 @@ BUTTON = "broadcast"  # callback data: broadcast:<send|cancel>:<id>, well under 
 class TelegramSender:
     """Sends and edits messages with a bot, raising the service's delivery errors."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: ExtBot) -> None:  # type: ignore[type-arg]
         self._bot = bot
 
     async def send(self, chat_id: int, text: str, *, html: bool = True) -> None:
@@ -81,7 +84,8 @@ class TelegramSender:
         with _delivery_errors():
             # The answer is not needed: do_api_request (PTB's request stack, rate limiter and
             # errors all the same) skips building a Message from it, a third of the cost.
-            await self._bot.do_api_request("sendMessage", api_kwargs=message)
+            # PACED: the delivery loop took this chat's allowance itself (see ratelimit.py).
+            await self._bot.do_api_request("sendMessage", api_kwargs=message, rate_limit_args=PACED)
 
     async def edit(self, chat_id: int, message_id: int, html: str) -> None:
         with _delivery_errors():
@@ -115,6 +119,14 @@ def _delivery_errors() -> Iterator[None]:
         raise TemporaryFailure(exc.message) from None
     except TelegramError as exc:
         raise TemporaryFailure(exc.message) from None
+
+
+def _for_another_bot(update: Update, context: Context) -> bool:
+    """A command addressed to another bot (``/subscribe@otherbot``), as seen in groups."""
+    message = update.effective_message
+    words = (message.text or "").split(maxsplit=1) if message is not None else []
+    addressee = words[0].partition("@")[2] if words else ""
+    return bool(addressee) and addressee.casefold() != (context.bot.username or "").casefold()
 
 
 def _arguments(message: Message) -> str:
@@ -158,17 +170,20 @@ class TelegramHandlers:
 
     @staticmethod
     async def _reply(update: Update, html: str) -> None:
+        """Answer in the update's chat; a reply over Telegram's length limit goes in parts,
+        cut at line breaks."""
         if update.effective_message is not None:
-            await update.effective_message.reply_html(html, do_quote=False)
+            for part in split_message(html):
+                await update.effective_message.reply_html(part, do_quote=False)
 
     @staticmethod
     def _user_id(update: Update) -> int | None:
         return update.effective_user.id if update.effective_user else None
 
     async def remember_chat(self, update: Update, context: Context) -> None:
-        """Every chat that uses a command is one the bot may write to (again)."""
+        """Every chat that uses one of this bot's commands is one it may write to (again)."""
         chat = update.effective_chat
-        if chat is not None:
+        if chat is not None and not _for_another_bot(update, context):
             self._commands.chat_seen(chat.id, chat.type, chat.effective_name or "")
 
     async def start(self, update: Update, context: Context) -> None:
@@ -233,27 +248,30 @@ class TelegramHandlers:
         await update.effective_message.reply_html(preview.html, reply_markup=buttons, do_quote=False)
 
     async def broadcast_button(self, update: Update, context: Context) -> None:
-        """Send or Cancel pressed under a preview."""
+        """Send or Cancel pressed under a preview. A press that is not one of ours (forged or
+        malformed data), or that comes without its message, is answered and changes nothing."""
         query = update.callback_query
-        assert query is not None and query.data is not None
-        _, action, broadcast_id = query.data.split(":", 2)
+        assert query is not None
+        action, _, broadcast_id = (query.data or "").removeprefix(f"{BUTTON}:").partition(":")
         user_id = query.from_user.id if query.from_user else None
-        if action == "send" and isinstance(query.message, Message):
-            text = self._broadcasts.send(user_id, broadcast_id, query.message.message_id)
+        message = query.message if isinstance(query.message, Message) else None
+        if action not in ("send", "cancel") or not broadcast_id or message is None:
+            await query.answer(self._broadcasts.stale_button())
+            return
+        if action == "send":
+            text = self._broadcasts.send(user_id, broadcast_id, message.message_id)
         else:
             text = self._broadcasts.cancel(user_id, broadcast_id)
         await query.answer()
-        if isinstance(query.message, Message):
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
     async def unknown(self, update: Update, context: Context) -> None:
         """A command this bot does not have (commands for other bots in a group are ignored)."""
         assert update.effective_message
-        word = (update.effective_message.text or "").split(maxsplit=1)[0]
-        command, _, addressee = word.partition("@")
-        if addressee and addressee.casefold() != (context.bot.username or "").casefold():
+        if _for_another_bot(update, context):
             return
-        await self._reply(update, self._commands.unknown(command))
+        word = (update.effective_message.text or "").split(maxsplit=1)[0]
+        await self._reply(update, self._commands.unknown(word.partition("@")[0]))
 
     async def not_a_command(self, update: Update, context: Context) -> None:
         """Plain text in a private chat: point to the commands."""
@@ -283,21 +301,39 @@ def build_application(
     *,
     token: str,
     base_url: str,
+    chat_buckets: ChatBuckets[int | str],
+    command_budget: Rate,
+    flood_notice: str,
     overall_per_second: float = 30,
-    group_per_minute: float = 20,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The PTB Application: HTML by default, link previews off, every request paced under
-    Telegram's limits. A 429 is not retried here: it reaches the delivery loop, which waits."""
-    limiter = TelegramRateLimiter(overall_per_second=overall_per_second, group_per_minute=group_per_minute)
+    Telegram's limits (each chat's allowance in *chat_buckets*, shared with the delivery
+    loop), updates from different chats handled at once, each chat within *command_budget*
+    (told *flood_notice* once when it goes over). A 429 is not retried here: it reaches the
+    delivery loop, which waits."""
+    limiter = TelegramRateLimiter(overall_per_second=overall_per_second, chats=chat_buckets)
     defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
-    builder = ApplicationBuilder().token(token).base_url(base_url).defaults(defaults).rate_limiter(limiter)
+
+    async def notify(chat_id: int) -> None:
+        await application.bot.send_message(chat_id, flood_notice)
+
+    lanes = ChatLanes(budget=command_budget, notify=notify)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .defaults(defaults)
+        .rate_limiter(limiter)
+        .concurrent_updates(lanes)
+    )
     if request is not None:
         builder = builder.request(request)
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
-    return builder.build()
+    application = builder.build()
+    return application
 
 
 async def publish_command_menu(bot: object, commands: Sequence[tuple[str, str]] = BOT_COMMANDS) -> None:

@@ -103,6 +103,10 @@ class Broadcasts:
         self._delivery.wake()
         return self.progress_text(started)
 
+    def stale_button(self) -> str:
+        """The answer to a press that is not a valid button of a preview (short: a toast)."""
+        return "This button no longer works."
+
     def cancel(self, user_id: int | None, broadcast_id: str) -> str:
         """The author pressed Cancel: drop the draft (a broadcast already sending goes on)."""
         broadcast = self._store.broadcast(broadcast_id)
