@@ -37,6 +37,7 @@ from bot.adapters.telegram import (
     TelegramSender,
     build_application,
     publish_command_menu,
+    stop_on_signals,
 )
 from bot.core.pacing import ChatBuckets, Pacing, Rate
 from bot.logs import configure_logging, redact
@@ -165,6 +166,7 @@ Hook = Callable[[Application], Coroutine[Any, Any, None]]  # type: ignore[type-a
 
 def _start_hook(bot: Bot) -> Hook:
     async def start(application: Application) -> None:  # type: ignore[type-arg]
+        stop_on_signals(application)
         await publish_command_menu(application.bot)
         log.info("newsbot %s started as @%s", __version__, application.bot.username)
         # Not application.create_task: PTB waits for those to end before it stops.
@@ -215,7 +217,7 @@ def run_telegram(settings: Settings) -> int:
         return 1
     bot = wire(settings, database=DATABASE, token=settings.telegram_bot_token)
     try:
-        bot.application.run_polling(drop_pending_updates=False)
+        bot.application.run_polling(drop_pending_updates=False, stop_signals=None)  # see stop_on_signals
     finally:
         bot.store.close()
     return 0
@@ -243,7 +245,7 @@ def run_console(settings: Settings) -> int:
         flush=True,
     )
     try:
-        bot.application.run_polling(timeout=1, drop_pending_updates=False)
+        bot.application.run_polling(timeout=1, drop_pending_updates=False, stop_signals=None)
     finally:
         bot.store.close()
     return 0

@@ -10,23 +10,33 @@ replies; the overall bucket serves everyone first come, first served.
 
 The delivery loop picks only chats that have room and takes their token itself: its
 requests carry :data:`PACED` and pass the overall limit only.
+
+When the bot stops, requests still waiting for their chat's allowance give up
+(:meth:`TelegramRateLimiter.abandon_waits`, raising :class:`ChatBusy`), so a group whose
+replies queue for its per-minute limit cannot hold the shutdown for minutes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from telegram.error import TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot.adapters.lanes import Lanes
 from bot.core.pacing import ChatBuckets
 
-__all__ = ["PACED", "TelegramRateLimiter", "TokenBucket"]
+__all__ = ["PACED", "ChatBusy", "TelegramRateLimiter", "TokenBucket"]
 
 PACED = "paced"  # rate_limit_args of a request whose chat allowance was already taken
+
+
+class ChatBusy(TelegramError):
+    """A request gave up waiting for its chat's allowance: the bot is stopping."""
 
 
 class TokenBucket:
@@ -62,6 +72,7 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
         self._overall = TokenBucket(overall_per_second, burst=overall_per_second)
         self._chats = chats
         self._lanes: Lanes[int | str] = Lanes()
+        self._abandoned = asyncio.Event()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -69,10 +80,17 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
+    def abandon_waits(self) -> None:
+        """From now on, a request that would wait for its chat's allowance gives up instead."""
+        self._abandoned.set()
+
     async def _take_chat_token(self, chat_id: int | str) -> None:
         async with self._lanes.turn(chat_id):
             while (wait := self._chats.ready_in(chat_id)) > 0:
-                await asyncio.sleep(wait)
+                if self._abandoned.is_set():
+                    raise ChatBusy(f"gave up waiting {wait:.0f} s for chat {chat_id}'s allowance: stopping")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._abandoned.wait(), timeout=wait)
             self._chats.spend(chat_id)
 
     async def process_request(

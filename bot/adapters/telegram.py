@@ -6,8 +6,10 @@ no logic of their own. The sender turns PTB's exceptions into the service's deli
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -45,7 +47,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.adapters.ratelimit import PACED, TelegramRateLimiter
+from bot.adapters.ratelimit import PACED, ChatBusy, TelegramRateLimiter
 from bot.adapters.updates import ChatLanes
 from bot.core.formatting import split_message
 from bot.core.pacing import ChatBuckets, Rate
@@ -166,6 +168,7 @@ class TelegramHandlers:
         )
         application.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
         application.add_handler(CallbackQueryHandler(self.broadcast_button, pattern=f"^{BUTTON}:"))
+        application.add_handler(CallbackQueryHandler(self.stale_button))
         application.add_error_handler(self.on_error)
 
     @staticmethod
@@ -265,6 +268,11 @@ class TelegramHandlers:
         await query.answer()
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
+    async def stale_button(self, update: Update, context: Context) -> None:
+        """A press of a button this bot does not know (forged, or from an old version)."""
+        assert update.callback_query is not None
+        await update.callback_query.answer(self._broadcasts.stale_button())
+
     async def unknown(self, update: Update, context: Context) -> None:
         """A command this bot does not have (commands for other bots in a group are ignored)."""
         assert update.effective_message
@@ -289,6 +297,9 @@ class TelegramHandlers:
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log the error with the update it came from; tell the user something went wrong."""
+        if isinstance(context.error, ChatBusy):  # the bot is stopping: no reply can go now
+            log.info("a reply to update %s was dropped: %s", getattr(update, "update_id", "-"), context.error)
+            return
         log.error("error while handling update %s", getattr(update, "update_id", "-"), exc_info=context.error)
         if isinstance(update, Update) and update.effective_message is not None:
             with contextlib.suppress(TelegramError):
@@ -334,6 +345,23 @@ def build_application(
         builder = builder.get_updates_request(updates_request)
     application = builder.build()
     return application
+
+
+def stop_on_signals(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop the bot on SIGINT and SIGTERM, first telling replies that wait for their chat's
+    allowance, and updates that wait for their chat's turn, to give up: PTB would otherwise
+    wait for each of them before it stops. For ``run_polling(stop_signals=None)``."""
+
+    def stop() -> None:
+        for part in (application.update_processor, application.bot.rate_limiter):
+            if isinstance(part, ChatLanes | TelegramRateLimiter):
+                part.abandon_waits()
+        application.stop_running()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, not POSIX
+            loop.add_signal_handler(signum, stop)
 
 
 async def publish_command_menu(bot: object, commands: Sequence[tuple[str, str]] = BOT_COMMANDS) -> None:

@@ -6,6 +6,9 @@ from different chats run concurrently, while each chat's own updates run in the 
 came (so ``/subscribe`` then ``/list`` answers in that order). Each chat also has a command
 budget: a burst, then a steady rate. Commands beyond it are dropped unanswered, and the chat
 is told once, so a flood costs the bot next to nothing and nobody else waits for it.
+
+When the bot stops, updates still waiting for their chat's turn are dropped
+(:meth:`ChatLanes.abandon_waits`): PTB waits for every update it has taken to be handled.
 """
 
 from __future__ import annotations
@@ -67,6 +70,11 @@ class ChatLanes(BaseUpdateProcessor):
         self._lanes: Lanes[int] = Lanes()
         self._notified: dict[int, float] = {}  # chat -> when it was last told
         self._notices: set[asyncio.Task[None]] = set()
+        self._abandoned = False
+
+    def abandon_waits(self) -> None:
+        """Drop the updates still waiting for their chat's turn (the bot is stopping)."""
+        self._abandoned = True
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -87,6 +95,9 @@ class ChatLanes(BaseUpdateProcessor):
             self._dropped(chat)
             return
         async with self._lanes.turn(chat):
+            if self._abandoned and asyncio.iscoroutine(coroutine):
+                coroutine.close()
+                return
             await coroutine
 
     def _dropped(self, chat: int) -> None:

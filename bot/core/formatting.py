@@ -32,6 +32,7 @@ __all__ = [
     "safe_link",
     "split_message",
     "to_plain_text",
+    "utf16_length",
     "visible_length",
 ]
 
@@ -53,7 +54,7 @@ def escape(text: str) -> str:
 
 def visible_length(message: str) -> int:
     """Length of a Telegram HTML message as Telegram counts it: UTF-16 units of its text."""
-    return len(to_plain_text(message).encode("utf-16-le")) // 2
+    return utf16_length(to_plain_text(message))
 
 
 _ATOM = re.compile(r"<[^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);|[^<&]|[<&]", re.DOTALL)
@@ -62,7 +63,8 @@ _ATOM = re.compile(r"<[^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);|[^<&]|[<&]", re
 _Tags = list[tuple[str, str]]  # open tags, outermost first: (name, opening tag)
 
 
-def _units(text: str) -> int:
+def utf16_length(text: str) -> int:
+    """Length of plain text as Telegram counts it: UTF-16 code units (an emoji counts two)."""
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -111,7 +113,7 @@ def _fill(atoms: list[str], start: int, opened: _Tags, limit: int) -> tuple[int,
                 stack.append((name, atom))
             index += 1
             continue
-        units = _units(html.unescape(atom))
+        units = utf16_length(html.unescape(atom))
         if size + units > limit and index > start:
             cut = line_break or space
             if cut is not None and cut[0] > start:
@@ -259,9 +261,14 @@ def format_item_line(item: Item, *, tz: tzinfo) -> str:
 
 
 ANNOUNCEMENT_HEADER = "📢 <b>Announcement</b>\n\n"
-ANNOUNCEMENT_TEXT_LIMIT = MESSAGE_LIMIT - visible_length(ANNOUNCEMENT_HEADER)
+# Room left in the author's preview and progress messages, which show the announcement below
+# a few lines of their own and must fit one message as well.
+ANNOUNCEMENT_ROOM = 300
+# In UTF-16 code units, as Telegram counts: an emoji counts two.
+ANNOUNCEMENT_TEXT_LIMIT = MESSAGE_LIMIT - visible_length(ANNOUNCEMENT_HEADER) - ANNOUNCEMENT_ROOM
 
 
 def format_announcement(text: str) -> str:
-    """An admin's announcement, escaped; the caller keeps text within ANNOUNCEMENT_TEXT_LIMIT."""
+    """An admin's announcement, escaped; the caller keeps text within ANNOUNCEMENT_TEXT_LIMIT
+    (see :func:`utf16_length`)."""
     return ANNOUNCEMENT_HEADER + escape(text)

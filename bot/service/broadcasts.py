@@ -13,7 +13,13 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
-from bot.core.formatting import ANNOUNCEMENT_TEXT_LIMIT, escape, format_announcement, format_duration
+from bot.core.formatting import (
+    ANNOUNCEMENT_TEXT_LIMIT,
+    escape,
+    format_announcement,
+    format_duration,
+    utf16_length,
+)
 from bot.service.delivery import Delivery
 from bot.service.ports import Broadcast, BroadcastStatus, Sender, Store
 
@@ -65,9 +71,11 @@ class Broadcasts:
         text = text.strip()
         if not text:
             return USAGE
-        if len(text) > ANNOUNCEMENT_TEXT_LIMIT:
-            limit = ANNOUNCEMENT_TEXT_LIMIT
-            return f"That announcement has {len(text):,} characters; the limit is {limit:,}."
+        if utf16_length(text) > ANNOUNCEMENT_TEXT_LIMIT:
+            return (
+                f"That announcement is too long: {utf16_length(text):,} characters, counted as "
+                f"Telegram counts them (an emoji counts as two); the limit is {ANNOUNCEMENT_TEXT_LIMIT:,}."
+            )
         html = format_announcement(text)
         draft = Broadcast(
             id=uuid.uuid4().hex[:12],
