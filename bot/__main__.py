@@ -37,10 +37,12 @@ from bot.adapters.telegram import (
     TelegramSender,
     build_application,
     publish_command_menu,
+    stop_on_signals,
 )
+from bot.core.pacing import ChatBuckets, Pacing, Rate
 from bot.logs import configure_logging, redact
 from bot.service.assembly import Services, assemble
-from bot.service.delivery import Pacing
+from bot.service.commands import SLOW_DOWN
 from bot.service.polling import FeedPolicy
 from bot.settings import SETTINGS, Settings, SettingsError, load_feeds, load_settings
 
@@ -86,11 +88,20 @@ def wire(
     sources = load_feeds(Path(settings.feeds_file))
     store = Store.open(Path(settings.data_dir), database)
     try:
+        pacing = Pacing(
+            private_per_second=settings.rate_private_per_second,
+            private_burst=settings.rate_private_burst,
+            group_per_minute=settings.rate_group_per_minute,
+        )
+        # One allowance per chat, read by the delivery loop and kept by the rate limiter.
+        chat_buckets: ChatBuckets[int | str] = ChatBuckets(pacing.rate_of)
         application = build_application(
             token=token,
             base_url=settings.telegram_api_url,
+            chat_buckets=chat_buckets,
+            command_budget=Rate(settings.commands_per_minute / 60, settings.command_burst),
+            flood_notice=SLOW_DOWN,
             overall_per_second=settings.rate_per_second,
-            group_per_minute=settings.rate_group_per_minute,
             request=request,
             updates_request=updates_request,
         )
@@ -112,11 +123,7 @@ def wire(
             tz=settings.tz,
             max_subscriptions_per_chat=settings.max_subscriptions_per_chat,
             seen_retention_seconds=settings.seen_retention_days * 24 * 3600,
-            pacing=Pacing(
-                private_per_second=settings.rate_private_per_second,
-                private_burst=settings.rate_private_burst,
-                group_per_minute=settings.rate_group_per_minute,
-            ),
+            chat_buckets=chat_buckets,
             feed_policy=FeedPolicy(
                 backoff_first=settings.poll_seconds,
                 backoff_cap=settings.feed_backoff_max_minutes * 60,
@@ -159,6 +166,7 @@ Hook = Callable[[Application], Coroutine[Any, Any, None]]  # type: ignore[type-a
 
 def _start_hook(bot: Bot) -> Hook:
     async def start(application: Application) -> None:  # type: ignore[type-arg]
+        stop_on_signals(application)
         await publish_command_menu(application.bot)
         log.info("newsbot %s started as @%s", __version__, application.bot.username)
         # Not application.create_task: PTB waits for those to end before it stops.
@@ -209,7 +217,7 @@ def run_telegram(settings: Settings) -> int:
         return 1
     bot = wire(settings, database=DATABASE, token=settings.telegram_bot_token)
     try:
-        bot.application.run_polling(drop_pending_updates=False)
+        bot.application.run_polling(drop_pending_updates=False, stop_signals=None)  # see stop_on_signals
     finally:
         bot.store.close()
     return 0
@@ -237,7 +245,7 @@ def run_console(settings: Settings) -> int:
         flush=True,
     )
     try:
-        bot.application.run_polling(timeout=1, drop_pending_updates=False)
+        bot.application.run_polling(timeout=1, drop_pending_updates=False, stop_signals=None)
     finally:
         bot.store.close()
     return 0

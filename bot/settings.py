@@ -137,6 +137,10 @@ SETTINGS: tuple[Setting, ...] = (
             "How many messages a private chat may receive at once before that pace applies."),
     Setting("rate_group_per_minute", "NEWSBOT_RATE_GROUP_PER_MINUTE", 20, _parse_int(1),
             "Most messages per minute to one group (Telegram's limit is 20)."),
+    Setting("commands_per_minute", "NEWSBOT_COMMANDS_PER_MINUTE", 20, _parse_int(1),
+            "Most commands (and button presses) one chat may send a minute, after a burst."),
+    Setting("command_burst", "NEWSBOT_COMMAND_BURST", 10, _parse_int(1),
+            "Commands a chat may send at once before that pace applies; the excess is dropped."),
     Setting("max_subscriptions_per_chat", "NEWSBOT_MAX_SUBSCRIPTIONS", 50, _parse_int(1),
             "Most subscriptions one chat may have."),
     Setting("seen_retention_days", "NEWSBOT_SEEN_RETENTION_DAYS", 30, _parse_int(1),
@@ -171,6 +175,8 @@ class Settings:
     rate_private_per_second: int
     rate_private_burst: int
     rate_group_per_minute: int
+    commands_per_minute: int
+    command_burst: int
     max_subscriptions_per_chat: int
     seen_retention_days: int
     timezone: str

@@ -6,14 +6,15 @@ no logic of their own. The sender turns PTB's exceptions into the service's deli
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 from telegram import (
-    Bot,
     BotCommand,
     ChatMemberUpdated,
     InlineKeyboardButton,
@@ -40,12 +41,16 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    ExtBot,
     MessageHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot.adapters.ratelimit import TelegramRateLimiter
+from bot.adapters.ratelimit import PACED, ChatBusy, TelegramRateLimiter
+from bot.adapters.updates import ChatLanes
+from bot.core.formatting import split_message
+from bot.core.pacing import ChatBuckets, Rate
 from bot.service.broadcasts import Broadcasts
 from bot.service.catalogue import FeedCatalogue
 from bot.service.commands import BOT_COMMANDS, Commands
@@ -71,7 +76,7 @@ BUTTON = "broadcast"  # callback data: broadcast:<send|cancel>:<id>, well under 
 class TelegramSender:
     """Sends and edits messages with a bot, raising the service's delivery errors."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: ExtBot) -> None:  # type: ignore[type-arg]
         self._bot = bot
 
     async def send(self, chat_id: int, text: str, *, html: bool = True) -> None:
@@ -81,7 +86,8 @@ class TelegramSender:
         with _delivery_errors():
             # The answer is not needed: do_api_request (PTB's request stack, rate limiter and
             # errors all the same) skips building a Message from it, a third of the cost.
-            await self._bot.do_api_request("sendMessage", api_kwargs=message)
+            # PACED: the delivery loop took this chat's allowance itself (see ratelimit.py).
+            await self._bot.do_api_request("sendMessage", api_kwargs=message, rate_limit_args=PACED)
 
     async def edit(self, chat_id: int, message_id: int, html: str) -> None:
         with _delivery_errors():
@@ -115,6 +121,14 @@ def _delivery_errors() -> Iterator[None]:
         raise TemporaryFailure(exc.message) from None
     except TelegramError as exc:
         raise TemporaryFailure(exc.message) from None
+
+
+def _for_another_bot(update: Update, context: Context) -> bool:
+    """A command addressed to another bot (``/subscribe@otherbot``), as seen in groups."""
+    message = update.effective_message
+    words = (message.text or "").split(maxsplit=1) if message is not None else []
+    addressee = words[0].partition("@")[2] if words else ""
+    return bool(addressee) and addressee.casefold() != (context.bot.username or "").casefold()
 
 
 def _arguments(message: Message) -> str:
@@ -154,21 +168,25 @@ class TelegramHandlers:
         )
         application.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
         application.add_handler(CallbackQueryHandler(self.broadcast_button, pattern=f"^{BUTTON}:"))
+        application.add_handler(CallbackQueryHandler(self.stale_button))
         application.add_error_handler(self.on_error)
 
     @staticmethod
     async def _reply(update: Update, html: str) -> None:
+        """Answer in the update's chat; a reply over Telegram's length limit goes in parts,
+        cut at line breaks."""
         if update.effective_message is not None:
-            await update.effective_message.reply_html(html, do_quote=False)
+            for part in split_message(html):
+                await update.effective_message.reply_html(part, do_quote=False)
 
     @staticmethod
     def _user_id(update: Update) -> int | None:
         return update.effective_user.id if update.effective_user else None
 
     async def remember_chat(self, update: Update, context: Context) -> None:
-        """Every chat that uses a command is one the bot may write to (again)."""
+        """Every chat that uses one of this bot's commands is one it may write to (again)."""
         chat = update.effective_chat
-        if chat is not None:
+        if chat is not None and not _for_another_bot(update, context):
             self._commands.chat_seen(chat.id, chat.type, chat.effective_name or "")
 
     async def start(self, update: Update, context: Context) -> None:
@@ -233,27 +251,35 @@ class TelegramHandlers:
         await update.effective_message.reply_html(preview.html, reply_markup=buttons, do_quote=False)
 
     async def broadcast_button(self, update: Update, context: Context) -> None:
-        """Send or Cancel pressed under a preview."""
+        """Send or Cancel pressed under a preview. A press that is not one of ours (forged or
+        malformed data), or that comes without its message, is answered and changes nothing."""
         query = update.callback_query
-        assert query is not None and query.data is not None
-        _, action, broadcast_id = query.data.split(":", 2)
+        assert query is not None
+        action, _, broadcast_id = (query.data or "").removeprefix(f"{BUTTON}:").partition(":")
         user_id = query.from_user.id if query.from_user else None
-        if action == "send" and isinstance(query.message, Message):
-            text = self._broadcasts.send(user_id, broadcast_id, query.message.message_id)
+        message = query.message if isinstance(query.message, Message) else None
+        if action not in ("send", "cancel") or not broadcast_id or message is None:
+            await query.answer(self._broadcasts.stale_button())
+            return
+        if action == "send":
+            text = self._broadcasts.send(user_id, broadcast_id, message.message_id)
         else:
             text = self._broadcasts.cancel(user_id, broadcast_id)
         await query.answer()
-        if isinstance(query.message, Message):
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+
+    async def stale_button(self, update: Update, context: Context) -> None:
+        """A press of a button this bot does not know (forged, or from an old version)."""
+        assert update.callback_query is not None
+        await update.callback_query.answer(self._broadcasts.stale_button())
 
     async def unknown(self, update: Update, context: Context) -> None:
         """A command this bot does not have (commands for other bots in a group are ignored)."""
         assert update.effective_message
-        word = (update.effective_message.text or "").split(maxsplit=1)[0]
-        command, _, addressee = word.partition("@")
-        if addressee and addressee.casefold() != (context.bot.username or "").casefold():
+        if _for_another_bot(update, context):
             return
-        await self._reply(update, self._commands.unknown(command))
+        word = (update.effective_message.text or "").split(maxsplit=1)[0]
+        await self._reply(update, self._commands.unknown(word.partition("@")[0]))
 
     async def not_a_command(self, update: Update, context: Context) -> None:
         """Plain text in a private chat: point to the commands."""
@@ -271,6 +297,9 @@ class TelegramHandlers:
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log the error with the update it came from; tell the user something went wrong."""
+        if isinstance(context.error, ChatBusy):  # the bot is stopping: no reply can go now
+            log.info("a reply to update %s was dropped: %s", getattr(update, "update_id", "-"), context.error)
+            return
         log.error("error while handling update %s", getattr(update, "update_id", "-"), exc_info=context.error)
         if isinstance(update, Update) and update.effective_message is not None:
             with contextlib.suppress(TelegramError):
@@ -283,21 +312,56 @@ def build_application(
     *,
     token: str,
     base_url: str,
+    chat_buckets: ChatBuckets[int | str],
+    command_budget: Rate,
+    flood_notice: str,
     overall_per_second: float = 30,
-    group_per_minute: float = 20,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The PTB Application: HTML by default, link previews off, every request paced under
-    Telegram's limits. A 429 is not retried here: it reaches the delivery loop, which waits."""
-    limiter = TelegramRateLimiter(overall_per_second=overall_per_second, group_per_minute=group_per_minute)
+    Telegram's limits (each chat's allowance in *chat_buckets*, shared with the delivery
+    loop), updates from different chats handled at once, each chat within *command_budget*
+    (told *flood_notice* once when it goes over). A 429 is not retried here: it reaches the
+    delivery loop, which waits."""
+    limiter = TelegramRateLimiter(overall_per_second=overall_per_second, chats=chat_buckets)
     defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
-    builder = ApplicationBuilder().token(token).base_url(base_url).defaults(defaults).rate_limiter(limiter)
+
+    async def notify(chat_id: int) -> None:
+        await application.bot.send_message(chat_id, flood_notice)
+
+    lanes = ChatLanes(budget=command_budget, notify=notify)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .defaults(defaults)
+        .rate_limiter(limiter)
+        .concurrent_updates(lanes)
+    )
     if request is not None:
         builder = builder.request(request)
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
-    return builder.build()
+    application = builder.build()
+    return application
+
+
+def stop_on_signals(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop the bot on SIGINT and SIGTERM, first telling replies that wait for their chat's
+    allowance, and updates that wait for their chat's turn, to give up: PTB would otherwise
+    wait for each of them before it stops. For ``run_polling(stop_signals=None)``."""
+
+    def stop() -> None:
+        for part in (application.update_processor, application.bot.rate_limiter):
+            if isinstance(part, ChatLanes | TelegramRateLimiter):
+                part.abandon_waits()
+        application.stop_running()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, not POSIX
+            loop.add_signal_handler(signum, stop)
 
 
 async def publish_command_menu(bot: object, commands: Sequence[tuple[str, str]] = BOT_COMMANDS) -> None:

@@ -30,7 +30,9 @@ __all__ = [
     "format_time",
     "highlight",
     "safe_link",
+    "split_message",
     "to_plain_text",
+    "utf16_length",
     "visible_length",
 ]
 
@@ -52,7 +54,78 @@ def escape(text: str) -> str:
 
 def visible_length(message: str) -> int:
     """Length of a Telegram HTML message as Telegram counts it: UTF-16 units of its text."""
-    return len(to_plain_text(message).encode("utf-16-le")) // 2
+    return utf16_length(to_plain_text(message))
+
+
+_ATOM = re.compile(r"<[^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);|[^<&]|[<&]", re.DOTALL)
+
+
+_Tags = list[tuple[str, str]]  # open tags, outermost first: (name, opening tag)
+
+
+def utf16_length(text: str) -> int:
+    """Length of plain text as Telegram counts it: UTF-16 code units (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_message(message: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """*message* (Telegram HTML) as one or more messages of at most *limit* UTF-16 units of
+    visible text each, as Telegram counts them.
+
+    Each cut falls at the last line break that fits, else the last space, else anywhere;
+    tags open at a cut are closed before it and opened again after it, so every part is
+    valid HTML on its own. Parts with nothing visible are dropped.
+    """
+    if visible_length(message) <= limit:
+        return [message]
+    atoms = _ATOM.findall(message)
+    parts: list[str] = []
+    opened: _Tags = []  # the tags open where the part starts
+    start = 0
+    while start < len(atoms):
+        end, opened_after = _fill(atoms, start, opened, limit)
+        body = "".join(atoms[start:end])
+        closing = "".join(f"</{name}>" for name, _ in reversed(opened_after))
+        part = "".join(tag for _, tag in opened) + body + closing
+        if to_plain_text(part).strip():
+            parts.append(part)
+        start, opened = end, opened_after
+        while start < len(atoms) and atoms[start] == "\n":
+            start += 1  # the line break the cut fell on
+    return parts
+
+
+def _fill(atoms: list[str], start: int, opened: _Tags, limit: int) -> tuple[int, _Tags]:
+    """Where the part beginning at *start* ends (an atom index), and the tags open there."""
+    stack = list(opened)
+    size = 0
+    line_break: tuple[int, _Tags] | None = None
+    space: tuple[int, _Tags] | None = None
+    index = start
+    while index < len(atoms):
+        atom = atoms[index]
+        if atom.startswith("<") and atom.endswith(">") and len(atom) > 2:
+            name = atom[1:-1].split(maxsplit=1)[0].lower() if atom[1:-1].strip() else ""
+            if name.startswith("/"):
+                if stack and stack[-1][0] == name[1:]:
+                    stack.pop()
+            elif name and not atom.endswith("/>"):
+                stack.append((name, atom))
+            index += 1
+            continue
+        units = utf16_length(html.unescape(atom))
+        if size + units > limit and index > start:
+            cut = line_break or space
+            if cut is not None and cut[0] > start:
+                return cut
+            return index, stack
+        size += units
+        index += 1
+        if atom == "\n":
+            line_break = (index - 1, list(stack))
+        elif atom == " ":
+            space = (index, list(stack))
+    return index, stack
 
 
 def to_plain_text(message: str) -> str:
@@ -188,9 +261,14 @@ def format_item_line(item: Item, *, tz: tzinfo) -> str:
 
 
 ANNOUNCEMENT_HEADER = "📢 <b>Announcement</b>\n\n"
-ANNOUNCEMENT_TEXT_LIMIT = MESSAGE_LIMIT - visible_length(ANNOUNCEMENT_HEADER)
+# Room left in the author's preview and progress messages, which show the announcement below
+# a few lines of their own and must fit one message as well.
+ANNOUNCEMENT_ROOM = 300
+# In UTF-16 code units, as Telegram counts: an emoji counts two.
+ANNOUNCEMENT_TEXT_LIMIT = MESSAGE_LIMIT - visible_length(ANNOUNCEMENT_HEADER) - ANNOUNCEMENT_ROOM
 
 
 def format_announcement(text: str) -> str:
-    """An admin's announcement, escaped; the caller keeps text within ANNOUNCEMENT_TEXT_LIMIT."""
+    """An admin's announcement, escaped; the caller keeps text within ANNOUNCEMENT_TEXT_LIMIT
+    (see :func:`utf16_length`)."""
     return ANNOUNCEMENT_HEADER + escape(text)

@@ -7,12 +7,13 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from bot.core.pacing import ChatBuckets, Pacing
 from bot.core.query import source_label
 from bot.core.sources import FeedSource
 from bot.service.broadcasts import Broadcasts
 from bot.service.catalogue import FeedCatalogue
 from bot.service.commands import Commands
-from bot.service.delivery import Delivery, Pacing
+from bot.service.delivery import Delivery
 from bot.service.polling import FeedPolicy, Poller
 from bot.service.ports import FeedFetcher, Sender, Store
 from bot.service.recent import RecentItems
@@ -43,6 +44,7 @@ def assemble(
     max_subscriptions_per_chat: int,
     seen_retention_seconds: float,
     pacing: Pacing | None = None,
+    chat_buckets: ChatBuckets[int | str] | None = None,
     feed_policy: FeedPolicy | None = None,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
@@ -55,7 +57,13 @@ def assemble(
     )
     subscriptions = Subscriptions(store, max_per_chat=max_subscriptions_per_chat, seen=recent.documents())
     delivery = Delivery(
-        store, sender, pacing=pacing or Pacing(), clock=clock, monotonic=monotonic, sleep=sleep
+        store,
+        sender,
+        pacing=pacing or Pacing(),
+        chat_buckets=chat_buckets,
+        clock=clock,
+        monotonic=monotonic,
+        sleep=sleep,
     )
     delivery.on_chat_moved = subscriptions.move_chat
     poller = Poller(

@@ -13,7 +13,13 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
-from bot.core.formatting import ANNOUNCEMENT_TEXT_LIMIT, escape, format_announcement, format_duration
+from bot.core.formatting import (
+    ANNOUNCEMENT_TEXT_LIMIT,
+    escape,
+    format_announcement,
+    format_duration,
+    utf16_length,
+)
 from bot.service.delivery import Delivery
 from bot.service.ports import Broadcast, BroadcastStatus, Sender, Store
 
@@ -65,9 +71,11 @@ class Broadcasts:
         text = text.strip()
         if not text:
             return USAGE
-        if len(text) > ANNOUNCEMENT_TEXT_LIMIT:
-            limit = ANNOUNCEMENT_TEXT_LIMIT
-            return f"That announcement has {len(text):,} characters; the limit is {limit:,}."
+        if utf16_length(text) > ANNOUNCEMENT_TEXT_LIMIT:
+            return (
+                f"That announcement is too long: {utf16_length(text):,} characters, counted as "
+                f"Telegram counts them (an emoji counts as two); the limit is {ANNOUNCEMENT_TEXT_LIMIT:,}."
+            )
         html = format_announcement(text)
         draft = Broadcast(
             id=uuid.uuid4().hex[:12],
@@ -102,6 +110,10 @@ class Broadcasts:
         self._store.save_broadcast(started)
         self._delivery.wake()
         return self.progress_text(started)
+
+    def stale_button(self) -> str:
+        """The answer to a press that is not a valid button of a preview (short: a toast)."""
+        return "This button no longer works."
 
     def cancel(self, user_id: int | None, broadcast_id: str) -> str:
         """The author pressed Cancel: drop the draft (a broadcast already sending goes on)."""

@@ -22,7 +22,7 @@ from bot.service.ports import Store
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Subscriptions
 
-__all__ = ["BOT_COMMANDS", "REFUSAL", "Commands"]
+__all__ = ["BOT_COMMANDS", "REFUSAL", "SLOW_DOWN", "Commands"]
 
 PREVIEW_ITEMS = 3
 REFUSAL = "Sorry, only the bot's admins can use this command."
@@ -34,6 +34,11 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("list", "Your subscriptions"),
     ("feeds", "The news sources watched"),
     ("help", "How to use this bot"),
+)
+
+SLOW_DOWN = (
+    "You are sending commands faster than I can answer, so I skipped some of them. "
+    "Wait a minute, then send again what you need."
 )
 
 SUBSCRIBE_EXAMPLES = "<code>/subscribe Makhmour</code> or <code>/subscribe census, oil prices</code>"

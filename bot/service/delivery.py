@@ -7,9 +7,11 @@ sent again, and the only one that can repeat is the one in flight at the moment 
 (one at a time, by design).
 
 The loop sends alerts first, so an announcement to thousands of chats never holds alerts
-back. Telegram's limits are kept twice: PTB's rate limiter paces every request overall (30
-per second by default); the loop itself paces each chat (about one message a second to a
-private chat, with short bursts, 20 a minute to a group) and sends to another chat meanwhile.
+back. Each chat has one allowance (about one message a second to a private chat, with short
+bursts, 20 a minute to a group), shared with the replies to its commands: the loop takes a
+message only for a chat that has room now and sends to another chat meanwhile, so it never
+waits on one chat. PTB's rate limiter also paces every request overall (30 a second by
+default).
 
 What Telegram answers decides what happens next:
 
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.core.backoff import backoff_delay
 from bot.core.formatting import to_plain_text
+from bot.core.pacing import ChatBuckets, Pacing
 from bot.service.ports import (
     BadMarkup,
     Broadcast,
@@ -49,20 +52,11 @@ from bot.service.ports import (
     TemporaryFailure,
 )
 
-__all__ = ["ChatPacer", "Delivery", "DeliveryCounts", "Pacing", "Retries"]
+__all__ = ["Delivery", "DeliveryCounts", "Pacing", "Retries"]
 
 log = logging.getLogger(__name__)
 
 SENT_RETENTION_SECONDS = 7 * 24 * 3600
-
-
-@dataclass(frozen=True, slots=True)
-class Pacing:
-    """How fast one chat may receive messages (Telegram's limits, as settings)."""
-
-    private_per_second: float = 1.0
-    private_burst: int = 3
-    group_per_minute: float = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,39 +67,6 @@ class Retries:
     backoff_seconds: float = 0.5  # the first wait; it doubles each time, give or take half
     backoff_cap_seconds: float = 30.0
     later_seconds: float = 60.0  # the wait before a later round
-
-
-class ChatPacer:
-    """A token bucket per chat: a private chat gets a short burst then one message a
-    second; a group (negative id) up to its per-minute allowance."""
-
-    def __init__(self, pacing: Pacing, clock: Callable[[], float]) -> None:
-        self._pacing = pacing
-        self._clock = clock
-        self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, updated at)
-
-    def _rate_and_burst(self, chat_id: int) -> tuple[float, float]:
-        if chat_id < 0:
-            per_minute = self._pacing.group_per_minute
-            return per_minute / 60.0, per_minute
-        return self._pacing.private_per_second, float(self._pacing.private_burst)
-
-    def _tokens(self, chat_id: int) -> float:
-        rate, burst = self._rate_and_burst(chat_id)
-        tokens, updated = self._buckets.get(chat_id, (burst, self._clock()))
-        return min(burst, tokens + (self._clock() - updated) * rate)
-
-    def ready_in(self, chat_id: int) -> float:
-        """Seconds until *chat_id* may receive a message (0 when it may now)."""
-        tokens = self._tokens(chat_id)
-        if tokens >= 1:
-            return 0.0
-        return (1 - tokens) / self._rate_and_burst(chat_id)[0]
-
-    def spend(self, chat_id: int) -> None:
-        self._buckets[chat_id] = (self._tokens(chat_id) - 1, self._clock())
-        if len(self._buckets) > 50_000:  # forget chats whose bucket has long been full again
-            self._buckets = {chat: bucket for chat, bucket in self._buckets.items() if self._tokens(chat) < 1}
 
 
 @dataclass(slots=True)
@@ -145,7 +106,8 @@ class Delivery:
         store: Store,
         sender: Sender,
         *,
-        pacing: Pacing = Pacing(),
+        pacing: Pacing | None = None,
+        chat_buckets: ChatBuckets[int | str] | None = None,
         retries: Retries = Retries(),
         progress_every_seconds: float = 3.0,
         clock: Callable[[], float] = time.time,
@@ -159,7 +121,11 @@ class Delivery:
         self._progress_every = progress_every_seconds
         self._clock = clock
         self._monotonic = monotonic
-        self._pacer = ChatPacer(pacing, monotonic)
+        # Shared with the rate limiter that every request to Telegram passes (replies too),
+        # so a chat's replies and its alerts count against one allowance.
+        self._pacer = (
+            chat_buckets if chat_buckets is not None else ChatBuckets((pacing or Pacing()).rate_of, monotonic)
+        )
         self._sleep = sleep
         self._jitter = jitter
         self._wake = asyncio.Event()

@@ -4,12 +4,19 @@ The bot reaches it through PTB's own request stack (``TELEGRAM_API_URL``). It an
 methods the bot uses, records every message the bot sends, lets a test play users who
 write to the bot, and can be told to fail: 429 with retry_after, 403 for chosen chats,
 400, 5xx, and slow answers.
+
+It is as strict as Telegram where a bot can get it wrong (see :func:`check_message`): a
+message's HTML must parse the way Telegram parses it, its text must fit 4,096 UTF-16 code
+units once the entities are parsed, and a button's callback data must fit 64 bytes. What
+Telegram would refuse is answered with Telegram's 400, and kept in :attr:`FakeBotAPI.refused`.
 """
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -74,13 +81,20 @@ class _State:
     call_times: list[float] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     blocked: dict[int, str] = field(default_factory=dict)
+    refused: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+    offset: int = 0  # the bot confirmed every update before this one
 
 
 class FakeBotAPI:
     """See the module docstring. Use as a context manager, or call start()/stop()."""
 
-    def __init__(self, token: str = "123456:TEST-token-for-the-fake-api") -> None:
+    def __init__(
+        self, token: str = "123456:TEST-token-for-the-fake-api", *, expect_refusals: bool = False
+    ) -> None:
+        """Used as a context manager, it fails the test on leaving when the bot sent anything
+        Telegram would have refused, unless *expect_refusals*."""
         self.token = token
+        self._expect_refusals = expect_refusals
         self._state = _State()
         self._changed = threading.Condition()
         self._ids = itertools.count(1)
@@ -102,8 +116,13 @@ class FakeBotAPI:
     def __enter__(self) -> FakeBotAPI:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         self.stop()
+        refused = self.refused
+        if exc_type is None and refused and not self._expect_refusals:
+            shown = "\n".join(f"{method}: {why}: {str(params.get('text', ''))[:200]!r}"
+                               for method, params, why in refused[:5])  # fmt: skip
+            raise AssertionError(f"Telegram would have refused {len(refused)} request(s):\n{shown}")
 
     @property
     def base_url(self) -> str:
@@ -133,6 +152,12 @@ class FakeBotAPI:
     def edits(self) -> list[Sent]:
         with self._changed:
             return list(self._state.edits)
+
+    @property
+    def refused(self) -> list[tuple[str, dict[str, Any], str]]:
+        """Requests answered 400 because Telegram would refuse them: (method, parameters, why)."""
+        with self._changed:
+            return list(self._state.refused)
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self._changed:
@@ -172,6 +197,12 @@ class FakeBotAPI:
         return found[0]
 
     # --- playing users ------------------------------------------------------------------
+
+    @property
+    def updates_waiting(self) -> int:
+        """Updates the bot has not fetched and confirmed yet."""
+        with self._changed:
+            return sum(1 for u in self._state.updates if u["update_id"] >= self._state.offset)
 
     def user_says(
         self, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private"
@@ -222,6 +253,31 @@ class FakeBotAPI:
             self._changed.notify_all()
         return update_id
 
+    def user_sends_callback(
+        self, chat_id: int, data: str, *, user_id: int | None = None, message_id: int | None = None
+    ) -> int:
+        """A callback query with any *data*, as a forged or stale client could send it; with no
+        *message_id*, the press comes without its message (as for a message too old to show)."""
+        update_id = next(self._ids)
+        user_id = chat_id if user_id is None else user_id
+        query: dict[str, Any] = {
+            "id": str(update_id),
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
+            "chat_instance": str(chat_id),
+            "data": data,
+        }
+        if message_id is not None:
+            query["message"] = {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                "text": "",
+            }
+        with self._changed:
+            self._state.updates.append({"update_id": update_id, "callback_query": query})
+            self._changed.notify_all()
+        return update_id
+
     # --- faults -------------------------------------------------------------------------
 
     def block(self, chat_id: int, description: str = "Forbidden: bot was blocked by the user") -> None:
@@ -265,6 +321,10 @@ class FakeBotAPI:
                 slow = 0.0
             if method == "sendMessage" and chat_id in self._state.blocked:
                 return 403, {"ok": False, "error_code": 403, "description": self._state.blocked[chat_id]}, 0.0
+            problem = check_message(method, params)
+            if problem is not None:
+                self._state.refused.append((method, params, problem))
+                return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"}, 0.0
         if slow:
             time.sleep(slow)  # a slow server, on purpose
         result = self._result(method, params)
@@ -274,7 +334,11 @@ class FakeBotAPI:
         if method == "getMe":
             return BOT_USER
         if method == "getUpdates":
-            return self._updates(int(params.get("offset", 0) or 0), float(params.get("timeout", 0) or 0))
+            return self._updates(
+                int(params.get("offset", 0) or 0),
+                float(params.get("timeout", 0) or 0),
+                int(params.get("limit", 100) or 100),
+            )
         if method in ("sendMessage", "editMessageText"):
             edited = method == "editMessageText"
             sent = Sent(
@@ -299,11 +363,13 @@ class FakeBotAPI:
             }
         return True  # deleteWebhook, setMyCommands, ...
 
-    def _updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
+    def _updates(self, offset: int, timeout: float, limit: int) -> list[dict[str, Any]]:
         deadline = time.monotonic() + min(timeout, 1.0)  # short long-polls keep shutdown quick
         with self._changed:
+            self._state.offset = max(self._state.offset, offset)
             while True:
-                pending = [u for u in self._state.updates if u["update_id"] >= offset]
+                # At most *limit* (Telegram: 100): a flood arrives in batches, as it would.
+                pending = [u for u in self._state.updates if u["update_id"] >= offset][:limit]
                 left = deadline - time.monotonic()
                 if pending or left <= 0:
                     return pending
@@ -351,6 +417,71 @@ class FakeBotAPI:
                     pass  # the bot gave up waiting (shutdown, or a timeout under test)
 
         return Handler
+
+
+MESSAGE_LIMIT = 4096  # UTF-16 code units of text, after entity parsing
+CALLBACK_DATA_LIMIT = 64  # bytes
+# Telegram's HTML: these tags (span only as a spoiler), the four named entities and numeric ones.
+HTML_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a"}
+    | {"tg-emoji", "code", "pre", "blockquote"}
+)
+_HTML_TOKEN = re.compile(
+    r"""<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)\s*>"""
+    r"|&(#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot);"
+    r"|[<>&]"
+    r"|[^<>&]+"
+)
+
+
+def parse_html(text: str) -> str:
+    """The text of a Telegram HTML message; raises ValueError as Telegram refuses it."""
+    stack: list[str] = []
+    out: list[str] = []
+    for match in _HTML_TOKEN.finditer(text):
+        token = match.group(0)
+        if match.group(2):
+            closing, name = match.group(1) == "/", match.group(2).lower()
+            if name not in HTML_TAGS:
+                raise ValueError(f'unsupported start tag "{name}" at byte offset {match.start()}')
+            if closing:
+                if not stack or stack[-1] != name:
+                    raise ValueError(f'can\'t find start tag corresponding to end tag "{name}"')
+                stack.pop()
+            else:
+                stack.append(name)
+        elif match.group(4):
+            out.append(html.unescape(token))
+        elif token in "<>&":
+            raise ValueError(f"unsupported character {token!r} at byte offset {match.start()}")
+        else:
+            out.append(token)
+    if stack:
+        raise ValueError(f'can\'t find end tag corresponding to start tag "{stack[-1]}"')
+    return "".join(out)
+
+
+def check_message(method: str, params: dict[str, Any]) -> str | None:
+    """Why Telegram would refuse this request (without the "Bad Request: " prefix), or None."""
+    if method not in ("sendMessage", "editMessageText"):
+        return None
+    text = str(params.get("text", ""))
+    if str(params.get("parse_mode", "")).upper() == "HTML":
+        try:
+            text = parse_html(text)
+        except ValueError as exc:
+            return f"can't parse entities: {exc}"
+    if not text.strip():
+        return "message text is empty"
+    if len(text.encode("utf-16-le")) // 2 > MESSAGE_LIMIT:
+        return "message is too long"
+    markup = params.get("reply_markup") or {}
+    for row in markup.get("inline_keyboard", []) if isinstance(markup, dict) else []:
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and len(str(data).encode()) > CALLBACK_DATA_LIMIT:
+                return "BUTTON_DATA_INVALID"
+    return None
 
 
 def _decode(key: str, value: str) -> Any:

@@ -1,0 +1,55 @@
+"""Token buckets per chat: bursts, steady rates, and forgetting chats that went quiet."""
+
+from __future__ import annotations
+
+from bot.core.pacing import ChatBuckets, Pacing, Rate
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_then_the_steady_rate():
+    clock = Clock()
+    buckets: ChatBuckets[int] = ChatBuckets(lambda chat: Rate(per_second=0.5, burst=3), clock)
+    assert [buckets.try_spend(1) for _ in range(4)] == [True, True, True, False]
+    assert buckets.ready_in(1) == 2.0
+    clock.now += 2.0
+    assert buckets.try_spend(1)
+    assert not buckets.try_spend(1)
+
+
+def test_chats_have_their_own_buckets():
+    buckets: ChatBuckets[int] = ChatBuckets(lambda chat: Rate(1, 1), Clock())
+    assert buckets.try_spend(1)
+    assert not buckets.try_spend(1)
+    assert buckets.try_spend(2), "another chat is not held back by chat 1"
+
+
+def test_spend_may_overdraw_and_the_debt_is_waited_out():
+    clock = Clock()
+    buckets: ChatBuckets[int] = ChatBuckets(lambda chat: Rate(1, 1), clock)
+    buckets.spend(1)
+    buckets.spend(1)  # a message that went anyway (a reply): it is owed
+    assert buckets.ready_in(1) == 2.0
+
+
+def test_groups_and_channels_get_the_group_rate_private_chats_theirs():
+    pacing = Pacing(private_per_second=1, private_burst=3, group_per_minute=20)
+    assert pacing.rate_of(5) == Rate(1, 3)
+    assert pacing.rate_of(-100123) == Rate(20 / 60, 20)
+    assert pacing.rate_of("@channel") == Rate(20 / 60, 20)
+
+
+def test_full_buckets_are_forgotten_so_memory_follows_active_chats():
+    clock = Clock()
+    buckets: ChatBuckets[int] = ChatBuckets(lambda chat: Rate(1, 1), clock)
+    for chat in range(30_000):
+        buckets.spend(chat)
+        clock.now += 0.01  # each bucket is full again after a second
+    assert len(buckets._buckets) < 12_000
+    assert buckets.ready_in(29_999) > 0, "a chat still refilling is remembered"
