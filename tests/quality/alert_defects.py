@@ -140,15 +140,15 @@ def caption_instead_of_description(alert: ShownAlert, story: Story) -> str | Non
 
 # Phrases that outlets and platforms append to every excerpt; not the story.
 BOILERPLATE_PATTERNS = (
-    re.compile(r"continue reading", re.I),  # The Guardian: "Continue reading..."
-    re.compile(r"read (?:the )?full (?:article|story)", re.I),  # Washington Post: "Read full article >>"
-    re.compile(r"\bread more\b|\bkeep reading\b", re.I),
+    re.compile(r"continue reading\s*(?:\.{3}|…|»|→|>|$)", re.I),  # The Guardian: "Continue reading..."
+    re.compile(r"read (?:the )?full (?:article|story)", re.I),  # The Washington Post: "Read full article >>"
+    re.compile(r"\b(?:read more|keep reading)\s*(?:[»›>→.…]+|$)", re.I),
     re.compile(r"\b(?:weiterlesen|lire la suite|leia mais|leer más|читать далее|докладніше)\b", re.I),
     re.compile(r"^\W*comments\W*$", re.I),  # Hacker News: the whole summary is a "Comments" link
     re.compile(r"submitted by\s+/?u/", re.I),  # Reddit
     re.compile(r"\[link\]\s*\[comments\]", re.I),  # Reddit
     re.compile(r"the post .{1,300}? appeared first on", re.I | re.S),  # WordPress
-    re.compile(r"\[(?:…|\.\.\.)\]"),  # WordPress excerpt marker "[…]"
+    re.compile(r"\[(?:…|\.\.\.)\]"),  # WordPress's excerpt marker "[…]"
     re.compile(r"\b(?:article url|comments url|# comments|points):", re.I),  # Hacker News (newer)
     re.compile(r"for privacy information", re.I),  # podcast hosts' footer
 )
@@ -438,7 +438,7 @@ def alert_defects(alert: ShownAlert, story: Story | None, *, first_seen: datetim
     """
     found: dict[str, str] = {}
 
-    def note(name: str, evidence: object) -> None:
+    def note(name: str, evidence: str | Sequence[str] | None) -> None:
         if evidence:
             found[name] = evidence if isinstance(evidence, str) else ", ".join(map(str, evidence))
 

@@ -28,7 +28,7 @@ from ftfy import fix_text
 from tests.quality.alert_defects import Story
 from tests.quality.dates_as_written import read_written_date
 
-__all__ = ["CORPUS", "OUTLETS", "REAL_FEEDS", "FeedFile", "Outlet", "feed_files"]
+__all__ = ["CORPUS", "OUTLETS", "REAL_FEEDS", "FeedFile", "Outlet", "feed_files", "reader_text", "repair"]
 
 CORPUS = Path(os.environ.get("NEWSBOT_FEED_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "feeds"))
 REAL_FEEDS = CORPUS / "real"
@@ -193,7 +193,13 @@ def reader_text(entry: Mapping[str, Any]) -> str:
     text = " \n".join(p for p in parts if isinstance(p, str))
     text = _HIDDEN.sub(" ", text)
     text = html.unescape(re.sub(r"<[^>]*>", " ", text))
-    return fix_text(re.sub(r"[ \t]+", " ", text))
+    return repair(re.sub(r"[ \t]+", " ", text))
+
+
+def repair(text: str) -> str:
+    """*text* with its mojibake undone (ftfy), and nothing else changed: quotes, widths and
+    ligatures stay as the outlet wrote them."""
+    return fix_text(text, uncurl_quotes=False, fix_character_width=False, fix_latin_ligatures=False)
 
 
 def feed_files() -> list[FeedFile]:
