@@ -2,21 +2,19 @@
 
 Each check is a plain function of what the reader saw (a :class:`ShownAlert`, read back
 from the message the fake Bot API received) and, where it needs it, of the story the alert
-came from (a :class:`Story`: the entry as feedparser reads the feed file, its XML element
-as the outlet wrote it, and its text as the outlet meant it). Each returns the evidence it
-found, empty (or None) when the alert is fine. :func:`alert_defects` runs them all.
+came from (a :class:`~tests.quality.story.Story`: the entry as feedparser reads the feed
+file, its XML element as the outlet wrote it, and its text as the outlet meant it). Each
+returns the evidence it found, empty (or None) when the alert is fine. The checks of links
+are in :mod:`tests.quality.link_defects`; :func:`alert_defects` runs them all.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from ftfy.badness import is_bad
 
@@ -24,11 +22,12 @@ from bot.core.query import Query, QueryError, Term, parse_query
 from bot.core.words import words
 from tests.quality.careful_reading import reader_finds
 from tests.quality.dates_as_written import read_shown_date, read_written_date
+from tests.quality.link_defects import canonical_address, real_address, redirector_link, tracking_parameters
 from tests.quality.shown_alert import ShownAlert, spans
+from tests.quality.story import Story, plain_text
 
 __all__ = [
     "DEFECT_CLASSES",
-    "Story",
     "alert_defects",
     "boilerplate",
     "caption_instead_of_description",
@@ -38,10 +37,8 @@ __all__ = [
     "mojibake",
     "old_story",
     "paragraphs_run_together",
-    "redirector_link",
     "story_keys",
     "title_does_not_bold_matches",
-    "tracking_parameters",
     "wrong_date",
 ]
 
@@ -65,43 +62,6 @@ DEFECT_CLASSES = (
 )  # fmt: skip
 
 MAX_AGE = timedelta(days=7)
-
-
-@dataclass(frozen=True, slots=True)
-class Story:
-    """The feed entry an alert came from.
-
-    ``entry`` is feedparser's entry from the feed file (read with its own declared
-    encoding), ``element`` its ``<item>``/``<entry>`` as written, ``reader_text`` its title,
-    summary and full text as the outlet meant them (tags dropped, mojibake repaired), and
-    ``feed_time`` when the captured feed was current (its newest entry's date), if known.
-    """
-
-    feed: str
-    entry: Mapping[str, Any]
-    element: str
-    reader_text: str
-    feed_time: datetime | None = None
-
-    @property
-    def written_date(self) -> str:
-        for field in ("published", "updated", "created"):
-            value = self.entry.get(field)
-            if isinstance(value, str) and value.strip():
-                return value
-        return ""
-
-    def element_text(self, tag: str) -> str:
-        """The text of the first ``<tag>`` of the element (CDATA unwrapped, markup dropped)."""
-        found = re.search(rf"<{tag}\b[^>]*>(.*?)</{tag}>", self.element, re.S)
-        if not found:
-            return ""
-        value = re.sub(r"<!\[CDATA\[(.*?)\]\]>", r"\1", found.group(1), flags=re.S)
-        return _plain(html.unescape(value))
-
-
-def _plain(markup: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]*>", " ", markup))).strip()
 
 
 # --- text -------------------------------------------------------------------------------
@@ -167,7 +127,7 @@ def paragraphs_run_together(alert: ShownAlert, story: Story) -> list[str]:
     """Places where the excerpt joins two paragraphs of the story's summary with only a
     space, although the first does not end with punctuation ("…contempt Donald Trump…")."""
     markup = _summary_markup(story.entry)
-    blocks = [_plain(part) for part in _BLOCK.split(markup)]
+    blocks = [plain_text(part) for part in _BLOCK.split(markup)]
     blocks = [block for block in blocks if block]
     shown = re.sub(r"\s+", " ", alert.excerpt)
     joins = []
@@ -188,129 +148,6 @@ def _summary_markup(entry: Mapping[str, Any]) -> str:
         if isinstance(part, Mapping) and isinstance(part.get("value"), str):
             return str(part["value"])
     return ""
-
-
-# --- links ------------------------------------------------------------------------------
-
-# Query parameters that only tell the outlet where a click came from.
-TRACKING_NAMES = frozenset(
-    {
-        "xtor", "wt_mc", "wt.mc_id", "wt_zmc", "emc", "feedtype", "feedname", "cmpid", "cmp",
-        "icid", "ito", "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid",
-        "_hsenc", "_hsmi", "mkt_tok", "igshid", "ocid", "ncid", "ref_src", "rss_source",
-        "smid", "sr_share", "spm", "__twitter_impression",
-    }
-)  # fmt: skip
-TRACKING_PREFIXES = ("utm_", "at_", "ns_", "pk_", "mtm_", "hsa_", "itm_")
-# Names that track only with a value naming the feed as the channel ("partner=rss").
-TRACKING_WHEN_FEED = frozenset({"partner", "ref", "source", "src", "from", "origin", "channel", "fr", "via"})
-_FEED_VALUE = re.compile(r"rss|feed|atom|syndication|newsletter", re.I)
-
-
-def tracking_parameters(link: str) -> list[str]:
-    """The tracking parameters of *link* (:data:`TRACKING_NAMES`, :data:`TRACKING_PREFIXES`,
-    and :data:`TRACKING_WHEN_FEED` with a feed-like value), as ``name=value``."""
-    try:
-        query = urlsplit(link).query
-    except ValueError:
-        return []
-    found = []
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        lowered = name.lower()
-        if (
-            lowered in TRACKING_NAMES
-            or lowered.startswith(TRACKING_PREFIXES)
-            or (lowered in TRACKING_WHEN_FEED and _FEED_VALUE.search(value))
-        ):
-            found.append(f"{name}={value}")
-    return found
-
-
-# Hosts and paths of redirectors: feed proxies, click counters, link shorteners, search
-# result links. A link that carries another full address in a parameter is one too.
-REDIRECTOR_HOSTS = frozenset(
-    {
-        "feedproxy.google.com", "feeds.feedburner.com", "feedburner.com", "ads.pheedo.com",
-        "rss.feedsportal.com", "da.feedsportal.com", "t.co", "bit.ly", "ow.ly", "buff.ly",
-        "dlvr.it", "trib.al", "ift.tt", "lnkd.in", "tinyurl.com", "rss.app",
-    }
-)  # fmt: skip
-_REDIRECTOR_PATHS = (
-    re.compile(r"^/~r/"),  # FeedBurner under an outlet's own host (feeds.reuters.com/~r/...)
-    re.compile(r"click\.phdo$"),  # Pheedo click counter
-    re.compile(r"^/url$"),  # google.com/url?...&url=...
-    re.compile(r"^/yandsearch$"),  # news.yandex.ru/yandsearch?cl4url=...
-)
-_ADDRESS_VALUE = re.compile(r"^(?:https?://|https?%3A|www\.|[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/|%2F))", re.I)
-
-
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").removeprefix("www.")
-    except ValueError:
-        return ""
-
-
-def canonical_address(url: str) -> str:
-    """*url* without scheme, ``www.``, tracking parameters, fragment or trailing slash."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return url
-    kept = [
-        f"{k}={v}"
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not tracking_parameters(f"?{k}={v}")
-    ]
-    path = parts.path.rstrip("/")
-    query = "?" + "&".join(kept) if kept else ""
-    return f"{_host(url)}{path}{query}".lower()
-
-
-def real_address(story: Story) -> str:
-    """Where the story itself lives, when the entry says so apart from its link: its
-    ``feedburner:origLink``, else a permalink ``<guid>``."""
-    origin = story.entry.get("feedburner_origlink")
-    if isinstance(origin, str) and origin.startswith(("http://", "https://")):
-        return origin
-    guid = re.search(r"<guid\b([^>]*)>\s*(?:<!\[CDATA\[)?\s*(https?://[^<\s\]]+)", story.element)
-    if guid and not re.search(r"ispermalink\s*=\s*[\"']false", guid.group(1), re.I):
-        return html.unescape(guid.group(2))
-    return ""
-
-
-def redirector_link(alert: ShownAlert, story: Story | None = None) -> str | None:
-    """Why the alert's link is a redirector rather than the story's address, or None.
-
-    A link is a redirector when its host or path is a known one (:data:`REDIRECTOR_HOSTS`),
-    when it carries another address in a parameter, or when the entry names the story's
-    real address (origLink, permalink guid) on another host than the link's.
-    """
-    link = alert.link
-    host = _host(link)
-    if not host:
-        return None
-    try:
-        parts = urlsplit(link)
-    except ValueError:
-        return None
-    if host in REDIRECTOR_HOSTS:
-        return f"{host} is a redirector"
-    if any(p.search(parts.path) for p in _REDIRECTOR_PATHS):
-        return f"{host}{parts.path} is a redirector"
-    for name, value in parse_qsl(parts.query):
-        if _ADDRESS_VALUE.match(value) and _host(value if "://" in value else "http://" + value) != host:
-            return f"the link carries the address in {name}="
-    if story is not None:
-        real = real_address(story)
-        if (
-            real
-            and _host(real)
-            and _host(real) != host
-            and canonical_address(real) != canonical_address(link)
-        ):
-            return f"the entry's real address is {real}"
-    return None
 
 
 # --- matching ---------------------------------------------------------------------------

@@ -25,8 +25,8 @@ from typing import Any
 import feedparser
 from ftfy import fix_text
 
-from tests.quality.alert_defects import Story
 from tests.quality.dates_as_written import read_written_date
+from tests.quality.story import Story
 
 __all__ = ["CORPUS", "OUTLETS", "REAL_FEEDS", "FeedFile", "Outlet", "feed_files", "reader_text", "repair"]
 

@@ -28,9 +28,9 @@ from pathlib import Path
 from tests.e2e.harness import BotProcess, write_feeds_file
 from tests.fakes.feed_server import Answer, FeedServer
 from tests.fakes.telegram_api import FakeBotAPI
-from tests.quality.alert_defects import Story
 from tests.quality.feed_corpus import REAL_FEEDS, FeedFile, feed_files
 from tests.quality.shown_alert import ShownAlert, read_alert
+from tests.quality.story import Story
 
 __all__ = ["CHATS", "Chat", "Delivered", "RunResult", "main", "run_reader"]
 

@@ -14,7 +14,6 @@ from tests.quality.alert_defects import (
     REAPPEARED,
     TITLE_NOT_BOLD,
     TRACKING,
-    Story,
     alert_defects,
     boilerplate,
     caption_instead_of_description,
@@ -24,12 +23,12 @@ from tests.quality.alert_defects import (
     mojibake,
     old_story,
     paragraphs_run_together,
-    redirector_link,
     title_does_not_bold_matches,
-    tracking_parameters,
     wrong_date,
 )
+from tests.quality.link_defects import redirector_link, tracking_parameters
 from tests.quality.shown_alert import ShownAlert, read_alert
+from tests.quality.story import Story
 
 
 def alert(
