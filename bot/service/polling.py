@@ -36,6 +36,7 @@ from bot.service.ports import (
     FetchResult,
     OutboxEntry,
     PollRecord,
+    StorageFailure,
     Store,
 )
 from bot.service.recent import RecentItems
@@ -166,6 +167,10 @@ class Poller:
     async def _poll_feed(self, source: FeedSource) -> FeedReport:
         try:
             return await self._poll_feed_unguarded(source)
+        except StorageFailure as exc:  # nothing was recorded: the same items are new next time
+            log.error("feed %s: the poll could not be saved (%s); it is tried again at the next poll",
+                      source.name, exc)  # fmt: skip
+            return FeedReport(source.name, FetchOutcome.FAILED, error=f"not saved: {exc}")
         except Exception as exc:  # one feed's surprise must not stop the others
             log.exception("feed %s: unexpected error while polling", source.name)
             return FeedReport(source.name, FetchOutcome.FAILED, error=f"unexpected error: {exc!r}")
