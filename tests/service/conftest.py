@@ -14,6 +14,7 @@ from bot.adapters.store import Store
 from bot.core.items import Item
 from bot.core.sources import FeedSource
 from bot.service.assembly import Services, assemble
+from bot.service.polling import PollLimits
 from bot.service.ports import DeliveryError, FeedState, FetchOutcome, FetchResult
 
 
@@ -94,7 +95,8 @@ class Bot:
 
 
 def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
-              fetcher: ScriptedFetcher | None = None, time: FakeTime | None = None) -> Bot:  # fmt: skip
+              fetcher: ScriptedFetcher | None = None, time: FakeTime | None = None,
+              limits: PollLimits | None = None) -> Bot:  # fmt: skip
     store = Store.open(data_dir)
     fetcher = fetcher or ScriptedFetcher()
     time = time or FakeTime()
@@ -108,6 +110,7 @@ def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
         tz=UTC,
         max_subscriptions_per_chat=50,
         seen_retention_seconds=30 * 86400,
+        poll_limits=limits,
         clock=time,
         monotonic=time,
         sleep=time.sleep,
