@@ -31,17 +31,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
 import stat
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -150,10 +151,11 @@ class AtomicJSONStorage(Storage):
             self.flush()
 
     def rollback(self) -> None:
-        """Forget every change not written yet: the data is what the file holds."""
-        if self._dirty:
-            self._data = self._decode(self._persisted)
-            self._dirty = False
+        """Forget every change not written yet: the data is what the file holds. (Also
+        without a write pending: a TinyDB update that raised halfway changed documents in
+        place, and never called write.)"""
+        self._data = self._decode(self._persisted)
+        self._dirty = False
 
     def flush(self) -> None:
         if not self._dirty:
@@ -211,6 +213,26 @@ def _state_to_doc(feed: str, state: FeedState) -> dict[str, Any]:
 def _doc_to_state(doc: Mapping[str, Any]) -> FeedState:
     # Fields added since a database was written take their defaults.
     return FeedState(**{key: value for key, value in doc.items() if key in _FEED_STATE_FIELDS})
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _whole(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """Make the store method *method*, which writes the tables once, whole or nothing: an
+    error, from the disk or from TinyDB halfway through an update, undoes it. Its changes
+    to memory other than the tables come after the write, which raises first."""
+
+    @functools.wraps(method)
+    def whole(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(store, *args, **kwargs)
+        except BaseException:
+            store._undo()
+            raise
+
+    return whole
 
 
 class Store:
@@ -323,8 +345,16 @@ class Store:
                 self._index()  # the tables went back to the file; the indexes follow
             raise
 
+    def _undo(self) -> None:
+        """After an error outside a batch: the tables as the file holds them, and their
+        indexes (inside a batch, the outermost block does that)."""
+        if not self._storage.in_batch:
+            self._storage.rollback()
+            self._index()
+
     # --- chats --------------------------------------------------------------------------
 
+    @_whole
     def register_chat(self, chat_id: int, kind: str, title: str) -> bool:
         """Record that *chat_id* uses the bot; reactivate it if it was inactive.
 
@@ -397,6 +427,7 @@ class Store:
             for doc in self._subscriptions.all()
         ]
 
+    @_whole
     def add_subscriptions(self, chat_id: int, queries: Sequence[str]) -> list[StoredSubscription]:
         now = datetime.now(UTC).timestamp()
         ids = self._subscriptions.insert_multiple(
@@ -404,6 +435,7 @@ class Store:
         )
         return [StoredSubscription(id=i, chat_id=chat_id, query=q) for i, q in zip(ids, queries, strict=True)]
 
+    @_whole
     def remove_subscriptions(self, ids: Iterable[int]) -> None:
         ids = list(ids)
         if ids:
@@ -415,6 +447,7 @@ class Store:
         """Feeds admins added from a chat, oldest first (not trusted: see FeedSource)."""
         return [FeedSource(doc["name"], doc["url"], trusted=False) for doc in self._added_feeds.all()]
 
+    @_whole
     def add_feed(self, source: FeedSource, added_by: int | None, at: float) -> None:
         self._added_feeds.insert({"name": source.name, "url": source.url, "added_by": added_by, "added": at})
 
@@ -512,6 +545,7 @@ class Store:
 
     # --- alerts -----------------------------------------------------------------------
 
+    @_whole
     def enqueue(self, entries: Iterable[OutboxEntry]) -> int:
         """Add alerts to deliver; a key already in the outbox is skipped. Returns the count added."""
         fresh = self._new_alerts(entries)
@@ -550,6 +584,7 @@ class Store:
         docs.sort(key=lambda doc: doc["created"], reverse=True)
         return [(_doc_to_entry(doc), doc["reason"]) for doc in docs[:limit]]
 
+    @_whole
     def prune_sent(self, before: float) -> int:
         """Forget delivered alerts sent before *before*. Returns how many were forgotten."""
         old = [
@@ -566,6 +601,7 @@ class Store:
 
     # --- broadcasts ---------------------------------------------------------------------
 
+    @_whole
     def save_broadcast(self, broadcast: Broadcast) -> None:
         """Create or update a broadcast (its text, status, targets, progress message)."""
         doc = _broadcast_to_doc(broadcast, self._done.get(broadcast.id, set()))
@@ -641,6 +677,8 @@ class Store:
     def checkpoint(self) -> None:
         """Fold the journal into the database file, then empty it. Refused, the tables stay
         as they were and the records wait for the next checkpoint."""
+        if self._storage.in_batch:  # the journal would be emptied before the file is written
+            raise RuntimeError("a checkpoint cannot run inside a batch")
         if self._unfolded:
             with self.batch():
                 for record in self._unfolded:
