@@ -99,3 +99,17 @@ def test_a_summary_stays_under_telegrams_limit_whatever_the_titles():
     summary = format_overflow(heavy, 99_990, tz=UTC)
     assert visible_length(summary) < MESSAGE_LIMIT - 500
     assert summary.splitlines()[-1].startswith("and ") and summary.splitlines()[-1].endswith(" more")
+
+
+def test_a_big_feed_is_deduplicated_off_the_event_loop_with_the_same_result(make_bot, caplog):
+    bot = make_bot(limits=PollLimits(new_items_per_feed=50, alerts_per_chat=100))
+    subscribe(bot, CHAT, "census")
+    bot.fetcher.publish("Wire", *(story(n) for n in range(1000)))
+    cycle(bot)
+    bot.fetcher.publish("Wire", *(story(n) for n in range(4000)))  # 3,000 new, undated: feed order
+    report = cycle(bot)
+    assert (report.new_items, report.over_cap, report.alerts_queued) == (3000, 2950, 50)
+    assert "feed Wire: 2,950 new items over the cap of 50 were recorded as seen" in caplog.text
+    assert "#1000</b>" in alerts(bot, CHAT)[0] and "#1049</b>" in alerts(bot, CHAT)[-1]
+    cycle(bot)
+    assert len(bot.sender.to(CHAT)) == 50
