@@ -43,7 +43,7 @@ from bot.core.pacing import ChatBuckets, Pacing, Rate
 from bot.logs import configure_logging, redact
 from bot.service.assembly import Services, assemble
 from bot.service.commands import SLOW_DOWN
-from bot.service.polling import FeedPolicy
+from bot.service.polling import FeedPolicy, PollLimits
 from bot.settings import SETTINGS, Settings, SettingsError, load_feeds, load_settings
 
 log = logging.getLogger("bot")
@@ -128,6 +128,10 @@ def wire(
                 backoff_first=settings.poll_seconds,
                 backoff_cap=settings.feed_backoff_max_minutes * 60,
                 notify_after=settings.feed_failure_notice_minutes * 60,
+            ),
+            poll_limits=PollLimits(
+                new_items_per_feed=settings.max_new_items_per_feed_poll,
+                alerts_per_chat=settings.max_alerts_per_chat_poll,
             ),
         )
     except BaseException:

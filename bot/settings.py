@@ -143,6 +143,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Commands a chat may send at once before that pace applies; the excess is dropped."),
     Setting("max_subscriptions_per_chat", "NEWSBOT_MAX_SUBSCRIPTIONS", 50, _parse_int(1),
             "Most subscriptions one chat may have."),
+    Setting("max_new_items_per_feed_poll", "NEWSBOT_MAX_NEW_ITEMS_PER_FEED_POLL", 50, _parse_int(1),
+            "Most new items taken from one feed in one poll (the newest); the rest count as seen."),
+    Setting("max_alerts_per_chat_poll", "NEWSBOT_MAX_ALERTS_PER_CHAT_POLL", 10, _parse_int(1),
+            "Most alerts one chat gets from one poll cycle; the rest arrive as one summary message."),
     Setting("seen_retention_days", "NEWSBOT_SEEN_RETENTION_DAYS", 30, _parse_int(1),
             "Days an item is remembered as seen after it left its feed."),
     Setting("timezone", "NEWSBOT_TIMEZONE", "UTC", _parse_timezone,
@@ -178,6 +182,8 @@ class Settings:
     commands_per_minute: int
     command_burst: int
     max_subscriptions_per_chat: int
+    max_new_items_per_feed_poll: int
+    max_alerts_per_chat_poll: int
     seen_retention_days: int
     timezone: str
     bot_url: str

@@ -13,6 +13,16 @@ database by a checkpoint every 20,000 records or sixty seconds, at close, and at
 a crash. The journal reaches the disk itself (fdatasync) at most 50 ms after a record, or
 when the delivery loop is idle. Records are idempotent: folding one in twice changes nothing.
 
+A change the disk refuses (full, say) raises :class:`StoreError` (a
+:class:`~bot.service.ports.StorageFailure`) and is not made, in memory or on disk: the
+tables, the indexes and the pending alerts stay as they were (see
+:mod:`bot.adapters.durable_files` for the files themselves). The one exception is what
+became of a message already sent: that is kept in memory, so the message is not sent
+again, and reaches the file with the next checkpoint that succeeds.
+
+The data directory is created 0700 and every file in it 0600. A directory that already
+exists is left as the operator made it, with a warning if other users may write in it.
+
 TinyDB is used from the event loop's thread only (it has no locking); a lock file keeps a
 second bot process off the same data directory.
 """
@@ -21,22 +31,30 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
-import tempfile
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
+from bot.adapters.durable_files import (
+    Journal,
+    StoreError,
+    open_private,
+    remove_leftovers,
+    replace_file,
+)
 from bot.core.items import Item
 from bot.core.sources import FeedSource
 from bot.service.ports import (
@@ -60,39 +78,36 @@ __all__ = ["AtomicJSONStorage", "Store", "StoreError"]
 
 log = logging.getLogger(__name__)
 
-TEMP_PREFIX = ".tmp-"
-
-
-class StoreError(Exception):
-    """The database cannot be opened or written; the message names the file."""
-
 
 class AtomicJSONStorage(Storage):
     """A TinyDB storage that keeps the data in memory and replaces the file atomically.
 
     :meth:`write` persists at once unless inside :meth:`deferred`, which persists once at
     the end. A file that is not valid JSON is never overwritten: opening it raises.
+
+    A write that fails (a full disk) takes the data back to what the file holds, and so does
+    an error inside :meth:`deferred`: TinyDB changes the dictionary :meth:`read` returns
+    before it calls :meth:`write`, so without that the refused change would stay in memory
+    and reach the file with the next write that succeeds.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._deferred = 0
         self._dirty = False
-        self._remove_leftovers()
-        self._data: dict[str, dict[str, Any]] = self._load()
+        remove_leftovers(self.path)
+        self._persisted = self._read_file()  # what the file holds, to go back to
+        self._data: dict[str, dict[str, Any]] = self._decode(self._persisted)
 
-    def _remove_leftovers(self) -> None:
-        for leftover in self.path.parent.glob(f"{TEMP_PREFIX}{self.path.name}*"):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-
-    def _load(self) -> dict[str, dict[str, Any]]:
+    def _read_file(self) -> bytes:
         try:
-            raw = self.path.read_bytes()
+            return self.path.read_bytes()
         except FileNotFoundError:
-            return {}
+            return b""
         except OSError as exc:
             raise StoreError(f"cannot read the database file {self.path}: {exc.strerror}") from None
+
+    def _decode(self, raw: bytes) -> dict[str, dict[str, Any]]:
         try:
             data = json.loads(raw) if raw.strip() else {}
         except (ValueError, UnicodeDecodeError) as exc:
@@ -115,120 +130,47 @@ class AtomicJSONStorage(Storage):
         if not self._deferred:
             self.flush()
 
+    @property
+    def in_batch(self) -> bool:
+        return self._deferred > 0
+
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
-        """Hold writes until the outermost ``deferred`` block ends, then write once."""
+        """Hold writes until the outermost ``deferred`` block ends, then write once; an
+        error inside the block undoes its changes instead."""
         self._deferred += 1
         try:
             yield
-        finally:
+        except BaseException:
             self._deferred -= 1
             if not self._deferred:
-                self.flush()
+                self.rollback()
+            raise
+        self._deferred -= 1
+        if not self._deferred:
+            self.flush()
+
+    def rollback(self) -> None:
+        """Forget every change not written yet: the data is what the file holds. (Also
+        without a write pending: a TinyDB update that raised halfway changed documents in
+        place, and never called write.)"""
+        self._data = self._decode(self._persisted)
+        self._dirty = False
 
     def flush(self) -> None:
         if not self._dirty:
             return
-        payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":")).encode()
-        directory = self.path.parent
-        fd, temp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{self.path.name}", dir=directory)
         try:
-            with os.fdopen(fd, "wb") as temp:
-                temp.write(payload)
-                temp.flush()
-                os.fsync(temp.fileno())
-            os.replace(temp_name, self.path)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
-            raise StoreError(f"cannot write the database file {self.path}: {exc.strerror}") from None
-        _fsync_directory(directory)
+            payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":")).encode()
+            replace_file(self.path, payload)
+        except BaseException:
+            self.rollback()
+            raise
+        self._persisted = payload
         self._dirty = False
 
     def close(self) -> None:
         self.flush()
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename in *directory* durable (a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-class Journal:
-    """Append-only JSON lines.
-
-    Each record is written to the file when :meth:`append` returns, so it survives the
-    process being killed. It reaches the disk itself (fdatasync) within SYNC_SECONDS, or at
-    :meth:`sync`: group commit, so a fast sender does not wait for the disk on every record.
-    """
-
-    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
-        self.path = path
-        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - open for the store's life
-        self._clock = clock
-        self._synced = clock()
-        self._unsynced = False
-        self.records = 0
-
-    @staticmethod
-    def read(path: Path) -> list[dict[str, Any]]:
-        """The records of *path*; a line torn by a crash (the last one) is skipped."""
-        try:
-            lines = path.read_bytes().splitlines()
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise StoreError(f"cannot read the journal {path}: {exc.strerror}") from None
-        records = []
-        for line in lines:
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                log.warning("journal %s: skipped a torn record", path)
-        return records
-
-    def append(self, record: dict[str, Any]) -> None:
-        try:
-            self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
-        except OSError as exc:
-            raise StoreError(f"cannot write the journal {self.path}: {exc.strerror}") from None
-        self.records += 1
-        self._unsynced = True
-        if self._clock() - self._synced >= SYNC_SECONDS:
-            self.sync()
-
-    def sync(self) -> None:
-        """Make every record appended so far durable against a power failure too."""
-        if self._unsynced:
-            _sync(self._file.fileno())
-            self._unsynced = False
-        self._synced = self._clock()
-
-    def clear(self) -> None:
-        """Empty the journal once the database holds everything it said."""
-        self._file.truncate(0)
-        _sync(self._file.fileno())
-        self._unsynced = False
-        self.records = 0
-
-    def close(self) -> None:
-        self._file.close()
-
-
-SYNC_SECONDS = 0.05
-
-
-def _sync(fd: int) -> None:
-    (getattr(os, "fdatasync", None) or os.fsync)(fd)
 
 
 def _epoch(moment: datetime | None) -> float | None:
@@ -273,6 +215,26 @@ def _doc_to_state(doc: Mapping[str, Any]) -> FeedState:
     return FeedState(**{key: value for key, value in doc.items() if key in _FEED_STATE_FIELDS})
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _whole(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """Make the store method *method*, which writes the tables once, whole or nothing: an
+    error, from the disk or from TinyDB halfway through an update, undoes it. Its changes
+    to memory other than the tables come after the write, which raises first."""
+
+    @functools.wraps(method)
+    def whole(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(store, *args, **kwargs)
+        except BaseException:
+            store._undo()
+            raise
+
+    return whole
+
+
 class Store:
     """The bot's persistent state in one TinyDB file (see the module docstring).
 
@@ -285,10 +247,13 @@ class Store:
         self.path = path
         self._lock = _lock_file(path)
         try:
-            self._db = TinyDB(path, storage=AtomicJSONStorage)
+            self._open(path)
         except BaseException:
             self._release_lock()
             raise
+
+    def _open(self, path: Path) -> None:
+        self._db = TinyDB(path, storage=AtomicJSONStorage)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
         self._chats = self._db.table("chats", cache_size=0)
         self._subscriptions = self._db.table("subscriptions", cache_size=0)
@@ -298,13 +263,7 @@ class Store:
         self._outbox = self._db.table("outbox", cache_size=0)
         self._broadcasts = self._db.table("broadcasts", cache_size=0)
         self._added_feeds = self._db.table("added_feeds", cache_size=0)
-        # In-memory indexes over the tables, so lookups do not scan them.
-        self._chat_docs = {doc["chat_id"]: doc.doc_id for doc in self._chats.all()}
-        self._feed_docs = {doc["name"]: doc.doc_id for doc in self._feeds.all()}
-        self._seen_docs = {doc["feed"]: doc.doc_id for doc in self._seen.all()}
-        self._recent_docs = {(doc["feed"], doc["key"]): doc.doc_id for doc in self._recent.all()}
-        self._outbox_docs = {doc["key"]: doc.doc_id for doc in self._outbox.all()}
-        self._broadcast_docs = {doc["id"]: doc.doc_id for doc in self._broadcasts.all()}
+        self._index()
         journal = path.with_name(path.name + ".journal")
         replayed = self._replay(journal)  # written to the database file before going on
         self._journal = Journal(journal)
@@ -316,6 +275,7 @@ class Store:
         self._seen_unfolded: dict[str, dict[str, float]] = {}
         self._alerts_unfolded: set[str] = set()
         self._last_checkpoint = time.monotonic()
+        self._checkpoint_failed: float | None = None  # when the last checkpoint was refused
         self._pending = {
             doc["key"]: _doc_to_entry(doc) for doc in self._outbox.all() if doc["status"] == "pending"
         }
@@ -326,20 +286,42 @@ class Store:
                 self._in_progress[doc["id"]] = _doc_to_broadcast(doc)
                 self._done[doc["id"]] = set(doc["done"])
 
+    def _index(self) -> None:
+        """Build the in-memory indexes over the tables, so lookups do not scan them."""
+        self._chat_docs = {doc["chat_id"]: doc.doc_id for doc in self._chats.all()}
+        self._feed_docs = {doc["name"]: doc.doc_id for doc in self._feeds.all()}
+        self._seen_docs = {doc["feed"]: doc.doc_id for doc in self._seen.all()}
+        self._recent_docs = {(doc["feed"], doc["key"]): doc.doc_id for doc in self._recent.all()}
+        self._outbox_docs = {doc["key"]: doc.doc_id for doc in self._outbox.all()}
+        self._broadcast_docs = {doc["id"]: doc.doc_id for doc in self._broadcasts.all()}
+
     @classmethod
     def open(cls, data_dir: Path, name: str = "newsbot.json") -> Store:
-        """Open (or create) the database *name* in *data_dir*."""
+        """Open (or create, 0700) the database *name* in *data_dir*."""
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            mode = data_dir.stat().st_mode
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {data_dir}: {exc.strerror}") from None
+        if mode & (stat.S_IWGRP | stat.S_IWOTH):
+            log.warning(
+                "the data directory %s may be written by other users (mode %s): they could replace "
+                "the database; make it private with: chmod 700 %s",
+                data_dir,
+                stat.filemode(mode),
+                data_dir,
+            )
         return cls(data_dir / name)
 
     def close(self) -> None:
         if self._lock is None:
             return  # closed already
         try:
-            self.checkpoint()
+            try:
+                self.checkpoint()
+            except StoreError:
+                log.error("the journal %s keeps what could not be folded in; it is replayed at the next "
+                          "start", self._journal.path)  # fmt: skip
             self._journal.close()
             self._db.close()
         finally:
@@ -352,12 +334,27 @@ class Store:
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Group the changes made inside the block into one atomic write."""
-        with self._storage.deferred():
-            yield
+        """Group the changes made inside the block into one atomic write: all of them are
+        made, or, if the write fails, none (the tables and their indexes are as before)."""
+        outermost = not self._storage.in_batch
+        try:
+            with self._storage.deferred():
+                yield
+        except BaseException:
+            if outermost:
+                self._index()  # the tables went back to the file; the indexes follow
+            raise
+
+    def _undo(self) -> None:
+        """After an error outside a batch: the tables as the file holds them, and their
+        indexes (inside a batch, the outermost block does that)."""
+        if not self._storage.in_batch:
+            self._storage.rollback()
+            self._index()
 
     # --- chats --------------------------------------------------------------------------
 
+    @_whole
     def register_chat(self, chat_id: int, kind: str, title: str) -> bool:
         """Record that *chat_id* uses the bot; reactivate it if it was inactive.
 
@@ -378,18 +375,20 @@ class Store:
 
     def deactivate_chat(self, chat_id: int, reason: str) -> None:
         """Stop sending to *chat_id* (its subscriptions are kept); its pending alerts fail."""
+        doomed = [key for key, entry in self._pending.items() if entry.chat_id == chat_id]
+        if any(key not in self._outbox_docs for key in doomed):
+            self.checkpoint()  # alerts still only journaled go into the outbox table first
         with self.batch():
             doc_id = self._chat_docs.get(chat_id)
             if doc_id is not None:
                 self._chats.update({"active": False, "reason": reason}, doc_ids=[doc_id])
-            doomed = [key for key, entry in self._pending.items() if entry.chat_id == chat_id]
-            for key in doomed:
-                del self._pending[key]
             if doomed:
                 self._outbox.update(
                     {"status": Outcome.BLOCKED.value, "reason": reason},
                     doc_ids=[self._outbox_docs[key] for key in doomed],
                 )
+        for key in doomed:
+            del self._pending[key]
 
     def migrate_chat(self, old: int, new: int) -> None:
         """The group *old* became the supergroup *new*: move its subscriptions and pending
@@ -406,10 +405,11 @@ class Store:
             moved = [doc.doc_id for doc in self._subscriptions.all() if doc["chat_id"] == old]
             if moved:
                 self._subscriptions.update({"chat_id": new}, doc_ids=moved)
-            for key, entry in list(self._pending.items()):
-                if entry.chat_id == old:
-                    self._pending[key] = replace(entry, chat_id=new)
-                    self._outbox.update({"chat_id": new}, doc_ids=[self._outbox_docs[key]])
+            waiting = [key for key, entry in self._pending.items() if entry.chat_id == old]
+            if waiting:
+                self._outbox.update({"chat_id": new}, doc_ids=[self._outbox_docs[key] for key in waiting])
+        for key in waiting:
+            self._pending[key] = replace(self._pending[key], chat_id=new)
 
     def is_active(self, chat_id: int) -> bool:
         doc_id = self._chat_docs.get(chat_id)
@@ -427,6 +427,7 @@ class Store:
             for doc in self._subscriptions.all()
         ]
 
+    @_whole
     def add_subscriptions(self, chat_id: int, queries: Sequence[str]) -> list[StoredSubscription]:
         now = datetime.now(UTC).timestamp()
         ids = self._subscriptions.insert_multiple(
@@ -434,6 +435,7 @@ class Store:
         )
         return [StoredSubscription(id=i, chat_id=chat_id, query=q) for i, q in zip(ids, queries, strict=True)]
 
+    @_whole
     def remove_subscriptions(self, ids: Iterable[int]) -> None:
         ids = list(ids)
         if ids:
@@ -445,6 +447,7 @@ class Store:
         """Feeds admins added from a chat, oldest first (not trusted: see FeedSource)."""
         return [FeedSource(doc["name"], doc["url"], trusted=False) for doc in self._added_feeds.all()]
 
+    @_whole
     def add_feed(self, source: FeedSource, added_by: int | None, at: float) -> None:
         self._added_feeds.insert({"name": source.name, "url": source.url, "added_by": added_by, "added": at})
 
@@ -488,20 +491,20 @@ class Store:
         Returns the number of alerts enqueued (alerts already in the outbox are skipped).
         """
         alerts = self._new_alerts(record.alerts)
+        entry = {
+            "poll": record.feed,
+            "state": _state_to_doc(record.feed, record.state),
+            "seen": record.seen,
+            "recent_added": [_item_to_doc(recent) for recent in record.recent_added],
+            "recent_dropped": [list(feed_and_key) for feed_and_key in record.recent_dropped],
+            "alerts": [_entry_to_doc(entry) for entry in alerts.values()],
+        }
+        self._journal.append(entry)  # refused: nothing below happens
         self._states[record.feed] = record.state
         self._seen_unfolded[record.feed] = dict(record.seen)
         self._alerts_unfolded.update(alerts)
         self._pending.update(alerts)
-        self._record(
-            {
-                "poll": record.feed,
-                "state": _state_to_doc(record.feed, record.state),
-                "seen": record.seen,
-                "recent_added": [_item_to_doc(recent) for recent in record.recent_added],
-                "recent_dropped": [list(feed_and_key) for feed_and_key in record.recent_dropped],
-                "alerts": [_entry_to_doc(entry) for entry in alerts.values()],
-            }
-        )
+        self._journaled(entry)
         return len(alerts)
 
     def _fold_poll(self, record: dict[str, Any]) -> None:
@@ -531,15 +534,18 @@ class Store:
             self._outbox_docs.update(zip((doc["key"] for doc in alerts), ids, strict=True))
 
     def record_feed_failure(self, feed: str, state: FeedState) -> None:
+        entry = {"feed_state": feed, "state": _state_to_doc(feed, state)}
+        self._journal.append(entry)
         self._states[feed] = state
-        self._record({"feed_state": feed, "state": _state_to_doc(feed, state)})
+        self._journaled(entry)
 
     def recent_items(self) -> list[RecentItem]:
-        self.checkpoint()
+        self._checkpoint_if_possible()
         return [_doc_to_item(doc) for doc in self._recent.all()]
 
     # --- alerts -----------------------------------------------------------------------
 
+    @_whole
     def enqueue(self, entries: Iterable[OutboxEntry]) -> int:
         """Add alerts to deliver; a key already in the outbox is skipped. Returns the count added."""
         fresh = self._new_alerts(entries)
@@ -563,18 +569,22 @@ class Store:
         return list(self._pending.values())
 
     def record_alert(self, key: str, outcome: Outcome, reason: str, at: float) -> None:
-        """What became of an alert; journaled, so it is durable at once and cheap."""
+        """What became of an alert; journaled, so it is durable at once and cheap.
+
+        If the journal refuses it, the alert is still no longer pending (it was sent: it must
+        not be sent again) and the outcome reaches the file with the next checkpoint."""
         if self._pending.pop(key, None) is None:
             return
-        self._record({"alert": key, "outcome": outcome.value, "reason": reason, "at": at})
+        self._record_outcome({"alert": key, "outcome": outcome.value, "reason": reason, "at": at})
 
     def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]:
         """The latest alerts Telegram refused for good, with the reason."""
-        self.checkpoint()  # the latest refusals may still be in the journal only
+        self._checkpoint_if_possible()  # the latest refusals may still be in the journal only
         docs = [doc for doc in self._outbox.all() if doc["status"] == Outcome.FAILED.value]
         docs.sort(key=lambda doc: doc["created"], reverse=True)
         return [(_doc_to_entry(doc), doc["reason"]) for doc in docs[:limit]]
 
+    @_whole
     def prune_sent(self, before: float) -> int:
         """Forget delivered alerts sent before *before*. Returns how many were forgotten."""
         old = [
@@ -591,6 +601,7 @@ class Store:
 
     # --- broadcasts ---------------------------------------------------------------------
 
+    @_whole
     def save_broadcast(self, broadcast: Broadcast) -> None:
         """Create or update a broadcast (its text, status, targets, progress message)."""
         doc = _broadcast_to_doc(broadcast, self._done.get(broadcast.id, set()))
@@ -629,7 +640,9 @@ class Store:
             return
         done.add(chat_id)
         self._in_progress[broadcast_id] = _counted(broadcast, outcome)
-        self._record({"broadcast": broadcast_id, "chat": chat_id, "outcome": outcome.value, "reason": reason})
+        self._record_outcome(
+            {"broadcast": broadcast_id, "chat": chat_id, "outcome": outcome.value, "reason": reason}
+        )
 
     # --- the journal --------------------------------------------------------------------
 
@@ -637,15 +650,35 @@ class Store:
         """Make what was recorded durable against a power failure too (see :class:`Journal`)."""
         self._journal.sync()
 
-    def _record(self, record: dict[str, Any]) -> None:
-        self._journal.append(record)
+    def _journaled(self, record: dict[str, Any]) -> None:
+        """*record* is in the journal and applied in memory: fold it in at the next checkpoint,
+        which is due every CHECKPOINT_RECORDS records or CHECKPOINT_SECONDS."""
         self._unfolded.append(record)
-        due = time.monotonic() - self._last_checkpoint > CHECKPOINT_SECONDS
-        if len(self._unfolded) >= CHECKPOINT_RECORDS or due:
-            self.checkpoint()
+        now = time.monotonic()
+        due = len(self._unfolded) >= CHECKPOINT_RECORDS or now - self._last_checkpoint > CHECKPOINT_SECONDS
+        # After a refused checkpoint, the next waits a while: each try rewrites the file.
+        resting = self._checkpoint_failed is not None and now - self._checkpoint_failed < CHECKPOINT_SECONDS
+        if due and not resting:
+            try:
+                self.checkpoint()
+            except StoreError:  # logged; the journal still holds every record
+                self._checkpoint_failed = now
+
+    def _record_outcome(self, record: dict[str, Any]) -> None:
+        """Journal what became of a message, already applied in memory. Refused, it stays
+        in memory for the next checkpoint, and StoreError is raised all the same."""
+        try:
+            self._journal.append(record)
+        except StoreError:
+            self._unfolded.append(record)
+            raise
+        self._journaled(record)
 
     def checkpoint(self) -> None:
-        """Fold the journal into the database file, then empty it."""
+        """Fold the journal into the database file, then empty it. Refused, the tables stay
+        as they were and the records wait for the next checkpoint."""
+        if self._storage.in_batch:  # the journal would be emptied before the file is written
+            raise RuntimeError("a checkpoint cannot run inside a batch")
         if self._unfolded:
             with self.batch():
                 for record in self._unfolded:
@@ -656,9 +689,16 @@ class Store:
             self._states.clear()
             self._seen_unfolded.clear()
             self._alerts_unfolded.clear()
+        self._checkpoint_failed = None
         if self._journal.records:
             self._journal.clear()
         self._last_checkpoint = time.monotonic()
+
+    def _checkpoint_if_possible(self) -> None:
+        """Fold the journal in before reading the tables; if the disk refuses, read them as
+        they are (the failure is logged)."""
+        with contextlib.suppress(StoreError):
+            self.checkpoint()
 
     def _replay(self, journal: Path) -> bool:
         """Fold in what a previous run journaled but did not checkpoint (it stopped abruptly).
@@ -668,8 +708,12 @@ class Store:
             return journal.exists() and journal.stat().st_size > 0  # only a torn record
         log.info("replaying %d journal records into %s", len(records), self.path)
         with self.batch():
-            for record in records:
-                self._fold(record)
+            for number, record in enumerate(records, start=1):
+                try:
+                    self._fold(record)
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    log.warning("journal %s: record %d is not one newsbot wrote (%r); skipped",
+                                journal, number, exc)  # fmt: skip
         return True
 
     def _fold(self, record: dict[str, Any]) -> None:
@@ -700,7 +744,7 @@ class Store:
     # --- statistics ---------------------------------------------------------------------
 
     def stats(self) -> StoreStats:
-        self.checkpoint()  # counted from the tables: fold in what is only journaled
+        self._checkpoint_if_possible()  # counted from the tables: fold in what is only journaled
         chats = self._chats.all()
         return StoreStats(
             chats=len(chats),
@@ -791,7 +835,11 @@ def _lock_file(database: Path) -> Any:
     if fcntl is None:  # pragma: no cover
         return None
     lock_path = database.with_name(database.name + ".lock")
-    handle = open(lock_path, "a+b")  # noqa: SIM115 - held open until close()
+    try:
+        fd = open_private(lock_path, os.O_RDWR)
+    except OSError as exc:
+        raise StoreError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
+    handle = open(fd, "r+b")  # noqa: SIM115 - held open until close()
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

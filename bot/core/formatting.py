@@ -27,6 +27,7 @@ __all__ = [
     "format_feed_back",
     "format_feed_down",
     "format_item_line",
+    "format_overflow",
     "format_time",
     "highlight",
     "safe_link",
@@ -258,6 +259,31 @@ def format_item_line(item: Item, *, tz: tzinfo) -> str:
     headline = f'<a href="{escape(link)}">{title}</a>' if link else title
     when = f", {format_time(item.published, tz)}" if item.published else ""
     return f"• {headline} <i>({escape(truncate(item.feed, FEED_NAME_CHARS))}{when})</i>"
+
+
+SUMMARY_ITEMS = 10
+SUMMARY_VISIBLE_LIMIT = 3500  # well under MESSAGE_LIMIT, whatever the titles hold
+
+
+def format_overflow(items: Sequence[Item], count: int, *, tz: tzinfo) -> str:
+    """The one message that stands for the *count* stories a chat matched in one poll over
+    its cap of alerts: the first SUMMARY_ITEMS of *items* as links with their source in
+    italics, then how many more. It stays under SUMMARY_VISIBLE_LIMIT characters as
+    Telegram counts them (emoji count twice), listing fewer titles if it must."""
+    noun = "story" if count == 1 else "stories"
+    lines = [f"…and {count:,} more {noun} matched your keywords in this poll:"]
+    size = visible_length(lines[0])
+    shown = 0
+    for item in items[:SUMMARY_ITEMS]:
+        line = format_item_line(item, tz=tz)
+        size += visible_length(line) + 1
+        if size > SUMMARY_VISIBLE_LIMIT:
+            break
+        lines.append(line)
+        shown += 1
+    if count > shown:
+        lines.append(f"and {count - shown:,} more")
+    return "\n".join(lines)
 
 
 ANNOUNCEMENT_HEADER = "📢 <b>Announcement</b>\n\n"

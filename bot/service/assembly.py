@@ -14,7 +14,7 @@ from bot.service.broadcasts import Broadcasts
 from bot.service.catalogue import FeedCatalogue
 from bot.service.commands import Commands
 from bot.service.delivery import Delivery
-from bot.service.polling import FeedPolicy, Poller
+from bot.service.polling import FeedPolicy, Poller, PollLimits
 from bot.service.ports import FeedFetcher, Sender, Store
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Subscriptions
@@ -46,6 +46,7 @@ def assemble(
     pacing: Pacing | None = None,
     chat_buckets: ChatBuckets[int | str] | None = None,
     feed_policy: FeedPolicy | None = None,
+    poll_limits: PollLimits | None = None,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -76,6 +77,7 @@ def assemble(
         tz=tz,
         seen_retention_seconds=seen_retention_seconds,
         policy=feed_policy,
+        limits=poll_limits,
         admins=tuple(admins),
         clock=clock,
     )

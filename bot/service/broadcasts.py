@@ -20,8 +20,9 @@ from bot.core.formatting import (
     format_duration,
     utf16_length,
 )
+from bot.service.commands import NOT_SAVED
 from bot.service.delivery import Delivery
-from bot.service.ports import Broadcast, BroadcastStatus, Sender, Store
+from bot.service.ports import Broadcast, BroadcastStatus, Sender, StorageFailure, Store
 
 __all__ = ["Broadcasts", "Preview"]
 
@@ -85,7 +86,10 @@ class Broadcasts:
             chat_id=chat_id,
             created=self._clock(),
         )
-        self._store.save_broadcast(draft)
+        try:
+            self._store.save_broadcast(draft)
+        except StorageFailure:
+            return NOT_SAVED
         chats = len(self._store.active_chat_ids())
         preview = f"<b>Preview</b>: this announcement will go to {_count(chats, 'active chat')}.\n\n{html}"
         return Preview(draft.id, preview, chats)
@@ -107,7 +111,10 @@ class Broadcasts:
             message_id=message_id,
             started=self._clock(),
         )
-        self._store.save_broadcast(started)
+        try:
+            self._store.save_broadcast(started)
+        except StorageFailure:
+            return NOT_SAVED  # still a draft, never sent: /broadcast again later
         self._delivery.wake()
         return self.progress_text(started)
 
@@ -122,7 +129,10 @@ class Broadcasts:
             return REFUSAL if broadcast is not None else "This announcement no longer exists."
         if broadcast.status is not BroadcastStatus.DRAFT:
             return self.progress_text(broadcast)
-        self._store.save_broadcast(replace(broadcast, status=BroadcastStatus.CANCELLED))
+        try:
+            self._store.save_broadcast(replace(broadcast, status=BroadcastStatus.CANCELLED))
+        except StorageFailure:
+            return NOT_SAVED
         return CANCELLED
 
     def progress_text(self, broadcast: Broadcast) -> str:

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from bot.core.formatting import FEED_NAME_CHARS, MESSAGE_LIMIT, escape, format_duration
 from bot.core.query import source_label
 from bot.core.sources import FeedSource
-from bot.service.commands import REFUSAL
+from bot.service.commands import NOT_SAVED, REFUSAL
 from bot.service.polling import Poller
-from bot.service.ports import FeedFetcher, FeedState, FetchOutcome, Store
+from bot.service.ports import FeedFetcher, FeedState, FetchOutcome, StorageFailure, Store
 from bot.service.recent import RecentItems
 
 __all__ = ["FeedCatalogue"]
@@ -93,7 +93,10 @@ class FeedCatalogue:
             return f"I could not add {_code(url)}: {reason}.\nCheck the address; for example {ADD_EXAMPLE}"
         if self._find(name) is not None:  # added by someone else while this one was fetching
             return f"There is already a feed named <b>{escape(name)}</b>; choose another name."
-        self._store.add_feed(source, user_id, self._clock())
+        try:
+            self._store.add_feed(source, user_id, self._clock())
+        except StorageFailure:
+            return NOT_SAVED
         self._watch(source)
         await self._poller.poll_source(source)  # its stories so far are the baseline, not news
         return (
@@ -117,8 +120,11 @@ class FeedCatalogue:
                 f"<b>{escape(source.name)}</b> comes from the operator's feeds file; "
                 "it can only be removed there."
             )
+        try:
+            self._store.remove_feed(source.name)
+        except StorageFailure:
+            return NOT_SAVED
         self._poller.sources.remove(source)
-        self._store.remove_feed(source.name)
         return f"Removed <b>{escape(source.name)}</b>. Subscriptions are kept; its stories no longer arrive."
 
     def describe(self, user_id: int | None) -> str:

@@ -7,6 +7,7 @@ reply that says what is wrong and shows a correct example.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Collection
 from datetime import tzinfo
@@ -18,14 +19,21 @@ from bot.core.formatting import (
 from bot.core.query import EXAMPLE as QUERY_EXAMPLE
 from bot.core.query import Query, split_queries
 from bot.service.polling import Poller
-from bot.service.ports import Store
+from bot.service.ports import StorageFailure, Store
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Subscriptions
 
-__all__ = ["BOT_COMMANDS", "REFUSAL", "SLOW_DOWN", "Commands"]
+__all__ = ["BOT_COMMANDS", "NOT_SAVED", "REFUSAL", "SLOW_DOWN", "Commands"]
+
+log = logging.getLogger(__name__)
 
 PREVIEW_ITEMS = 3
 REFUSAL = "Sorry, only the bot's admins can use this command."
+# The answer to a command whose change the store could not write (it changed nothing).
+NOT_SAVED = (
+    "I could not save that: the bot's storage is failing (disk full?). "
+    "Nothing was changed; please try again later."
+)
 
 # The command menu Telegram clients show (name, description), in order.
 BOT_COMMANDS: tuple[tuple[str, str], ...] = (
@@ -86,12 +94,19 @@ class Commands:
         return user_id is not None and user_id in self._admins
 
     def chat_seen(self, chat_id: int, kind: str, title: str) -> None:
-        """Record that a chat used a command: it is (again) one the bot may write to."""
-        self._store.register_chat(chat_id, kind, title)
+        """Record that a chat used a command: it is (again) one the bot may write to. If
+        the store cannot write that, the command itself still gets its answer."""
+        try:
+            self._store.register_chat(chat_id, kind, title)
+        except StorageFailure as exc:
+            log.warning("chat %d used a command but could not be recorded: %s", chat_id, exc)
 
     def chat_left(self, chat_id: int) -> None:
         """The bot was blocked or removed: stop writing there, keep the subscriptions."""
-        self._store.deactivate_chat(chat_id, "the bot was blocked or removed from the chat")
+        try:
+            self._store.deactivate_chat(chat_id, "the bot was blocked or removed from the chat")
+        except StorageFailure as exc:  # its next alert meets the block and tries again
+            log.warning("chat %d blocked the bot but could not be recorded as inactive: %s", chat_id, exc)
 
     # --- everyone -----------------------------------------------------------------------
 
@@ -144,7 +159,10 @@ class Commands:
         texts = split_queries(arguments)
         if not texts:
             return f"Tell me what to follow, for example {SUBSCRIBE_EXAMPLES}."
-        outcome = self._subscriptions.subscribe(chat_id, texts)
+        try:
+            outcome = self._subscriptions.subscribe(chat_id, texts)
+        except StorageFailure:
+            return NOT_SAVED
         lines: list[str] = []
         if outcome.added:
             lines.append(f"✅ Subscribed to {_codes(outcome.added)}.")
@@ -188,12 +206,15 @@ class Commands:
                 "<code>/unsubscribe census</code>, or <code>/unsubscribe all</code>. "
                 "Your subscriptions: /list"
             )
-        if len(texts) == 1 and texts[0].casefold() == "all":
-            removed = self._subscriptions.unsubscribe_all(chat_id)
-            if not removed:
-                return "You have no subscriptions."
-            return f"Unsubscribed from all {len(removed)}: {_codes(removed)}."
-        outcome = self._subscriptions.unsubscribe(chat_id, texts)
+        try:
+            if len(texts) == 1 and texts[0].casefold() == "all":
+                removed = self._subscriptions.unsubscribe_all(chat_id)
+                if not removed:
+                    return "You have no subscriptions."
+                return f"Unsubscribed from all {len(removed)}: {_codes(removed)}."
+            outcome = self._subscriptions.unsubscribe(chat_id, texts)
+        except StorageFailure:
+            return NOT_SAVED
         lines = []
         if outcome.removed:
             lines.append(f"Unsubscribed from {_codes(outcome.removed)}.")

@@ -5,6 +5,13 @@ result is written to the store at once (seen items, recent items and its alerts 
 so a crash mid-cycle loses nothing that was written and repeats nothing that was sent; the
 delivery loop is woken as soon as a feed's alerts are queued.
 
+What one poll may bring is bounded (:class:`PollLimits`): a feed's newest new items up to a
+cap (the others are recorded as seen and never sent), and a chat's alerts up to a cap over
+the whole cycle, all feeds together; the stories a chat matched over that cap come as one
+summary message at the end of the cycle, never as thousands of queued alerts. A crash
+before the end of the cycle loses that summary (its stories were recorded as seen with
+their feed's poll); its key, one per chat and cycle, keeps it from ever arriving twice.
+
 A failing feed backs off: it is tried again at the next poll, then after about one poll
 interval, two, four, ... up to a cap, with jitter, or later if its server sent Retry-After.
 Once it has failed without a break for a while, the admins are told once, and told again
@@ -18,12 +25,18 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 
 from bot.core.backoff import backoff_delay
 from bot.core.dedup import delivery_token, item_tokens, new_items, prune_seen
-from bot.core.formatting import format_alert, format_feed_back, format_feed_down
+from bot.core.formatting import (
+    SUMMARY_ITEMS,
+    format_alert,
+    format_feed_back,
+    format_feed_down,
+    format_overflow,
+)
 from bot.core.items import Item
 from bot.core.matcher import Document
 from bot.core.query import source_label
@@ -36,14 +49,17 @@ from bot.service.ports import (
     FetchResult,
     OutboxEntry,
     PollRecord,
+    StorageFailure,
     Store,
 )
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Subscriptions
 
-__all__ = ["CycleReport", "FeedPolicy", "FeedReport", "Poller"]
+__all__ = ["CycleReport", "FeedPolicy", "FeedReport", "PollLimits", "Poller"]
 
 log = logging.getLogger(__name__)
+
+DEDUPLICATE_INLINE_ITEMS = 2000  # a feed with more items is deduplicated in a thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +70,7 @@ class FeedReport:
     alerts: int = 0
     error: str = ""
     parse_seconds: float = 0.0
+    over_cap: int = 0  # new items past the per-feed cap: recorded as seen, not matched
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +79,8 @@ class CycleReport:
     delivery: DeliveryCounts  # what the delivery loop did since the previous cycle
     pending: int
     seconds: float
+    summarised: int = 0  # alerts over a chat's cap, told in a summary instead
+    summaries: int = 0  # chats that got a summary
 
     def count(self, outcome: FetchOutcome) -> int:
         return sum(1 for feed in self.feeds if feed.outcome is outcome)
@@ -78,12 +97,20 @@ class CycleReport:
     def alerts_queued(self) -> int:
         return sum(feed.alerts for feed in self.feeds)
 
+    @property
+    def over_cap(self) -> int:
+        return sum(feed.over_cap for feed in self.feeds)
+
     def summary(self) -> str:
+        capped = f" ({self.over_cap} over the per-feed cap)" if self.over_cap else ""
+        summarised = (
+            f", {self.summarised} more in summaries to {self.summaries} chats" if self.summarised else ""
+        )
         return (
             f"poll cycle: {self.count(FetchOutcome.FETCHED)} feeds fetched, "
             f"{self.count(FetchOutcome.NOT_MODIFIED)} unchanged, {self.count(FetchOutcome.FAILED)} failed, "
             f"{self.count(FetchOutcome.DEFERRED)} backing off; "
-            f"{self.new_items} new items; {self.alerts_queued} alerts queued; "
+            f"{self.new_items} new items{capped}; {self.alerts_queued} alerts queued{summarised}; "
             f"since the last cycle {self.delivery.sent} messages sent, "
             f"{self.delivery.blocked + self.delivery.failed} not sent; {self.pending} alerts pending; "
             f"{self.seconds:.1f} s, of which {self.parse_seconds:.1f} s CPU parsing"
@@ -97,6 +124,88 @@ class FeedPolicy:
     backoff_first: float = 300.0  # the first wait after a failure; the poll interval suits
     backoff_cap: float = 6 * 3600.0
     notify_after: float = 6 * 3600.0  # failing this long without a break: tell the admins
+
+
+@dataclass(frozen=True, slots=True)
+class PollLimits:
+    """How much one poll may bring (see the module docstring)."""
+
+    new_items_per_feed: int = 50
+    alerts_per_chat: int = 10
+
+
+@dataclass(slots=True)
+class _Overflow:
+    """A chat's matches over its cap in one cycle: how many, and the first few to show."""
+
+    keys: set[str] = field(default_factory=set)
+    shown: list[Item] = field(default_factory=list)
+
+
+class _CycleAlerts:
+    """The alerts each chat got in one poll cycle, all feeds together, and the rest.
+
+    Feeds are polled concurrently, but each feed's alerts are chosen, written and counted
+    without yielding to the event loop, so the count never runs over the cap. An alert the
+    outbox already holds (the story reached the chat in an earlier cycle) still counts:
+    the cap is on what a poll offers a chat, which errs on the side of fewer messages."""
+
+    def __init__(self, cap: int, started: float) -> None:
+        self.cap = cap
+        self.started = started
+        self._taken: dict[int, set[str]] = {}
+        self._over: dict[int, _Overflow] = {}
+
+    def choose(
+        self, candidates: Sequence[tuple[OutboxEntry, Item]]
+    ) -> tuple[list[OutboxEntry], list[tuple[OutboxEntry, Item]]]:
+        """Split a feed's candidate alerts into those within the caps and those over."""
+        within: list[OutboxEntry] = []
+        over: list[tuple[OutboxEntry, Item]] = []
+        chosen: dict[int, set[str]] = {}
+        for entry, item in candidates:
+            taken = self._taken.get(entry.chat_id, set())
+            mine = chosen.setdefault(entry.chat_id, set())
+            if entry.key in taken or entry.key in mine:
+                continue  # the same story from another feed, or twice in this one
+            if len(taken) + len(mine) < self.cap:
+                mine.add(entry.key)
+                within.append(entry)
+            else:
+                over.append((entry, item))
+        return within, over
+
+    def commit(self, within: Sequence[OutboxEntry], over: Sequence[tuple[OutboxEntry, Item]]) -> None:
+        """The feed's choice was written: count it."""
+        for entry in within:
+            self._taken.setdefault(entry.chat_id, set()).add(entry.key)
+        for entry, item in over:
+            overflow = self._over.setdefault(entry.chat_id, _Overflow())
+            if entry.key in overflow.keys:
+                continue
+            overflow.keys.add(entry.key)
+            if len(overflow.shown) < SUMMARY_ITEMS:
+                overflow.shown.append(item)
+
+    def summaries(self, tz: tzinfo, now: float) -> list[OutboxEntry]:
+        """One message per chat that matched more than its cap: what it did not get."""
+        return [
+            OutboxEntry(
+                key=f"summary:{chat_id}:{self.started:.3f}",  # one per chat and cycle
+                chat_id=chat_id,
+                html=format_overflow(overflow.shown, len(overflow.keys), tz=tz),
+                created=now,
+            )
+            for chat_id, overflow in self._over.items()
+        ]
+
+    @property
+    def summarised(self) -> int:
+        return sum(len(overflow.keys) for overflow in self._over.values())
+
+    @property
+    def chats_over(self) -> int:
+        return len(self._over)
 
 
 class Poller:
@@ -114,6 +223,7 @@ class Poller:
         tz: tzinfo,
         seen_retention_seconds: float,
         policy: FeedPolicy | None = None,
+        limits: PollLimits | None = None,
         admins: Sequence[int] = (),
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
@@ -121,6 +231,7 @@ class Poller:
         self.sources = list(sources)
         self.last_checked: dict[str, float] = {}  # feed name -> when it last answered (any way)
         self._policy = policy or FeedPolicy()
+        self._limits = limits or PollLimits()
         self._admins = tuple(admins)
         self._jitter = jitter
         self._fetcher = fetcher
@@ -147,13 +258,17 @@ class Poller:
 
     async def _cycle(self) -> CycleReport:
         started = time.monotonic()
+        cycle = _CycleAlerts(self._limits.alerts_per_chat, self._clock())
         # All at once: the fetcher limits how many downloads run, overall and per host.
-        feeds = await asyncio.gather(*(self._poll_feed(source) for source in self.sources))
+        feeds = await asyncio.gather(*(self._poll_feed(source, cycle) for source in self.sources))
+        self._queue_summaries(cycle)
         report = CycleReport(
             feeds=feeds,
             delivery=self._delivery.take_counts(),
             pending=len(self._store.pending()),
             seconds=time.monotonic() - started,
+            summarised=cycle.summarised,
+            summaries=cycle.chats_over,
         )
         self.last_report = report
         log.info("%s", report.summary())
@@ -161,16 +276,37 @@ class Poller:
 
     async def poll_source(self, source: FeedSource) -> FeedReport:
         """Poll one feed now, outside the cycle (a feed just added gets its baseline)."""
-        return await self._poll_feed(source)
+        cycle = _CycleAlerts(self._limits.alerts_per_chat, self._clock())
+        report = await self._poll_feed(source, cycle)
+        self._queue_summaries(cycle)
+        return report
 
-    async def _poll_feed(self, source: FeedSource) -> FeedReport:
+    def _queue_summaries(self, cycle: _CycleAlerts) -> None:
+        """Queue, after the cycle's alerts, one summary to each chat that matched more."""
+        summaries = cycle.summaries(self._tz, self._clock())
+        if not summaries:
+            return
         try:
-            return await self._poll_feed_unguarded(source)
+            queued = self._store.enqueue(summaries)
+        except StorageFailure as exc:  # the stories are recorded as seen: they are not retried
+            log.error("the summaries of %d stories over the per-chat cap to %d chats could not be "
+                      "saved (%s); they are lost", cycle.summarised, len(summaries), exc)  # fmt: skip
+            return
+        if queued:
+            self._delivery.wake()
+
+    async def _poll_feed(self, source: FeedSource, cycle: _CycleAlerts) -> FeedReport:
+        try:
+            return await self._poll_feed_unguarded(source, cycle)
+        except StorageFailure as exc:  # nothing was recorded: the same items are new next time
+            log.error("feed %s: the poll could not be saved (%s); it is tried again at the next poll",
+                      source.name, exc)  # fmt: skip
+            return FeedReport(source.name, FetchOutcome.FAILED, error=f"not saved: {exc}")
         except Exception as exc:  # one feed's surprise must not stop the others
             log.exception("feed %s: unexpected error while polling", source.name)
             return FeedReport(source.name, FetchOutcome.FAILED, error=f"unexpected error: {exc!r}")
 
-    async def _poll_feed_unguarded(self, source: FeedSource) -> FeedReport:
+    async def _poll_feed_unguarded(self, source: FeedSource, cycle: _CycleAlerts) -> FeedReport:
         state = self._store.feed_state(source.name)
         known = state if state is not None and state.url == source.url else None
         if known is not None and known.retry_at is not None and self._clock() < known.retry_at:
@@ -203,9 +339,13 @@ class Poller:
         # what exists.
         first_poll = known is None or known.last_success is None
         seen = {} if first_poll else self._store.seen_tokens(source.name)
-        fresh = new_items(result.items, seen, first_poll=first_poll)
+        fresh, taken, kept_seen = await self._deduplicate(result.items, seen, first_poll=first_poll, now=now)
+        if source not in self.sources:  # removed while it was being deduplicated
+            return FeedReport(source.name, FetchOutcome.NOT_MODIFIED)
+        over_cap = len(fresh) - len(taken)
         label = source_label(source.name, source.host)
-        change = self._recent.note(result.items if first_poll else fresh, now=now)
+        change = self._recent.note(result.items if first_poll else taken, now=now)
+        alerts, over = cycle.choose(self._alerts_for(taken, label, now))
         record = PollRecord(
             feed=source.name,
             state=FeedState(
@@ -217,30 +357,48 @@ class Poller:
                 location=location,
                 items=len(result.items),
             ),
-            seen=prune_seen(
-                seen,
-                (token for item in result.items for token in item_tokens(item)),
-                now=now,
-                retention_seconds=self._seen_retention,
-            ),
+            seen=kept_seen,
             recent_added=change.added,
             recent_dropped=change.dropped,
-            alerts=self._alerts_for(fresh, label, now),
+            alerts=alerts,
         )
         queued = self._store.record_poll(record)
+        cycle.commit(alerts, over)
         if queued:
             self._delivery.wake()
         if first_poll:
             log.info(
                 "feed %s: first poll, %d existing items recorded as seen", source.name, len(result.items)
             )
+        if over_cap:
+            log.warning("feed %s: %s new items over the cap of %d were recorded as seen",
+                        source.name, f"{over_cap:,}", self._limits.new_items_per_feed)  # fmt: skip
         return FeedReport(
             source.name,
             FetchOutcome.FETCHED,
             new_items=len(fresh),
             alerts=queued,
             parse_seconds=result.parse_seconds,
+            over_cap=over_cap,
         )
+
+    async def _deduplicate(
+        self, items: Sequence[Item], seen: dict[str, float], *, first_poll: bool, now: float
+    ) -> tuple[list[Item], Sequence[Item], dict[str, float]]:
+        """The new items of a poll, those of them within the per-feed cap, and the seen
+        tokens to keep. This costs some 20 µs of CPU an item, so a big feed's (a second or
+        two at 100,000 entries) is worked out in a thread, and the event loop goes on
+        answering chats meanwhile."""
+
+        def work() -> tuple[list[Item], Sequence[Item], dict[str, float]]:
+            fresh = new_items(items, seen, first_poll=first_poll)
+            present = (token for item in items for token in item_tokens(item))
+            kept = prune_seen(seen, present, now=now, retention_seconds=self._seen_retention)
+            return fresh, _newest(fresh, self._limits.new_items_per_feed), kept
+
+        if len(items) < DEDUPLICATE_INLINE_ITEMS:
+            return work()
+        return await asyncio.to_thread(work)
 
     def _record_failure(self, source: FeedSource, previous: FeedState, result: FetchResult) -> None:
         now = self._clock()
@@ -284,22 +442,35 @@ class Poller:
         if entries and self._store.enqueue(entries):
             self._delivery.wake()
 
-    def _alerts_for(self, items: Sequence[Item], source: str, now: float) -> list[OutboxEntry]:
+    def _alerts_for(self, items: Sequence[Item], source: str, now: float) -> list[tuple[OutboxEntry, Item]]:
         alerts = []
         for item in items:
             token = delivery_token(item)
             for chat_id, queries in self._subscriptions.match(Document.from_item(item, source)).items():
                 if not self._store.is_active(chat_id):
                     continue
-                alerts.append(
-                    OutboxEntry(
-                        key=f"alert:{chat_id}:{token}",
-                        chat_id=chat_id,
-                        html=format_alert(item, queries, tz=self._tz),
-                        created=now,
-                    )
+                entry = OutboxEntry(
+                    key=f"alert:{chat_id}:{token}",
+                    chat_id=chat_id,
+                    html=format_alert(item, queries, tz=self._tz),
+                    created=now,
                 )
+                alerts.append((entry, item))
         return alerts
+
+
+def _newest(items: Sequence[Item], limit: int) -> Sequence[Item]:
+    """The *limit* newest of *items*, in their order (an item without a date is as new as
+    can be: it counts from now)."""
+    if len(items) <= limit:
+        return items
+
+    def age(index: int) -> float:
+        published = items[index].published
+        return -published.timestamp() if published is not None else float("-inf")
+
+    kept = sorted(sorted(range(len(items)), key=age)[:limit])
+    return [items[index] for index in kept]
 
 
 def _recovered(state: FeedState, location: str) -> FeedState:

@@ -33,6 +33,7 @@ __all__ = [
     "RecentItem",
     "RetryLater",
     "Sender",
+    "StorageFailure",
     "Store",
     "StoreStats",
     "StoredSubscription",
@@ -166,8 +167,15 @@ class StoreStats:
     broadcasts_in_progress: int
 
 
+class StorageFailure(Exception):
+    """The store could not write a change (a full disk, say); the message says which file
+    and why. The change was not made, in memory or on disk (except a message's outcome,
+    kept in memory so the message is not sent twice: see the store)."""
+
+
 class Store(Protocol):
-    """The bot's persistent state. Every method that changes state is durable on return."""
+    """The bot's persistent state. Every method that changes state is durable on return,
+    or raises :class:`StorageFailure` and changes nothing."""
 
     def register_chat(self, chat_id: int, kind: str, title: str) -> bool: ...
     def deactivate_chat(self, chat_id: int, reason: str) -> None: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
@@ -13,6 +14,7 @@ from bot.adapters.store import Store
 from bot.core.items import Item
 from bot.core.sources import FeedSource
 from bot.service.assembly import Services, assemble
+from bot.service.polling import PollLimits
 from bot.service.ports import DeliveryError, FeedState, FetchOutcome, FetchResult
 
 
@@ -93,7 +95,8 @@ class Bot:
 
 
 def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
-              fetcher: ScriptedFetcher | None = None, time: FakeTime | None = None) -> Bot:  # fmt: skip
+              fetcher: ScriptedFetcher | None = None, time: FakeTime | None = None,
+              limits: PollLimits | None = None) -> Bot:  # fmt: skip
     store = Store.open(data_dir)
     fetcher = fetcher or ScriptedFetcher()
     time = time or FakeTime()
@@ -107,6 +110,7 @@ def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
         tz=UTC,
         max_subscriptions_per_chat=50,
         seen_retention_seconds=30 * 86400,
+        poll_limits=limits,
         clock=time,
         monotonic=time,
         sleep=time.sleep,
@@ -134,3 +138,21 @@ def make_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
 def news(key: str, title: str, summary: str = "", feed: str = "Wire", link: str | None = None) -> Item:
     return Item(feed=feed, key=key, title=title, link=f"https://news.example/{key}" if link is None else link,
                 summary=summary)  # fmt: skip
+
+
+@contextmanager
+def disk_full() -> Iterator[None]:
+    """Every file write of this process fails inside the block, as on a full disk.
+
+    The file-size limit (RLIMIT_FSIZE) at 0 makes the kernel refuse any write to a file with
+    EFBIG (Python ignores SIGXFSZ); pipes and terminals are not files, and nothing else
+    writes to a file while the block runs. No root needed."""
+    resource = pytest.importorskip(
+        "resource", reason="RLIMIT_FSIZE plays the full disk; this system has no resource module"
+    )
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))

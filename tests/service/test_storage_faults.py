@@ -1,0 +1,95 @@
+"""When the store cannot write (a full disk), a command says so, changes nothing and
+nothing of it comes back after a restart; the poll tries again once the disk has room."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.service.broadcasts import Preview
+from bot.service.commands import NOT_SAVED
+from tests.service.conftest import disk_full, news
+from tests.service.test_polling import cycle
+
+CHAT = 10
+ADMIN = 7
+URL = "https://wire2.example/rss"
+
+
+def test_a_subscription_the_disk_refuses_is_answered_clearly_and_never_appears(make_bot):
+    bot = make_bot()
+    bot.commands.chat_seen(CHAT, "private", "")
+    bot.commands.subscribe(CHAT, "census")
+    with disk_full():
+        assert bot.commands.subscribe(CHAT, "Makhmour, oil prices") == NOT_SAVED
+    assert "Makhmour" not in bot.commands.list(CHAT)
+    assert "Subscribed" in bot.commands.subscribe(CHAT, "Erbil"), "the next one, with room, works"
+    restarted = make_bot()
+    listing = restarted.commands.list(CHAT)
+    assert "census" in listing and "Erbil" in listing
+    assert "Makhmour" not in listing and "oil prices" not in listing
+
+
+def test_an_unsubscription_the_disk_refuses_keeps_the_subscription(make_bot):
+    bot = make_bot()
+    bot.commands.chat_seen(CHAT, "private", "")
+    bot.commands.subscribe(CHAT, "census, Erbil")
+    with disk_full():
+        assert bot.commands.unsubscribe(CHAT, "census") == NOT_SAVED
+        assert bot.commands.unsubscribe(CHAT, "all") == NOT_SAVED
+    assert "census" in bot.commands.list(CHAT)
+    bot.fetcher.publish("Wire")
+    cycle(bot)
+    bot.fetcher.publish("Wire", news("1", "The census results"))
+    cycle(bot)
+    assert len(bot.sender.to(CHAT)) == 1, "it still brings alerts"
+    assert "census" in make_bot().commands.list(CHAT)
+
+
+def test_a_new_chat_the_disk_cannot_record_still_gets_its_answer(make_bot):
+    bot = make_bot()
+    with disk_full():
+        bot.commands.chat_seen(CHAT, "private", "")  # does not raise
+        assert bot.commands.subscribe(CHAT, "census") == NOT_SAVED
+    assert not bot.store.is_active(CHAT)
+
+
+def test_admin_changes_the_disk_refuses_are_answered_clearly_and_not_kept(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    bot.commands.chat_seen(ADMIN, "private", "")
+    bot.fetcher.publish("Second Wire")
+    with disk_full():
+        assert asyncio.run(bot.feeds.add(ADMIN, f"{URL} Second Wire")) == NOT_SAVED
+        assert bot.broadcasts.draft(ADMIN, ADMIN, "Maintenance tonight") == NOT_SAVED
+    assert [s.name for s in bot.poller.sources] == ["Wire"]
+
+    asyncio.run(bot.feeds.add(ADMIN, f"{URL} Second Wire"))
+    preview = bot.broadcasts.draft(ADMIN, ADMIN, "Maintenance tonight")
+    assert isinstance(preview, Preview)
+    with disk_full():
+        assert bot.feeds.remove(ADMIN, "Second Wire") == NOT_SAVED
+        assert bot.broadcasts.send(ADMIN, preview.broadcast_id, 55) == NOT_SAVED
+        assert bot.broadcasts.cancel(ADMIN, preview.broadcast_id) == NOT_SAVED
+    assert [s.name for s in bot.poller.sources] == ["Wire", "Second Wire"]
+    asyncio.run(bot.delivery.run_until_idle())
+    assert bot.sender.sent == [], "the announcement was not sent"
+
+    restarted = make_bot(admins=(ADMIN,), fetcher=bot.fetcher)
+    assert [s.name for s in restarted.poller.sources] == ["Wire", "Second Wire"]
+    assert restarted.store.broadcasts_in_progress() == []
+
+
+def test_a_poll_the_disk_refuses_is_tried_again_and_its_alert_arrives_once(make_bot, caplog):
+    bot = make_bot()
+    bot.commands.chat_seen(CHAT, "private", "")
+    bot.commands.subscribe(CHAT, "census")
+    bot.fetcher.publish("Wire")
+    cycle(bot)
+    bot.fetcher.publish("Wire", news("1", "The census results"))
+    with disk_full():
+        report = cycle(bot)
+    assert report.feeds[0].error.startswith("not saved: cannot write the journal")
+    assert "feed Wire: the poll could not be saved" in caplog.text
+    assert bot.sender.sent == []
+    cycle(bot)
+    cycle(bot)
+    assert len(bot.sender.to(CHAT)) == 1
