@@ -48,6 +48,7 @@ from bot.service.ports import (
     Outcome,
     RetryLater,
     Sender,
+    StorageFailure,
     Store,
     TemporaryFailure,
 )
@@ -158,6 +159,9 @@ class Delivery:
             try:
                 if not await self._step(wait=True):
                     break
+            except StorageFailure as exc:  # the disk is full or failing: say so, try again
+                log.error("delivery: the storage is failing (%s); trying again in a second", exc)
+                await self._pause(1.0)
             except Exception:  # the loop must outlive any one message
                 log.exception("delivery: unexpected error; going on in a second")
                 await self._pause(1.0)

@@ -366,7 +366,9 @@ class FakeBotAPI:
     def _updates(self, offset: int, timeout: float, limit: int) -> list[dict[str, Any]]:
         deadline = time.monotonic() + min(timeout, 1.0)  # short long-polls keep shutdown quick
         with self._changed:
-            self._state.offset = max(self._state.offset, offset)
+            # As Telegram does, updates confirmed by an offset are gone, also for a bot that
+            # restarts and asks from 0.
+            offset = self._state.offset = max(self._state.offset, offset)
             while True:
                 # At most *limit* (Telegram: 100): a flood arrives in batches, as it would.
                 pending = [u for u in self._state.updates if u["update_id"] >= offset][:limit]
