@@ -61,7 +61,7 @@ def test_validators_make_an_unchanged_feed_a_304(bot, server: FeedServer):
         server.serve("/feed.xml", Answer(rss([OTHER]), headers={"ETag": '"v1"', "Content-Type": "text/xml"}))
         await cycle(bot)
         report = await cycle(bot)
-        assert report.summary().startswith("poll cycle: 0 feeds fetched, 1 unchanged")
+        assert ": 0 feeds fetched, 1 unchanged" in report.summary()
         assert server.requests[-1][1]["if-none-match"] == '"v1"'
 
     in_one_loop(bot, scenario)
