@@ -1,6 +1,7 @@
 """Fetching feeds with httpx and parsing them with feedparser.
 
-Downloads have a total deadline, a body size cap (counted after decompression), at most
+Downloads have a total deadline, a body size cap (counted after decompression, which is
+done here step by step: see :mod:`bot.adapters.decoding`), at most
 five redirects (a chain of permanent ones is reported, so the stored URL can follow), a
 limit of concurrent requests per host, conditional-GET validators, and honour a server's
 Retry-After. Feeds added from a chat (not trusted) are refused when any hop of the way
@@ -23,6 +24,7 @@ import socket
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -33,6 +35,7 @@ import feedparser
 import httpx
 
 from bot import __version__
+from bot.adapters.decoding import ACCEPT_ENCODING, DecodingError, decoder_for
 from bot.core.items import Item, normalize_entry
 from bot.core.sources import FeedSource
 from bot.service.ports import FeedState, FetchOutcome, FetchResult
@@ -200,6 +203,8 @@ class HttpFeedFetcher:
                 "User-Agent": user_agent,
                 "Accept": "application/rss+xml, application/atom+xml, "
                 "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+                # Only what _read_capped can decompress with a bound (not httpx's zstd, say).
+                "Accept-Encoding": ACCEPT_ENCODING,
             },
         )
 
@@ -317,13 +322,32 @@ class HttpFeedFetcher:
         )
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
+        """The body, decompressed here step by step (never by httpx, which would expand a
+        whole chunk at once), failing as soon as it passes the size cap either way."""
+        try:
+            decoder = decoder_for(response.headers.get("content-encoding", ""))
+        except DecodingError as exc:
+            raise FeedError(str(exc)) from None
         chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise FeedError(f"too large: more than {self._max_bytes} bytes")
-            chunks.append(chunk)
+        size = raw_size = 0
+
+        def keep(pieces: Iterable[bytes]) -> None:
+            nonlocal size
+            for piece in pieces:
+                size += len(piece)
+                if size > self._max_bytes:
+                    raise FeedError(f"too large: more than {self._max_bytes} bytes")
+                chunks.append(piece)
+
+        try:
+            async for raw in response.aiter_raw():
+                raw_size += len(raw)
+                if raw_size > self._max_bytes:
+                    raise FeedError(f"too large: more than {self._max_bytes} bytes")
+                keep(decoder.feed(raw))
+            keep(decoder.finish())
+        except DecodingError as exc:
+            raise FeedError(str(exc)) from None
         return b"".join(chunks)
 
     def _read_file(self, path: Path) -> _Download:
