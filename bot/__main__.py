@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from telegram import Bot as TelegramBot
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -102,6 +104,7 @@ def wire(
             per_host=settings.fetch_per_host,
             allow_private=settings.allow_private_feeds,
             parse_processes=max(1, (os.cpu_count() or 2) - 1),
+            parse_timeout=settings.parse_timeout_seconds,
         )
         services = assemble(
             store=store,
@@ -157,8 +160,23 @@ def _schedule_polling(bot: Bot, interval: int) -> None:
 Hook = Callable[[Application], Coroutine[Any, Any, None]]  # type: ignore[type-arg]
 
 
+def _stop_parsing_first(bot: Bot) -> None:
+    """On a stop signal, end the feeds' parses before PTB stops: it waits for the running
+    poll cycle to finish, which would wait for a stuck parse until its deadline."""
+
+    def stop() -> NoReturn:
+        bot.fetcher.stop_parsing()
+        raise SystemExit  # what PTB's own handler for these signals does
+
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGABRT):  # PTB's stop signals
+        with contextlib.suppress(NotImplementedError):  # event loops without signal handlers
+            loop.add_signal_handler(number, stop)
+
+
 def _start_hook(bot: Bot) -> Hook:
     async def start(application: Application) -> None:  # type: ignore[type-arg]
+        _stop_parsing_first(bot)
         await publish_command_menu(application.bot)
         log.info("newsbot %s started as @%s", __version__, application.bot.username)
         # Not application.create_task: PTB waits for those to end before it stops.
