@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bot.core.text import collapse_whitespace, html_to_text, truncate
+from bot.core.text import collapse_whitespace, html_to_text, strip_bidi_controls, strip_controls, truncate
 
 __all__ = ["Item", "item_key", "normalize_entry"]
 
@@ -57,13 +57,13 @@ def _digest(text: str) -> str:
 
 
 def _text(value: Any, detail: Any) -> str:
-    """Plain text of a feedparser text construct, parsing markup only when it is markup."""
+    """Plain text of a feedparser text construct, parsing markup only when it is markup;
+    without control characters (which entities such as ``&#27;`` can also bring)."""
     if not isinstance(value, str) or not value:
         return ""
     kind = detail.get("type", "") if isinstance(detail, Mapping) else ""
-    if kind == "text/plain":
-        return collapse_whitespace(value)
-    return html_to_text(value)
+    text = value if kind == "text/plain" else html_to_text(value)
+    return collapse_whitespace(strip_controls(text))
 
 
 def _published(entry: Mapping[str, Any], problems: Counter[str]) -> datetime | None:
@@ -107,12 +107,13 @@ def normalize_entry(
 
     Never raises on odd input: missing fields become empty strings, a missing title
     becomes ``(untitled)`` and a summary falls back to the start of the full content.
+    Control characters are removed from every text, bidi overrides from the title.
     A relative link is resolved against *base_url*, the feed's own URL. A field that cannot
     be used (a malformed link, a date out of range) is left out, and counted in *problems*
     by what was wrong, so the caller can report them once per feed.
     """
     problems = problems if problems is not None else Counter()
-    title = _text(entry.get("title"), entry.get("title_detail"))
+    title = strip_bidi_controls(_text(entry.get("title"), entry.get("title_detail")))
     summary = _text(entry.get("summary"), entry.get("summary_detail"))
     content = _content(entry)
     if not summary and content:

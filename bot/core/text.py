@@ -6,7 +6,14 @@ import html
 import re
 from html.parser import HTMLParser
 
-__all__ = ["MAX_MARKUP_CHARS", "collapse_whitespace", "html_to_text", "truncate"]
+__all__ = [
+    "MAX_MARKUP_CHARS",
+    "collapse_whitespace",
+    "html_to_text",
+    "strip_bidi_controls",
+    "strip_controls",
+    "truncate",
+]
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -147,6 +154,27 @@ class _TextExtractor(HTMLParser):
             return len(rest)
         self.handle_endtag(tag)
         return end.end()
+
+
+# C0 controls but tab and newline, DEL and C1 controls: never text to show (a NUL, or an ESC
+# that starts a terminal escape sequence). Those that are whitespace become a space.
+_CONTROLS = {
+    code: " " if chr(code).isspace() else None
+    for code in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0))
+}
+# Bidi embeddings, overrides and isolates, which reorder the text around them (an override
+# in a title can make "exe.pdf" read "fdp.exe"); the marks LRM, RLM and ALM stay.
+_BIDI_CONTROLS = dict.fromkeys((*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+
+
+def strip_controls(text: str) -> str:
+    """*text* without control characters (see _CONTROLS); tab and newline are kept."""
+    return text.translate(_CONTROLS)
+
+
+def strip_bidi_controls(text: str) -> str:
+    """*text* without bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069)."""
+    return text.translate(_BIDI_CONTROLS)
 
 
 def collapse_whitespace(text: str) -> str:
