@@ -161,8 +161,9 @@ Hook = Callable[[Application], Coroutine[Any, Any, None]]  # type: ignore[type-a
 
 
 def _stop_parsing_first(bot: Bot) -> None:
-    """On a stop signal, end the feeds' parses before PTB stops: it waits for the running
-    poll cycle to finish, which would wait for a stuck parse until its deadline."""
+    """On a stop signal, end the feeds' parses (after a moment's grace) as PTB stops: it
+    waits for the running poll cycle to finish, which would wait for a stuck parse until
+    its deadline."""
 
     def stop() -> NoReturn:
         bot.fetcher.stop_parsing()
@@ -244,7 +245,12 @@ def run_console(settings: Settings) -> int:
         updates_request=terminal,
         extra_admins={CONSOLE_USER_ID},
     )
-    terminal.on_quit = bot.application.stop_running
+
+    def leave() -> None:
+        bot.fetcher.stop_parsing()  # as on a stop signal (see _stop_parsing_first)
+        bot.application.stop_running()
+
+    terminal.on_quit = leave
     print(
         console_banner(
             feeds=len(bot.services.poller.sources),

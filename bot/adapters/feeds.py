@@ -46,6 +46,7 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
+STOP_GRACE_SECONDS = 1.0  # how long parses under way may go on once the bot is stopping
 MAX_ENTRIES = 1_000  # entries read per fetch, in document order: a feed's work is bounded
 
 
@@ -277,6 +278,7 @@ class HttpFeedFetcher:
         # each parse within a deadline (see bot.adapters.workers).
         self._parse_timeout = parse_timeout
         self._pool = WorkerPool(parse_processes, deadline=parse_timeout) if parse_processes else None
+        self._stopping: asyncio.Task[None] | None = None
         # A host's slot is taken before a general one: a feed waiting for its busy host
         # must not hold a general slot that a feed of another host could use.
         self._slots = asyncio.Semaphore(concurrency)
@@ -298,13 +300,14 @@ class HttpFeedFetcher:
 
     async def close(self) -> None:
         await self._client.aclose()
-        self.stop_parsing()
-
-    def stop_parsing(self) -> None:
-        """Stop every parse now, one that is stuck included (the bot is stopping): the feeds
-        being parsed fail with "the bot is stopping", and no parse runs after this."""
         if self._pool is not None:
             self._pool.stop()
+
+    def stop_parsing(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """The bot is stopping: give the parses under way *grace* seconds to finish, then
+        stop them, a stuck one included (those feeds fail with "the bot is stopping")."""
+        if self._pool is not None and self._stopping is None:
+            self._stopping = asyncio.get_running_loop().create_task(self._pool.stop_after(grace))
 
     async def _parse(self, download: _Download, source_name: str) -> _Parsed:
         took_too_long = FeedError(f"parsing took longer than {self._parse_timeout:g} s")

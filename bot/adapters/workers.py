@@ -4,8 +4,9 @@ A job that passes its deadline has its process killed and replaced; the job fail
 :class:`JobTimedOut` and no other job notices. A job that has run for a while
 (:data:`SLOW_AFTER_SECONDS`) no longer counts against the pool's size, so a stuck one does
 not hold up the jobs behind it: another process is started for them, up to
-:data:`EXTRA_WORKERS` beyond the size. :meth:`WorkerPool.stop` kills every process at once,
-so a stuck job never holds up the bot's exit.
+:data:`EXTRA_WORKERS` beyond the size. :meth:`WorkerPool.stop` kills every process at once
+(:meth:`WorkerPool.stop_after` gives the jobs under way a moment first), so a stuck job
+never holds up the bot's exit.
 
 ``concurrent.futures.ProcessPoolExecutor`` offers neither: a job cannot be stopped, killing
 its process breaks the whole pool (every other job fails), and at exit the interpreter
@@ -155,6 +156,13 @@ class WorkerPool:
         if not ok:
             raise JobFailed(value)
         return value  # type: ignore[no-any-return]
+
+    async def stop_after(self, grace: float) -> None:
+        """Let the jobs under way finish for up to *grace* seconds, then :meth:`stop`."""
+        deadline = time.monotonic() + grace
+        while any(w.started is not None for w in self._state.workers) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.stop()
 
     def stop(self) -> None:
         """Kill every worker now; jobs running or waiting fail with :class:`PoolStopped`."""

@@ -118,6 +118,21 @@ def test_stopping_the_pool_ends_a_stuck_job_at_once(tmp_path: Path):
     run(scenario, deadline=3600.0)
 
 
+def test_stopping_after_a_grace_lets_quick_jobs_finish_and_ends_stuck_ones(tmp_path: Path):
+    pid_file = tmp_path / "pid"
+
+    async def scenario(pool: WorkerPool) -> None:
+        stuck = asyncio.create_task(pool.run(spin, str(pid_file)))
+        await wait_until(pid_file.exists)
+        quick = asyncio.create_task(pool.run(nap, 0.2))
+        await pool.stop_after(3.0)
+        assert quick.result() == 0.2
+        with pytest.raises(PoolStopped):
+            await stuck
+
+    run(scenario, size=2, deadline=3600.0)
+
+
 def test_a_worker_that_dies_fails_its_job_only():
     async def scenario(pool: WorkerPool) -> int:
         with pytest.raises(WorkerDied):
