@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bot.core.text import collapse_whitespace, html_to_text, strip_bidi_controls, strip_controls, truncate
+from bot.core.text import (
+    MAX_MARKUP_CHARS,
+    collapse_whitespace,
+    html_to_text,
+    strip_bidi_controls,
+    strip_controls,
+    truncate,
+)
 
 __all__ = ["Item", "item_key", "normalize_entry"]
 
@@ -62,7 +69,7 @@ def _text(value: Any, detail: Any) -> str:
     if not isinstance(value, str) or not value:
         return ""
     kind = detail.get("type", "") if isinstance(detail, Mapping) else ""
-    text = value if kind == "text/plain" else html_to_text(value)
+    text = value[:MAX_MARKUP_CHARS] if kind == "text/plain" else html_to_text(value)
     return collapse_whitespace(strip_controls(text))
 
 
