@@ -61,6 +61,7 @@ def test_a_quiet_feeds_alert_arrives_while_a_crafted_feed_is_polled(
         feeds.serve("/crafted.xml", rss([{**CRAFTED, "guid": "crafted-2"}, CRAFTED]))
         alert = subscribe_and_publish(api, feeds, "/quiet.xml")
         assert "<b>Census begins in Makhmour</b>" in alert.text
+        feeds.wait_for_hits("/crafted.xml", feeds.hits("/crafted.xml") + 2)  # a whole cycle since
         api.user_says(ADMIN, "/feeds")
         health = api.wait_for_message(ADMIN, lambda m: "I watch 2 sources" in m.text)
         assert "<b>Crafted</b> <i>(127.0.0.1)</i>: ok, 2 stories" in health.text
