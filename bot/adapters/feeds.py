@@ -5,9 +5,11 @@ done here step by step: see :mod:`bot.adapters.decoding`), at most
 five redirects (a chain of permanent ones is reported, so the stored URL can follow), a
 limit of concurrent requests per host, conditional-GET validators, and honour a server's
 Retry-After. Feeds added from a chat (not trusted) are refused when any hop of the way
-resolves to a loopback, private or link-local address. Parsing runs in a worker thread so
-a big feed does not stall the bot's replies. Every failure becomes a :class:`FetchResult`
-with a short reason; nothing here raises to the caller.
+resolves to a loopback, private or link-local address (see :mod:`bot.adapters.addresses`).
+Parsing runs in worker processes, each parse within a deadline (see
+:mod:`bot.adapters.workers`), so a big or hostile feed does not stall the bot's replies or
+the other feeds; only the first :data:`MAX_ENTRIES` entries are read. Every failure becomes
+a :class:`FetchResult` with a short reason; nothing here raises to the caller.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import ipaddress
 import logging
 import socket
 import time
@@ -31,6 +32,7 @@ import feedparser
 import httpx
 
 from bot import __version__
+from bot.adapters.addresses import is_public
 from bot.adapters.decoding import ACCEPT_ENCODING, DecodingError, decoder_for
 from bot.adapters.workers import JobFailed, JobTimedOut, PoolStopped, WorkerDied, WorkerPool
 from bot.core.items import Item, normalize_entry
@@ -77,59 +79,6 @@ def retry_after(value: str, *, now: datetime | None = None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
-_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits
-_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a local /48 to /96 prefix
-_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d
-
-
-def _nat64_local_candidates(value: int) -> list[int]:
-    """The IPv4 addresses an address of 64:ff9b:1::/48 may carry: where RFC 6052 puts it
-    depends on the prefix length the network chose (48, 56, 64 or 96 bits), so every
-    position whose suffix bits are zero, as the RFC requires, is a candidate."""
-
-    def bits(start: int, length: int) -> int:  # *length* bits from bit *start* (0 = leftmost)
-        return (value >> (128 - start - length)) & ((1 << length) - 1)
-
-    candidates = [bits(96, 32)]
-    if bits(64, 8) == 0:  # the "u" octet, zero in every longer format
-        if bits(104, 24) == 0:
-            candidates.append(bits(72, 32))  # /64
-        if bits(96, 32) == 0:
-            candidates.append(bits(56, 8) << 24 | bits(72, 24))  # /56
-        if bits(88, 40) == 0:
-            candidates.append(bits(48, 16) << 16 | bits(72, 16))  # /48
-    return candidates
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped and -compatible, NAT64,
-    6to4 and Teredo (its server and its client) all reach an IPv4 host."""
-    found: list[ipaddress.IPv4Address] = []
-    if ip.ipv4_mapped is not None:
-        found.append(ip.ipv4_mapped)
-    if ip.sixtofour is not None:
-        found.append(ip.sixtofour)
-    if ip.teredo is not None:
-        found.extend(ip.teredo)  # (server, client), the client's bits already un-inverted
-    if ip in _NAT64_WELL_KNOWN or ip in _IPV4_COMPATIBLE:
-        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    elif ip in _NAT64_LOCAL:
-        found.extend(map(ipaddress.IPv4Address, _nat64_local_candidates(int(ip))))
-    return found
-
-
-def _is_public(address: str) -> bool:
-    """Whether *address* is a public one, and so is every IPv4 address it embeds."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(ip)
-        if not all(v4.is_global and not v4.is_multicast for v4 in embedded):
-            return False
-        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is only ever its IPv4 address
-            return True
-    return ip.is_global and not ip.is_multicast
-
-
 async def check_public_address(url: str) -> None:
     """Raise :class:`FeedError` unless *url* is http(s) and every address its host resolves
     to is a public one (not loopback, private, link-local, reserved or multicast)."""
@@ -148,7 +97,7 @@ async def check_public_address(url: str) -> None:
     except (OSError, UnicodeError):
         raise FeedError(f"the host {parts.hostname} cannot be found") from None
     for *_, sockaddr in infos:
-        if not _is_public(str(sockaddr[0])):
+        if not is_public(str(sockaddr[0])):
             raise FeedError(
                 f"{parts.hostname} is on a local or private network; feeds added from a chat must be public"
             )
@@ -215,7 +164,7 @@ def parse_feed(
 
 
 def describe_problems(problems: Mapping[str, int]) -> str:
-    """``3 × a link that is not a web address (dropped); ...``: one line for the log."""
+    """``2 × a link that is not a web address (link left out); ...``: one line for the log."""
     return "; ".join(f"{count} × {what}" for what, count in sorted(problems.items()))
 
 
