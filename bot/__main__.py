@@ -115,6 +115,7 @@ def wire(
             per_host=settings.fetch_per_host,
             allow_private=settings.allow_private_feeds,
             parse_processes=max(1, (os.cpu_count() or 2) - 1),
+            parse_timeout=settings.parse_timeout_seconds,
         )
         services = assemble(
             store=store,
@@ -174,7 +175,9 @@ Hook = Callable[[Application], Coroutine[Any, Any, None]]  # type: ignore[type-a
 
 def _start_hook(bot: Bot) -> Hook:
     async def start(application: Application) -> None:  # type: ignore[type-arg]
-        stop_on_signals(application)
+        # On a stop signal, the feeds' parses end first (after a moment's grace): PTB waits
+        # for running polls to finish, which would wait for a stuck parse until its deadline.
+        stop_on_signals(application, first=bot.fetcher.stop_parsing)
         await publish_command_menu(application.bot)
         log.info("newsbot %s started as @%s", __version__, application.bot.username)
         # Not application.create_task: PTB waits for those to end before it stops.
@@ -243,7 +246,12 @@ def run_console(settings: Settings) -> int:
         updates_request=terminal,
         extra_admins={CONSOLE_USER_ID},
     )
-    terminal.on_quit = bot.application.stop_running
+
+    def leave() -> None:
+        bot.fetcher.stop_parsing()  # as on a stop signal (see _start_hook)
+        bot.application.stop_running()
+
+    terminal.on_quit = leave
     print(
         console_banner(
             feeds=len(bot.services.poller.sources),

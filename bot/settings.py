@@ -125,6 +125,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest time one feed may take to download, connecting included."),
     Setting("max_feed_bytes", "NEWSBOT_MAX_FEED_BYTES", 5_000_000, _parse_int(1024),
             "Largest feed body accepted; a bigger feed is skipped."),
+    Setting("parse_timeout_seconds", "NEWSBOT_PARSE_TIMEOUT_SECONDS", 20, _parse_int(1),
+            "Longest time parsing one feed may take; a slower parse is stopped and the feed skipped."),
     Setting("fetch_concurrency", "NEWSBOT_FETCH_CONCURRENCY", 8, _parse_int(1),
             "How many feeds are downloaded at the same time."),
     Setting("fetch_per_host", "NEWSBOT_FETCH_PER_HOST", 2, _parse_int(1),
@@ -179,6 +181,7 @@ class Settings:
     max_story_age_days: int
     fetch_timeout_seconds: int
     max_feed_bytes: int
+    parse_timeout_seconds: int
     fetch_concurrency: int
     fetch_per_host: int
     feed_backoff_max_minutes: int

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["CONSOLE_CHAT_ID", "CONSOLE_USER_ID", "TerminalBotAPI", "render_html"]
+__all__ = ["CONSOLE_CHAT_ID", "CONSOLE_USER_ID", "TerminalBotAPI", "printable", "render_html"]
 
 CONSOLE_USER_ID = 1
 CONSOLE_CHAT_ID = 1
@@ -43,20 +43,40 @@ LOCAL_USER = {"id": CONSOLE_USER_ID, "is_bot": False, "first_name": "you"}
 LOCAL_CHAT = {"id": CONSOLE_CHAT_ID, "type": "private", "first_name": "you"}
 
 _ANCHOR = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
+_STYLE_TAG = re.compile(r"(</?(?:b|i|code)>)")
+_OTHER_TAG = re.compile(r"</?\w+[^>]*>")
+_ANSI = {"<b>": "\033[1m", "</b>": "\033[22m", "<i>": "\033[3m", "</i>": "\033[23m"}
+# Control characters a terminal would act on (ESC starts an escape sequence, CR rewrites the
+# line, C1 controls are escape sequences of their own), shown as visible symbols instead:
+# the control pictures for C0 and DEL, the replacement character for C1. Tab and newline stay.
+_VISIBLE = {
+    **{code: chr(0x2400 + code) for code in (*range(0x00, 0x09), *range(0x0B, 0x20))},
+    0x7F: "\u2421",
+    **dict.fromkeys(range(0x80, 0xA0), "\ufffd"),
+}
+
+
+def printable(text: str) -> str:
+    """*text* with every control character shown as a visible symbol (see _VISIBLE)."""
+    return text.translate(_VISIBLE)
 
 
 def render_html(message: str, *, color: bool) -> str:
-    """Telegram HTML as terminal text: bold and italics as ANSI styles (or plain), links spelled out."""
+    """Telegram HTML as terminal text: bold and italics as ANSI styles (or plain), links
+    spelled out. Nothing from the message reaches the terminal as a control character,
+    whether written raw or as an entity such as ``&#27;``: only the styles are ours."""
 
     def anchor(match: re.Match[str]) -> str:
         url, text = html.unescape(match.group(1)), match.group(2)
-        return text if html.unescape(text) == url else f"{text} ({url})"
+        return text if html.unescape(text) == url else f"{text} ({html.escape(url)})"
 
-    text = _ANCHOR.sub(anchor, message)
-    styles = {"b": ("\033[1m", "\033[22m"), "i": ("\033[3m", "\033[23m"), "code": ("", "")}
-    for tag, (on, off) in styles.items():
-        text = text.replace(f"<{tag}>", on if color else "").replace(f"</{tag}>", off if color else "")
-    return html.unescape(re.sub(r"</?\w+[^>]*>", "", text))
+    shown = []
+    for piece in _STYLE_TAG.split(_ANCHOR.sub(anchor, message)):
+        if _STYLE_TAG.fullmatch(piece):
+            shown.append(_ANSI.get(piece, "") if color else "")
+        else:
+            shown.append(printable(html.unescape(_OTHER_TAG.sub("", piece))))
+    return "".join(shown)
 
 
 def _utf16_length(text: str) -> int:
@@ -131,7 +151,7 @@ class TerminalBotAPI(BaseRequest):
             result = self._show(parameters, int(str(parameters.get("message_id", 0))), edited=True)
         elif name == "answerCallbackQuery":
             if parameters.get("text"):
-                print(f"\n{parameters['text']}", file=self._stdout, flush=True)
+                print(f"\n{printable(str(parameters['text']))}", file=self._stdout, flush=True)
             result = True
         else:  # deleteWebhook, setMyCommands ...: nothing to do here
             result = True
@@ -198,13 +218,13 @@ class TerminalBotAPI(BaseRequest):
     def _show(self, parameters: dict[str, Any], message_id: int, *, edited: bool = False) -> dict[str, Any]:
         text = str(parameters.get("text", ""))
         plain = parameters.get("parse_mode") is None
-        shown = text if plain else render_html(text, color=self._color)
+        shown = printable(text) if plain else render_html(text, color=self._color)
         if edited:
             shown = f"(the message above, updated:)\n{shown}"
         buttons = _buttons(parameters.get("reply_markup"))
         if buttons:
             self._buttons = {label.casefold(): (message_id, data) for label, data in buttons}
-            labels = "   ".join(f"[ {label} ]" for label, _ in buttons)
+            labels = "   ".join(f"[ {printable(label)} ]" for label, _ in buttons)
             shown += f"\n{labels}   (type a button's text to press it)"
         print(f"\n{shown}", file=self._stdout, flush=True)
         return {

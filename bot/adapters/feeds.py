@@ -1,28 +1,27 @@
 """Fetching feeds with httpx and parsing them with feedparser.
 
-Downloads have a total deadline, a body size cap (counted after decompression), at most
+Downloads have a total deadline, a body size cap (counted after decompression, which is
+done here step by step: see :mod:`bot.adapters.decoding`), at most
 five redirects (a chain of permanent ones is reported, so the stored URL can follow), a
 limit of concurrent requests per host, conditional-GET validators, and honour a server's
 Retry-After. Feeds added from a chat (not trusted) are refused when any hop of the way
-resolves to a loopback, private or link-local address. Parsing runs in a worker thread so
-a big feed does not stall the bot's replies. Every failure becomes a :class:`FetchResult`
-with a short reason; nothing here raises to the caller.
+resolves to a loopback, private or link-local address (see :mod:`bot.adapters.addresses`).
+Parsing runs in worker processes, each parse within a deadline (see
+:mod:`bot.adapters.workers`), so a big or hostile feed does not stall the bot's replies or
+the other feeds; only the first :data:`MAX_ENTRIES` entries are read. Every failure becomes
+a :class:`FetchResult` with a short reason; nothing here raises to the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import hashlib
 import io
-import ipaddress
 import logging
-import multiprocessing
-import os
 import socket
-import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -33,6 +32,9 @@ import feedparser
 import httpx
 
 from bot import __version__
+from bot.adapters.addresses import is_public
+from bot.adapters.decoding import ACCEPT_ENCODING, DecodingError, decoder_for
+from bot.adapters.workers import JobFailed, JobTimedOut, PoolStopped, WorkerDied, WorkerPool
 from bot.core.items import Item, normalize_entry
 from bot.core.sources import FeedSource
 from bot.service.ports import FeedState, FetchOutcome, FetchResult
@@ -46,6 +48,8 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
+STOP_GRACE_SECONDS = 1.0  # how long parses under way may go on once the bot is stopping
+MAX_ENTRIES = 1_000  # entries read per fetch, in document order: a feed's work is bounded
 
 
 class FeedError(Exception):
@@ -75,17 +79,13 @@ def retry_after(value: str, *, now: datetime | None = None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 async def check_public_address(url: str) -> None:
     """Raise :class:`FeedError` unless *url* is http(s) and every address its host resolves
     to is a public one (not loopback, private, link-local, reserved or multicast)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise FeedError("the address is not a valid URL") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise FeedError("only http:// and https:// URLs can be added")
     try:
@@ -97,10 +97,17 @@ async def check_public_address(url: str) -> None:
     except (OSError, UnicodeError):
         raise FeedError(f"the host {parts.hostname} cannot be found") from None
     for *_, sockaddr in infos:
-        if not _is_public(str(sockaddr[0])):
+        if not is_public(str(sockaddr[0])):
             raise FeedError(
                 f"{parts.hostname} is on a local or private network; feeds added from a chat must be public"
             )
+
+
+def _redirect_target(url: str, location: str) -> str:
+    try:
+        return urljoin(url, location)
+    except ValueError:  # an unclosed "[" in an IPv6 host, say
+        raise FeedError(f"redirected to an address that is not a valid URL: {location[:200]}") from None
 
 
 def user_agent(bot_url: str = "") -> str:
@@ -118,13 +125,24 @@ class _Download:
     moved_to: str = ""  # where a chain of permanent redirects led
 
 
-def parse_feed(body: bytes, source_name: str, *, url: str = "", content_type: str = "") -> list[Item]:
+def parse_feed(
+    body: bytes,
+    source_name: str,
+    *,
+    url: str = "",
+    content_type: str = "",
+    problems: Counter[str] | None = None,
+) -> list[Item]:
     """Parse feed bytes into items; raises :class:`FeedError` when *body* is not a feed.
 
     The body is always given to feedparser as a stream: a string could be taken for a path.
     The feed's URL is not given to feedparser, which would resolve guids against it (so every
     key would change when a feed moves); relative links are resolved by the normalizer instead.
+    Only the first :data:`MAX_ENTRIES` entries are read. What had to be left out (a malformed
+    link, an entry that could not be read at all) is counted in *problems*; the other entries
+    and fields are kept.
     """
+    problems = problems if problems is not None else Counter()
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(
         io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
@@ -134,27 +152,48 @@ def parse_feed(body: bytes, source_name: str, *, url: str = "", content_type: st
         raise FeedError("not a feed (no RSS or Atom content; an HTML page?)")
     if not entries and parsed.get("bozo"):
         raise FeedError(f"malformed feed: {parsed.get('bozo_exception')}")
-    return [normalize_entry(entry, source_name, base_url=url) for entry in entries]
+    if len(entries) > MAX_ENTRIES:
+        problems[f"an entry after the first {MAX_ENTRIES} (not read)"] += len(entries) - MAX_ENTRIES
+    items = []
+    for entry in entries[:MAX_ENTRIES]:
+        try:
+            items.append(normalize_entry(entry, source_name, base_url=url, problems=problems))
+        except Exception as exc:  # a surprise costs that story, not the feed's others
+            problems[f"an entry that could not be read ({type(exc).__name__}: {exc}; dropped)"] += 1
+    return items
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In a parser process: exit as soon as the bot is gone, also when it was killed
-    (SIGKILL gives it no chance to stop its workers)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+def describe_problems(problems: Mapping[str, int]) -> str:
+    """``2 × a link that is not a web address (link left out); ...``: one line for the log."""
+    return "; ".join(f"{count} × {what}" for what, count in sorted(problems.items()))
 
 
-def _timed_parse(download: _Download, source_name: str) -> tuple[list[Item], float]:
-    """Parse in a worker thread; also return the CPU time it took (that thread's own)."""
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """What parsing a body gave: its items and what had to be left out, or why it is not a feed."""
+
+    items: list[Item]
+    problems: dict[str, int]
+    seconds: float  # CPU time the parse took
+    error: str = ""
+
+
+def _parse_job(download: _Download, source_name: str) -> _Parsed:
+    """Parse a downloaded body (in a worker process or thread); never raises a FeedError."""
     started = time.thread_time()
     assert download.body is not None
-    items = parse_feed(download.body, source_name, url=download.url, content_type=download.content_type)
-    return items, time.thread_time() - started
+    problems: Counter[str] = Counter()
+    try:
+        items = parse_feed(
+            download.body,
+            source_name,
+            url=download.url,
+            content_type=download.content_type,
+            problems=problems,
+        )
+    except FeedError as exc:
+        return _Parsed([], dict(problems), time.thread_time() - started, error=str(exc))
+    return _Parsed(items, dict(problems), time.thread_time() - started)
 
 
 def _body_hash(body: bytes) -> str:
@@ -178,14 +217,17 @@ class HttpFeedFetcher:
         per_host: int = 2,
         allow_private: bool = False,
         parse_processes: int = 0,
+        parse_timeout: float = 20.0,
     ) -> None:
         self._timeout = timeout
         self._max_bytes = max_bytes
         self._allow_private = allow_private
         # Parsing is CPU work under the GIL: in a worker thread it still slows the event loop
-        # (replies) and the downloads. Worker processes run it on the other cores instead.
-        self._parse_processes = parse_processes
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        # (replies) and the downloads. Worker processes run it on the other cores instead,
+        # each parse within a deadline (see bot.adapters.workers).
+        self._parse_timeout = parse_timeout
+        self._pool = WorkerPool(parse_processes, deadline=parse_timeout) if parse_processes else None
+        self._stopping: asyncio.Task[None] | None = None
         # A host's slot is taken before a general one: a feed waiting for its busy host
         # must not hold a general slot that a feed of another host could use.
         self._slots = asyncio.Semaphore(concurrency)
@@ -200,31 +242,50 @@ class HttpFeedFetcher:
                 "User-Agent": user_agent,
                 "Accept": "application/rss+xml, application/atom+xml, "
                 "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+                # Only what _read_capped can decompress with a bound (not httpx's zstd, say).
+                "Accept-Encoding": ACCEPT_ENCODING,
             },
         )
 
     async def close(self) -> None:
         await self._client.aclose()
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.stop()
 
-    async def _parse(self, download: _Download, source_name: str) -> tuple[list[Item], float]:
-        if not self._parse_processes:
-            return await asyncio.to_thread(_timed_parse, download, source_name)
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                self._parse_processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
-        try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._pool, _timed_parse, download, source_name
-            )
-        except concurrent.futures.process.BrokenProcessPool:
-            self._pool = None  # a worker died (out of memory?): the next parse starts a new pool
-            raise FeedError("the parser process stopped while parsing this feed") from None
+    def stop_parsing(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """The bot is stopping: give the parses under way *grace* seconds to finish, then
+        stop them, a stuck one included (those feeds fail with "the bot is stopping")."""
+        if self._pool is not None and self._stopping is None:
+            self._stopping = asyncio.get_running_loop().create_task(self._pool.stop_after(grace))
+
+    async def _parse(self, download: _Download, source_name: str) -> _Parsed:
+        took_too_long = FeedError(f"parsing took longer than {self._parse_timeout:g} s")
+        if self._pool is None:  # in a thread (tests, tools): the deadline cannot stop it, only stop the wait
+            try:
+                parsed = await asyncio.wait_for(
+                    asyncio.to_thread(_parse_job, download, source_name), self._parse_timeout
+                )
+            except TimeoutError:
+                raise took_too_long from None
+        else:
+            try:
+                parsed = await self._pool.run(_parse_job, download, source_name)
+            except JobTimedOut:
+                raise took_too_long from None
+            except WorkerDied:
+                raise FeedError(
+                    "the parser process stopped while parsing this feed (out of memory?)"
+                ) from None
+            except PoolStopped:
+                raise FeedError("not parsed: the bot is stopping") from None
+            except JobFailed as exc:  # parse_feed and the normalizer are meant never to raise
+                log.error("feed %s: unexpected error while parsing:\n%s", source_name, exc)
+                raise FeedError("unexpected error while parsing (see the log)") from None
+        if parsed.error:
+            raise FeedError(parsed.error)
+        if parsed.problems:
+            log.warning("feed %s: left out: %s", source_name, describe_problems(parsed.problems))
+        return parsed
 
     async def fetch(self, source: FeedSource, state: FeedState | None) -> FetchResult:
         try:
@@ -245,7 +306,7 @@ class HttpFeedFetcher:
                 )
             if download.body is None:  # a 304 to a request without validators
                 raise FeedError("HTTP 304 to an unconditional request")
-            items, parse_seconds = await self._parse(download, source.name)
+            parsed = await self._parse(download, source.name)
         except FeedError as exc:
             return FetchResult(FetchOutcome.FAILED, error=str(exc), retry_after=exc.retry_after)
         except Exception as exc:  # feedparser and the normalizer are meant never to raise
@@ -253,12 +314,12 @@ class HttpFeedFetcher:
             return FetchResult(FetchOutcome.FAILED, error=f"unexpected error: {exc!r}")
         return FetchResult(
             FetchOutcome.FETCHED,
-            items=items,
+            items=parsed.items,
             etag=download.etag,
             last_modified=download.last_modified,
             body_hash=body_hash,
             moved_to=download.moved_to,
-            parse_seconds=parse_seconds,
+            parse_seconds=parsed.seconds,
         )
 
     async def _download(self, source: FeedSource, state: FeedState | None) -> _Download:
@@ -278,7 +339,7 @@ class HttpFeedFetcher:
                     async with self._client.stream("GET", url, headers=headers) as response:
                         location = response.headers.get("location", "")
                         if response.status_code in REDIRECTS and location:
-                            url = urljoin(url, location)
+                            url = _redirect_target(url, location)
                             permanent = permanent and response.status_code in PERMANENT_REDIRECTS
                             moved_to = url if permanent else moved_to
                             continue
@@ -317,13 +378,32 @@ class HttpFeedFetcher:
         )
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
+        """The body, decompressed here step by step (never by httpx, which would expand a
+        whole chunk at once), failing as soon as it passes the size cap either way."""
+        try:
+            decoder = decoder_for(response.headers.get("content-encoding", ""))
+        except DecodingError as exc:
+            raise FeedError(str(exc)) from None
         chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise FeedError(f"too large: more than {self._max_bytes} bytes")
-            chunks.append(chunk)
+        size = raw_size = 0
+
+        def keep(pieces: Iterable[bytes]) -> None:
+            nonlocal size
+            for piece in pieces:
+                size += len(piece)
+                if size > self._max_bytes:
+                    raise FeedError(f"too large: more than {self._max_bytes} bytes")
+                chunks.append(piece)
+
+        try:
+            async for raw in response.aiter_raw():
+                raw_size += len(raw)
+                if raw_size > self._max_bytes:
+                    raise FeedError(f"too large: more than {self._max_bytes} bytes")
+                keep(decoder.feed(raw))
+            keep(decoder.finish())
+        except DecodingError as exc:
+            raise FeedError(str(exc)) from None
         return b"".join(chunks)
 
     def _read_file(self, path: Path) -> _Download:

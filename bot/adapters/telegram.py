@@ -347,19 +347,24 @@ def build_application(
     return application
 
 
-def stop_on_signals(application: Application) -> None:  # type: ignore[type-arg]
-    """Stop the bot on SIGINT and SIGTERM, first telling replies that wait for their chat's
-    allowance, and updates that wait for their chat's turn, to give up: PTB would otherwise
-    wait for each of them before it stops. For ``run_polling(stop_signals=None)``."""
+def stop_on_signals(
+    application: Application,  # type: ignore[type-arg]
+    first: Callable[[], None] = lambda: None,
+) -> None:
+    """Stop the bot on SIGINT, SIGTERM and SIGABRT (PTB's stop signals), after *first*,
+    telling replies that wait for their chat's allowance, and updates that wait for their
+    chat's turn, to give up: PTB would otherwise wait for each of them before it stops. For
+    ``run_polling(stop_signals=None)``."""
 
     def stop() -> None:
+        first()
         for part in (application.update_processor, application.bot.rate_limiter):
             if isinstance(part, ChatLanes | TelegramRateLimiter):
                 part.abandon_waits()
         application.stop_running()
 
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGABRT):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, not POSIX
             loop.add_signal_handler(signum, stop)
 

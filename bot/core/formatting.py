@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
 from bot.core.items import Item
 from bot.core.query import Query, Term
-from bot.core.text import truncate
+from bot.core.text import strip_bidi_controls, strip_controls, truncate
 from bot.core.words import word_spans
 
 __all__ = [
@@ -142,7 +143,7 @@ def safe_link(url: str) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+    if any(ch.isspace() or ch != strip_controls(ch) for ch in url):
         return None
     return url
 
@@ -182,8 +183,65 @@ def format_feed_back(feed: str, failed_for: float) -> str:
 
 
 def _host(url: str) -> str:
-    host = urlsplit(url).hostname or url
-    return host.removeprefix("www.")
+    """The host of a link as a reader should see it: each label in Unicode when it is
+    written in one script, else the whole host in punycode (``xn--...``), so that a Cyrillic
+    "а" inside a Latin name cannot pass for the Latin one."""
+    try:
+        parts = urlsplit(url)
+        host = strip_controls(strip_bidi_controls(parts.hostname or parts.netloc))
+    except ValueError:
+        return ""
+    labels = [_unicode_label(label) for label in host.split(".")]
+    if all(label is not None and _one_script(label) for label in labels):
+        shown = ".".join(label for label in labels if label is not None)
+    else:
+        shown = ".".join(_ascii_label(label) for label in host.split("."))
+    return shown.removeprefix("www.")
+
+
+# Scripts written together in one name (Japanese, Korean, Chinese with bopomofo).
+_SCRIPTS_USED_TOGETHER = (
+    frozenset({"CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"}),
+    frozenset({"CJK", "HANGUL"}),
+    frozenset({"CJK", "BOPOMOFO"}),
+)
+_NAME_PREFIXES = frozenset({"FULLWIDTH", "HALFWIDTH", "SMALL", "MODIFIER", "MATHEMATICAL", "OLD"})
+
+
+def _one_script(label: str) -> bool:
+    """Whether a label's letters are of one script, told by their Unicode names (digits,
+    hyphens and marks belong to every script); a label with anything else in it (an
+    invisible format character, a symbol) does not count as one script."""
+    if label.isascii():
+        return True
+    found: set[str] = set()
+    for char in label:
+        category = unicodedata.category(char)
+        if category[0] in "MN" or char == "-":
+            continue
+        if category[0] != "L":
+            return False
+        words = unicodedata.name(char, "UNKNOWN").split()
+        found.add(words[1] if words[0] in _NAME_PREFIXES and len(words) > 2 else words[0])
+    return len(found) <= 1 or any(found <= together for together in _SCRIPTS_USED_TOGETHER)
+
+
+def _unicode_label(label: str) -> str | None:
+    """A label as Unicode (decoding punycode); None when it cannot be decoded."""
+    if not label.startswith("xn--"):
+        return label
+    try:
+        return label[4:].encode("ascii").decode("punycode")
+    except (UnicodeError, ValueError):
+        return None
+
+
+def _ascii_label(label: str) -> str:
+    """A label as ASCII (punycode for anything else)."""
+    try:
+        return label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+    except UnicodeError:
+        return label.encode("ascii", "replace").decode("ascii")
 
 
 def _term_at(flat: Sequence[str], start: int, term: Term) -> bool:
@@ -234,7 +292,7 @@ def highlight(text: str, terms: Iterable[Term]) -> str:
 def format_alert(item: Item, matched: Sequence[Query], *, tz: tzinfo) -> str:
     """The alert a chat receives for *item*, naming the queries it *matched*, the matched
     words in bold in the summary."""
-    lines = [f"<b>{escape(truncate(item.title, ALERT_TITLE_CHARS))}</b>"]
+    lines = [f"<b>{escape(truncate(strip_bidi_controls(item.title), ALERT_TITLE_CHARS))}</b>"]
     if item.summary:
         terms = [term for query in matched for term in query.positive_terms]
         lines.append(highlight(truncate(item.summary, ALERT_SUMMARY_CHARS), terms))

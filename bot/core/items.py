@@ -5,13 +5,21 @@ from __future__ import annotations
 import calendar
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bot.core.text import collapse_whitespace, html_to_text, truncate
+from bot.core.text import (
+    MAX_MARKUP_CHARS,
+    collapse_whitespace,
+    html_to_text,
+    strip_bidi_controls,
+    strip_controls,
+    truncate,
+)
 
 __all__ = ["Item", "item_key", "normalize_entry"]
 
@@ -56,22 +64,23 @@ def _digest(text: str) -> str:
 
 
 def _text(value: Any, detail: Any) -> str:
-    """Plain text of a feedparser text construct, parsing markup only when it is markup."""
+    """Plain text of a feedparser text construct, parsing markup only when it is markup;
+    without control characters (which entities such as ``&#27;`` can also bring)."""
     if not isinstance(value, str) or not value:
         return ""
     kind = detail.get("type", "") if isinstance(detail, Mapping) else ""
-    if kind == "text/plain":
-        return collapse_whitespace(value)
-    return html_to_text(value)
+    text = value[:MAX_MARKUP_CHARS] if kind == "text/plain" else html_to_text(value)
+    return collapse_whitespace(strip_controls(text))
 
 
-def _published(entry: Mapping[str, Any]) -> datetime | None:
+def _published(entry: Mapping[str, Any], problems: Counter[str]) -> datetime | None:
     for field in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed = entry.get(field)
         if isinstance(parsed, time.struct_time):
             try:
                 return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
             except (OverflowError, ValueError, OSError):
+                problems["a date out of range (date left out)"] += 1
                 continue
     return None
 
@@ -84,31 +93,39 @@ def _content(entry: Mapping[str, Any]) -> str:
     return truncate(" ".join(t for t in texts if t), MAX_CONTENT_CHARS)
 
 
-def _absolute_link(link: Any, base_url: str) -> str:
+def _absolute_link(link: Any, base_url: str, problems: Counter[str]) -> str:
     if not isinstance(link, str) or len(link) > MAX_LINK_CHARS:
         return ""
     link = link.strip()
-    if link and base_url and not urlsplit(link).scheme:
-        try:
+    try:  # urlsplit and urljoin raise ValueError on "http://[::1", say
+        if link and base_url and not urlsplit(link).scheme:
             return urljoin(base_url, link)
-        except ValueError:
-            return ""
+        urlsplit(link)
+    except ValueError:
+        problems["a link that is not a web address (link left out)"] += 1
+        return ""
     return link
 
 
-def normalize_entry(entry: Mapping[str, Any], feed: str, *, base_url: str = "") -> Item:
+def normalize_entry(
+    entry: Mapping[str, Any], feed: str, *, base_url: str = "", problems: Counter[str] | None = None
+) -> Item:
     """Turn one feedparser entry (a mapping) into an :class:`Item`.
 
     Never raises on odd input: missing fields become empty strings, a missing title
     becomes ``(untitled)`` and a summary falls back to the start of the full content.
-    A relative link is resolved against *base_url*, the feed's own URL.
+    Control characters are removed from every text, bidi overrides from the title.
+    A relative link is resolved against *base_url*, the feed's own URL. A field that cannot
+    be used (a malformed link, a date out of range) is left out, and counted in *problems*
+    by what was wrong, so the caller can report them once per feed.
     """
-    title = _text(entry.get("title"), entry.get("title_detail"))
+    problems = problems if problems is not None else Counter()
+    title = strip_bidi_controls(_text(entry.get("title"), entry.get("title_detail")))
     summary = _text(entry.get("summary"), entry.get("summary_detail"))
     content = _content(entry)
     if not summary and content:
         summary = content
-    link = _absolute_link(entry.get("link"), base_url)
+    link = _absolute_link(entry.get("link"), base_url, problems)
     guid = entry.get("id")
     guid = guid if isinstance(guid, str) else ""
     return Item(
@@ -117,6 +134,6 @@ def normalize_entry(entry: Mapping[str, Any], feed: str, *, base_url: str = "") 
         title=truncate(title, MAX_TITLE_CHARS) or UNTITLED,
         link=link,
         summary=truncate(summary, MAX_SUMMARY_CHARS),
-        published=_published(entry),
+        published=_published(entry, problems),
         content=content if content != summary else "",
     )

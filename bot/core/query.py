@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bot.core.text import collapse_whitespace
+from bot.core.text import collapse_whitespace, strip_controls
 from bot.core.words import words
 
 __all__ = [
@@ -239,8 +239,10 @@ def _or_error() -> QueryError:
 
 
 def parse_query(text: str) -> Query:
-    """Parse one query, raising :class:`QueryError` with a reason a user can act on."""
-    text = collapse_whitespace(text)
+    """Parse one query, raising :class:`QueryError` with a reason a user can act on.
+
+    Control characters (a NUL or an ESC pasted along) are removed; the rest is kept."""
+    text = collapse_whitespace(strip_controls(text))
     if not text:
         raise QueryError("the keyword is empty")
     if len(text) > MAX_QUERY_CHARS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 __all__ = ["FeedSource"]
 
@@ -21,15 +21,27 @@ class FeedSource:
 
     @property
     def is_remote(self) -> bool:
-        return urlsplit(self.url).scheme.lower() in ("http", "https")
+        parts = _split(self.url)
+        return parts is not None and parts.scheme.lower() in ("http", "https")
 
     @property
     def file_path(self) -> Path:
         """The local file this source reads; only meaningful when not :attr:`is_remote`."""
-        parts = urlsplit(self.url)
-        return Path(parts.path) if parts.scheme == "file" else Path(self.url)
+        parts = _split(self.url)
+        return Path(parts.path) if parts is not None and parts.scheme == "file" else Path(self.url)
 
     @property
     def host(self) -> str:
         """The host a remote feed lives on, or ``local file`` for a file."""
-        return (urlsplit(self.url).hostname or "") if self.is_remote else "local file"
+        if not self.is_remote:
+            return "local file"
+        parts = _split(self.url)
+        return (parts.hostname or "") if parts is not None else ""
+
+
+def _split(url: str) -> SplitResult | None:
+    """The URL's parts, or None when it cannot be split (an unclosed "[" in its host)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None

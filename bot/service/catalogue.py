@@ -73,8 +73,16 @@ class FeedCatalogue:
         name = " ".join(name.split())
         if not url:
             return f"Give the feed's address, and a name if you like: {ADD_EXAMPLE}"
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(url) > MAX_URL_CHARS:
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "http://[::1:80/x": an unclosed bracket
+            parts = None
+        if (
+            parts is None
+            or parts.scheme.lower() not in ("http", "https")
+            or not parts.hostname
+            or len(url) > MAX_URL_CHARS
+        ):
             return f"{_code(url)} is not a web address. A feed's address starts with https://: {ADD_EXAMPLE}"
         name = name or parts.hostname.removeprefix("www.")
         if len(name) > FEED_NAME_CHARS:

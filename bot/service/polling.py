@@ -68,7 +68,6 @@ __all__ = ["Batch", "CycleReport", "FeedPolicy", "FeedReport", "PollLimits", "Po
 
 log = logging.getLogger(__name__)
 
-DEDUPLICATE_INLINE_ITEMS = 2000  # a feed with more items is deduplicated in a thread
 DEFAULT_BOUNDS = PollBounds(usual=300.0, shortest=60.0, longest=1800.0)
 
 
@@ -409,9 +408,7 @@ class Poller:
         # what exists.
         first_poll = known is None or known.last_success is None
         seen = {} if first_poll else self._store.seen_tokens(source.name)
-        fresh, taken, kept_seen = await self._deduplicate(result.items, seen, first_poll=first_poll, now=now)
-        if source not in self.sources:  # removed while it was being deduplicated
-            return FeedReport(source.name, FetchOutcome.NOT_MODIFIED)
+        fresh, taken, kept_seen = self._deduplicate(result.items, seen, first_poll=first_poll, now=now)
         over_cap = len(fresh) - len(taken)
         taken, too_old = self._dated(taken, now)
         label = source_label(source.name, source.host)
@@ -482,23 +479,15 @@ class Poller:
             kept.append(item)
         return kept, len(items) - len(kept)
 
-    async def _deduplicate(
+    def _deduplicate(
         self, items: Sequence[Item], seen: dict[str, float], *, first_poll: bool, now: float
     ) -> tuple[list[Item], Sequence[Item], dict[str, float]]:
         """The new items of a poll, those of them within the per-feed cap, and the seen
-        tokens to keep. This costs some 20 µs of CPU an item, so a big feed's (a second or
-        two at 100,000 entries) is worked out in a thread, and the event loop goes on
-        answering chats meanwhile."""
-
-        def work() -> tuple[list[Item], Sequence[Item], dict[str, float]]:
-            fresh = new_items(items, seen, first_poll=first_poll)
-            present = (token for item in items for token in item_tokens(item))
-            kept = prune_seen(seen, present, now=now, retention_seconds=self._seen_retention)
-            return fresh, _newest(fresh, self._limits.new_items_per_feed), kept
-
-        if len(items) < DEDUPLICATE_INLINE_ITEMS:
-            return work()
-        return await asyncio.to_thread(work)
+        tokens to keep (some 20 µs an item; a fetch brings at most 1,000 items)."""
+        fresh = new_items(items, seen, first_poll=first_poll)
+        present = (token for item in items for token in item_tokens(item))
+        kept = prune_seen(seen, present, now=now, retention_seconds=self._seen_retention)
+        return fresh, _newest(fresh, self._limits.new_items_per_feed), kept
 
     def _record_failure(self, source: FeedSource, previous: FeedState, result: FetchResult) -> float:
         """Record a failed poll; return when the feed is due again."""

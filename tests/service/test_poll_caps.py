@@ -101,7 +101,7 @@ def test_a_summary_stays_under_telegrams_limit_whatever_the_titles():
     assert summary.splitlines()[-1].startswith("and ") and summary.splitlines()[-1].endswith(" more")
 
 
-def test_a_big_feed_is_deduplicated_off_the_event_loop_with_the_same_result(make_bot, caplog):
+def test_a_big_poll_takes_its_first_new_items_in_feed_order_when_undated(make_bot, caplog):
     bot = make_bot(limits=PollLimits(new_items_per_feed=50, alerts_per_chat=100))
     subscribe(bot, CHAT, "census")
     bot.fetcher.publish("Wire", *(story(n) for n in range(1000)))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.core.formatting import (
     MESSAGE_LIMIT,
@@ -92,3 +95,38 @@ def test_highlight_marks_phrases_only_where_the_whole_phrase_stands():
         "oil rose; prices fell; <b>oil prices</b>; <b>Kurdish</b>"
     )
     assert highlight("a < b", terms) == "a &lt; b"
+
+
+def _read_on(link: str) -> str:
+    html = format_alert(replace(ITEM, link=link), [parse_query("census")], tz=UTC)
+    [line] = [line for line in html.split("\n") if "Read on" in line]
+    return to_plain_text(line).removeprefix("Read on ")
+
+
+@pytest.mark.parametrize(
+    ("link", "shown"),
+    [
+        ("https://www.example.org/a", "example.org"),
+        ("https://ex\u0430mple.com/a", "xn--exmple-4nf.com"),  # a Cyrillic "а" in a Latin name
+        ("https://xn--exmple-4nf.com/a", "xn--exmple-4nf.com"),  # the same, written in punycode
+        ("https://пример.рф/a", "пример.рф"),  # one script per label: Unicode
+        ("https://xn--e1afmkfd.xn--p1ai/a", "пример.рф"),
+        ("https://ڕووداو.net/a", "ڕووداو.net"),
+        ("https://ドメイン名例.jp/a", "ドメイン名例.jp"),  # Japanese mixes kana and kanji
+        ("https://bücher.de/a", "bücher.de"),
+        ("https://a\u200bb.com/a", "xn--ab-g1t.com"),  # an invisible character in the name
+        ("https://ex\u202eelpmaxe.com/a", "exelpmaxe.com"),  # a right-to-left override
+    ],
+)
+def test_the_host_is_shown_so_that_it_cannot_pass_for_another(link: str, shown: str):
+    assert _read_on(link) == shown
+
+
+@pytest.mark.parametrize("link", ["https://e.org/a\x7fb", "https://e.org/\x9b31m", "https://e.org/\x1b"])
+def test_links_with_control_characters_are_not_linked(link: str):
+    assert safe_link(link) is None
+
+
+def test_bidi_overrides_are_removed_from_the_alert_title():
+    html = format_alert(replace(ITEM, title="Makhmour\u202e census \u2067x\u2069"), [], tz=UTC)
+    assert html.startswith("<b>Makhmour census x</b>\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
 from bot.core.items import UNTITLED, item_key, normalize_entry
@@ -70,3 +71,48 @@ def test_wrong_types_from_a_broken_feed_are_ignored():
     item = normalize_entry({"title": 5, "link": ["x"], "id": None, "content": "not a list"}, "F")
     assert item.title == UNTITLED
     assert item.link == ""
+
+
+def test_a_malformed_link_costs_only_the_link_and_is_counted():
+    problems: Counter[str] = Counter()
+    item = normalize_entry(
+        {"id": "g1", "title": "Census", "link": "http://[::1"},
+        "F",
+        base_url="https://e.org/",
+        problems=problems,
+    )
+    assert (item.key, item.title, item.link) == ("g1", "Census", "")
+    relative = normalize_entry(
+        {"title": "t", "link": "//[::1/x"}, "F", base_url="https://e.org/", problems=problems
+    )
+    assert relative.link == ""
+    assert problems == {"a link that is not a web address (link left out)": 2}
+
+
+def test_a_date_out_of_range_is_left_out_and_counted():
+    problems: Counter[str] = Counter()
+    huge = time.struct_time((99999999, 1, 1, 0, 0, 0, 0, 1, 0))
+    item = normalize_entry({"title": "t", "published_parsed": huge}, "F", problems=problems)
+    assert item.published is None and item.title == "t"
+    assert problems == {"a date out of range (date left out)": 1}
+
+
+def test_control_characters_are_removed_from_every_text():
+    entry = {
+        "title": "Census\x00 begins\x1b[31m\x7f\x9b",
+        "title_detail": {"type": "text/plain"},
+        "summary": "<p>Counting&#27;[2J\x07 began\r\non\tSunday</p>",
+        "content": [{"value": "Full\x1b]0;owned\x07 text\x85here", "type": "text/plain"}],
+    }
+    item = normalize_entry(entry, "F")
+    assert item.title == "Census begins[31m"
+    assert item.summary == "Counting[2J began on Sunday"
+    assert item.content == "Full]0;owned text here"
+
+
+def test_bidi_overrides_are_removed_from_titles_but_marks_stay():
+    entry = {
+        "title": "invoice\u202egpj.exe \u2066x\u2069 \u200fعنوان\u200e \u061c",
+        "title_detail": {"type": "text/plain"},
+    }
+    assert normalize_entry(entry, "F").title == "invoicegpj.exe x \u200fعنوان\u200e \u061c"

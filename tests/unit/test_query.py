@@ -120,3 +120,9 @@ def test_twenty_terms_and_exactly_the_length_limit_are_accepted():
 def test_single_terms_need_no_explanation():
     assert all(parse_query(t).is_simple for t in ["Census", '"a b"', "abc*"])
     assert not any(parse_query(t).is_simple for t in ["a b", "a OR b", "a -b", "a source:x"])
+
+
+def test_control_characters_in_a_keyword_are_removed_and_the_rest_kept():
+    query = parse_query("cen\x00sus \x1b[31mMakhmour\x7f\x9b")
+    assert query.text == "census [31mMakhmour"
+    assert query.normalized == parse_query("census 31mMakhmour").normalized
