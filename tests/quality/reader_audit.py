@@ -104,6 +104,7 @@ class Audit:
             f"({_share(defective, len(result.delivered))}) show at least one defect, {but_age} "
             f"({_share(but_age, len(result.delivered))}) one other than their age or an unbolded title; "
             f"run took {result.seconds:.0f} s.",
+            *_time_shift_lines(result.feeds),
             "",
             "| defect class | alerts affected | examples |",
             "|---|---:|---|",
@@ -134,6 +135,32 @@ class Audit:
             lines += ["", f"{len(untraced)} alerts could not be traced to their entry:"]
             lines += [f"- {d.alert.source}: {d.alert.title[:80]}" for d in untraced[:10]]
         return "\n".join(lines)
+
+
+def _time_shift_lines(feeds: Sequence[FeedFile]) -> list[str]:
+    """What serving the feeds as published today did to their dates."""
+    shifts = [(feed.outlet.name, feed.time_shift) for feed in feeds if feed.time_shift is not None]
+    if not shifts:
+        return []
+    days = [shift.days for _, shift in shifts if shift.moved]
+    undated = ", ".join(name for name, shift in shifts if not shift.moved) or "none"
+    lines = [
+        f"Served as published today: {sum(s.moved for _, s in shifts)} dates in {len(days)} feeds moved by "
+        f"{min(days, default=0)} to {max(days, default=0)} days, each feed's newest entry into the day "
+        f"before the run (feeds without a date: {undated})."
+    ]
+    for name, shift in shifts:
+        if shift.held_back:
+            lines.append(
+                f"- {name}: {len(shift.held_back)} dates moved further back, or they would be after the run "
+                f"(e.g. {shift.held_back[0]!r})"
+            )
+        if shift.left_as_written:
+            lines.append(
+                f"- {name}: {len(shift.left_as_written)} dates left as written, not read or of an unknown "
+                f"shape (e.g. {shift.left_as_written[0]!r})"
+            )
+    return lines
 
 
 def _share(part: int, whole: int) -> str:
