@@ -7,6 +7,10 @@ real ones are: they declare ``charset=ISO-8859-1`` (Apache's old default) for a 
 that says, correctly, that it is windows-1251 or ISO-8859-7, and the HTTP header wins
 (RFC 3023), which makes "Áóçóëóêå" of "Бузулуке". A third declares UTF-8 for Latin-1 bytes,
 which feedparser recovers from.
+
+A feed is served as if published at the run (:meth:`FeedFile.served_at`): its dates moved
+by whole days so that its newest entry is of the day before the run
+(:mod:`tests.quality.time_shift`). Every check reads those served bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import io
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -25,10 +29,22 @@ from typing import Any
 import feedparser
 from ftfy import fix_text
 
+from bot.core.dates import parse_feed_date
 from tests.quality.dates_as_written import read_written_date
 from tests.quality.story import Story
+from tests.quality.time_shift import ShiftedFeed, shift_feed
 
-__all__ = ["CORPUS", "OUTLETS", "REAL_FEEDS", "FeedFile", "Outlet", "feed_files", "reader_text", "repair"]
+__all__ = [
+    "CORPUS",
+    "OUTLETS",
+    "REAL_FEEDS",
+    "FeedFile",
+    "Outlet",
+    "feed_files",
+    "newest_entry_date",
+    "reader_text",
+    "repair",
+]
 
 CORPUS = Path(os.environ.get("NEWSBOT_FEED_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "feeds"))
 REAL_FEEDS = CORPUS / "real"
@@ -103,16 +119,56 @@ def _written(entry: Mapping[str, Any]) -> datetime | None:
     return None
 
 
+def newest_entry_date(entries: Sequence[Mapping[str, Any]]) -> datetime | None:
+    """The moment of the newest of feedparser's *entries*, each dated as the bot dates it
+    (published, else updated, else created; read by the bot's own reader of feed dates)."""
+    newest = None
+    for entry in entries:
+        for name in ("published", "updated", "created"):
+            value = entry.get(name)
+            if isinstance(value, str) and value.strip():
+                if (read := parse_feed_date(value)) is not None and (newest is None or read.moment > newest):
+                    newest = read.moment
+                break
+    return newest
+
+
 @dataclass(frozen=True)
 class FeedFile:
-    """One real feed: its bytes, how it is served, and its entries read back for checks."""
+    """One real feed: its bytes, how it is served, and its entries read back for checks.
+
+    With *now* set, it is served as if published then: every date moved by whole days
+    (:attr:`time_shift`), and everything here reads those served bytes."""
 
     path: Path
     outlet: Outlet
+    now: datetime | None = None
+
+    def served_at(self, now: datetime) -> FeedFile:
+        """This feed as published at *now*: its dates moved so its newest entry is of the
+        day before *now*."""
+        return replace(self, now=now)
+
+    @cached_property
+    def file_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+    @cached_property
+    def time_shift(self) -> ShiftedFeed | None:
+        if self.now is None:
+            return None
+        as_written = feedparser.parse(io.BytesIO(self.file_bytes))
+        return shift_feed(
+            self.file_bytes,
+            newest=newest_entry_date(as_written.entries),
+            now=self.now,
+            encoding=as_written.get("encoding") or "utf-8",
+        )
 
     @cached_property
     def body(self) -> bytes:
-        return self.path.read_bytes()
+        """The bytes served: the file's, with its dates moved when *now* is set."""
+        return self.file_bytes if self.time_shift is None else self.time_shift.body
 
     @cached_property
     def parsed(self) -> Any:

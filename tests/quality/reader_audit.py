@@ -4,7 +4,8 @@ Every alert of a :class:`~tests.quality.reader_run.RunResult` goes through
 :func:`tests.quality.alert_defects.alert_defects` (and, across alerts, duplicates). Misses
 are counted per chat and keyword: a new story of a feed whose text, read as the outlet
 meant it, holds the keyword for a careful reader (:mod:`tests.quality.careful_reading`),
-and that reached the chat in no alert (one miss per story and chat). A miss is put down
+and that reached the chat in no alert (one miss per story and chat); a story over 7 days
+old when the bot first saw it is not news, no chat is to get it, and it is listed apart. A miss is put down
 to the bot's word rules when the keyword is in the text the bot itself read (Arabic-script
 letter forms and clitics, Chinese and Japanese runs, ...); to mojibake when the bot read
 bytes in the wrong encoding; else the keyword stood only past the part of the story the
@@ -31,18 +32,22 @@ from tests.quality.alert_defects import (
     alert_defects,
     duplicate_alerts,
     mojibake,
+    old_story,
     story_keys,
 )
 from tests.quality.careful_reading import reader_finds
 from tests.quality.feed_corpus import FeedFile, repair
 from tests.quality.reader_run import Delivered, RunResult
 
-__all__ = ["MISS_CAUSES", "Audit", "Miss", "audit"]
+__all__ = ["MISS_CAUSES", "NOT_NEWS", "Audit", "Miss", "audit"]
 
 WORD_RULES = "missed: keyword in the text the bot read"
 MOJIBAKE_READ = "missed: the bot read mojibake"
 PAST_THE_CUT = "missed: keyword only past the part the bot reads"
 MISS_CAUSES = (WORD_RULES, MOJIBAKE_READ, PAST_THE_CUT)
+# Not a miss: a story over 7 days old when the bot first saw it is not news. Listed apart,
+# so that what the age rule takes out of the count of misses stays in view.
+NOT_NEWS = "not counted: over 7 days old when first seen"
 
 _SCRIPTS = (
     ("Arabic script", re.compile("[\u0600-\u06ff]")),
@@ -104,6 +109,7 @@ class Audit:
             f"({_share(defective, len(result.delivered))}) show at least one defect, {but_age} "
             f"({_share(but_age, len(result.delivered))}) one other than their age or an unbolded title; "
             f"run took {result.seconds:.0f} s.",
+            *_time_shift_lines(result.feeds),
             "",
             "| defect class | alerts affected | examples |",
             "|---|---:|---|",
@@ -118,7 +124,7 @@ class Audit:
             )
             lines.append(f"| {name} | {len(found)} | {_cell(shown)} |")
         lines += ["", "| stories missed | count | examples |", "|---|---:|---|"]
-        for cause in MISS_CAUSES:
+        for cause in (*MISS_CAUSES, NOT_NEWS):
             misses = [m for m in self.misses if m.cause == cause]
             by_script: defaultdict[str, int] = defaultdict(int)
             for miss in misses:
@@ -134,6 +140,32 @@ class Audit:
             lines += ["", f"{len(untraced)} alerts could not be traced to their entry:"]
             lines += [f"- {d.alert.source}: {d.alert.title[:80]}" for d in untraced[:10]]
         return "\n".join(lines)
+
+
+def _time_shift_lines(feeds: Sequence[FeedFile]) -> list[str]:
+    """What serving the feeds as published today did to their dates."""
+    shifts = [(feed.outlet.name, feed.time_shift) for feed in feeds if feed.time_shift is not None]
+    if not shifts:
+        return []
+    days = [shift.days for _, shift in shifts if shift.moved]
+    undated = ", ".join(name for name, shift in shifts if not shift.moved) or "none"
+    lines = [
+        f"Served as published today: {sum(s.moved for _, s in shifts)} dates in {len(days)} feeds moved by "
+        f"{min(days, default=0)} to {max(days, default=0)} days, each feed's newest entry into the day "
+        f"before the run (feeds without a date: {undated})."
+    ]
+    for name, shift in shifts:
+        if shift.held_back:
+            lines.append(
+                f"- {name}: {len(shift.held_back)} dates moved further back, or they would be after the run "
+                f"(e.g. {shift.held_back[0]!r})"
+            )
+        if shift.left_as_written:
+            lines.append(
+                f"- {name}: {len(shift.left_as_written)} dates left as written, not read or of an unknown "
+                f"shape (e.g. {shift.left_as_written[0]!r})"
+            )
+    return lines
 
 
 def _share(part: int, whole: int) -> str:
@@ -206,6 +238,7 @@ def audit(result: RunResult) -> Audit:
             continue
         for index in feed.new_entries():
             story = feed.story(index)
+            news = not old_story(story.written_date, result.first_seen)
             keys = story_keys(_title(feed, index), story, link=str(story.entry.get("link", "")))
             for chat in result.chats:
                 if any((chat.chat_id, key) in reached for key in keys):
@@ -220,7 +253,7 @@ def audit(result: RunResult) -> Audit:
                             keyword=keyword,
                             feed=feed.outlet.name,
                             title=_title(feed, index),
-                            cause=_cause(keyword, bot_text),
+                            cause=_cause(keyword, bot_text) if news else NOT_NEWS,
                             script=_script(keyword, story.reader_text),
                         )
                     )

@@ -2,7 +2,9 @@
 
 Every feed of the corpus's ``real/`` folder is served over HTTP (tests/fakes/feed_server.py)
 with its outlet's Content-Type, first with only its oldest entry, then whole, so that every
-other entry arrives as new. Seven chats (five private, two groups) follow 23 keywords in
+other entry arrives as new. It is served as if published at the run: its dates moved by
+whole days so that its newest entry is of the day before the run (tests/quality/time_shift.py),
+and every check reads the bytes served. Seven chats (five private, two groups) follow 23 keywords in
 the corpus's scripts. The real bot (``python -m bot``, tests/e2e/harness.py) polls the feeds
 every second and sends its alerts to the fake Bot API (tests/fakes/telegram_api.py), which
 keeps them as Telegram would have received them. Every wait is on a condition: feeds
@@ -142,8 +144,9 @@ def _is_alert(text: str) -> bool:
 
 def run_reader(workdir: Path, *, feeds: Sequence[FeedFile] | None = None, timeout: float = 60.0) -> RunResult:
     """Run the reader's run in *workdir* (see the module docstring)."""
-    feeds = list(feeds if feeds is not None else feed_files())
     started = time.monotonic()
+    now = datetime.now(UTC)
+    feeds = [f if f.now else f.served_at(now) for f in (feeds if feeds is not None else feed_files())]
     paths = {feed.path.name: f"/{feed.path.name}" for feed in feeds}
     with FeedServer() as server, FakeBotAPI() as api:
         for feed in feeds:

@@ -70,7 +70,8 @@ def test_the_reader_run_brings_alerts_from_most_feeds(
     able = [feed.outlet.name for feed in result.feeds if feed.can_alert]
     assert len(able) >= 30
     assert len(result.feeds_with_alerts) * 3 >= len(able) * 2, sorted(set(able) - result.feeds_with_alerts)
-    assert len(result.delivered) >= 100
+    # 135 alerts today; 99 once stories over 7 days old when first seen are no longer sent.
+    assert len(result.delivered) >= 90
     assert len({d.alert.chat_id for d in result.delivered}) >= 5
     untraced = [d.alert.title for d in result.delivered if d.story is None]
     assert untraced == []
