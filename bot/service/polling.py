@@ -323,12 +323,21 @@ class Poller:
             log.info("%s", report.summary())
             return report
 
-    async def poll_batch(self, sources: Sequence[FeedSource]) -> Batch:
+    async def poll_batch(
+        self, sources: Sequence[FeedSource], each_done: Callable[[FeedReport], None] = lambda report: None
+    ) -> Batch:
         """Poll *sources* together (their alerts share the per-chat cap), then queue the
-        summaries of what went over it."""
+        summaries of what went over it. *each_done* hears of each feed as soon as its own
+        poll is over, so one slow feed does not hold the others as busy."""
         cycle = _CycleAlerts(self._limits.alerts_per_chat, self._clock())
+
+        async def poll(source: FeedSource) -> FeedReport:
+            report = await self._poll_feed(source, cycle)
+            each_done(report)
+            return report
+
         # All at once: the fetcher limits how many downloads run, overall and per host.
-        feeds = await asyncio.gather(*(self._poll_feed(source, cycle) for source in sources))
+        feeds = await asyncio.gather(*(poll(source) for source in sources))
         self._queue_summaries(cycle)
         return Batch(feeds, summarised=cycle.summarised, summaries=cycle.chats_over)
 

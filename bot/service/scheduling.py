@@ -39,6 +39,7 @@ class FeedScheduler:
         self._clock = clock
         self._monotonic = monotonic
         self._busy: dict[str, asyncio.Task[Batch]] = {}  # feed name -> the batch polling it
+        self._batches: set[asyncio.Task[Batch]] = set()
         self._done: list[FeedReport] = []
         self._summarised = 0
         self._summaries = 0
@@ -58,15 +59,24 @@ class FeedScheduler:
             return 0
         due = self._poller.due(self._clock(), busy=self._busy)
         if due:
-            batch = asyncio.create_task(self._poller.poll_batch(due), name=f"poll {len(due)} feeds")
+            batch = asyncio.create_task(
+                self._poller.poll_batch(due, each_done=self._feed_done), name=f"poll {len(due)} feeds"
+            )
             for source in due:
                 self._busy[source.name] = batch
+            self._batches.add(batch)
             batch.add_done_callback(self._finished)
         if self._monotonic() - self._reported >= self._report_every:
             self._report()
         return len(due)
 
+    def _feed_done(self, report: FeedReport) -> None:
+        """One feed's poll is over: it may be started again when it is due."""
+        self._busy.pop(report.feed, None)
+        self._done.append(report)
+
     def _finished(self, batch: asyncio.Task[Batch]) -> None:
+        self._batches.discard(batch)
         for name in [name for name, task in self._busy.items() if task is batch]:
             del self._busy[name]
         if batch.cancelled():
@@ -75,7 +85,6 @@ class FeedScheduler:
             log.error("a batch of polls failed", exc_info=batch.exception())
             return
         result = batch.result()
-        self._done.extend(result.feeds)
         self._summarised += result.summarised
         self._summaries += result.summaries
         if not self._first_done:  # the polls at start: say at once how they went
@@ -103,7 +112,7 @@ class FeedScheduler:
         """Stop starting polls and cancel those running (a cancelled poll recorded nothing,
         so it is simply polled again at the next start)."""
         self._stopped = True
-        batches = set(self._busy.values())
+        batches = set(self._batches)
         for batch in batches:
             batch.cancel()
         for batch in batches:
