@@ -40,6 +40,7 @@ from bot.adapters.telegram import (
     stop_on_signals,
 )
 from bot.core.pacing import ChatBuckets, Pacing, Rate
+from bot.core.schedule import PollBounds
 from bot.logs import configure_logging, redact
 from bot.service.assembly import Services, assemble
 from bot.service.commands import SLOW_DOWN
@@ -50,6 +51,7 @@ log = logging.getLogger("bot")
 
 DATABASE = "newsbot.json"
 CONSOLE_DATABASE = "newsbot-console.json"
+TICK_SECONDS = 1.0  # how often the scheduler looks for feeds that are due
 CONSOLE_TOKEN = "0:console"  # never sent anywhere: the terminal answers every request
 
 NO_TOKEN = """\
@@ -126,13 +128,18 @@ def wire(
             seen_retention_seconds=settings.seen_retention_days * 24 * 3600,
             chat_buckets=chat_buckets,
             feed_policy=FeedPolicy(
-                backoff_first=settings.poll_seconds,
+                bounds=PollBounds.of(
+                    usual=settings.poll_seconds,
+                    shortest=settings.poll_min_seconds,
+                    longest=settings.poll_max_seconds,
+                ),
                 backoff_cap=settings.feed_backoff_max_minutes * 60,
                 notify_after=settings.feed_failure_notice_minutes * 60,
             ),
             poll_limits=PollLimits(
                 new_items_per_feed=settings.max_new_items_per_feed_poll,
                 alerts_per_chat=settings.max_alerts_per_chat_poll,
+                max_story_age=settings.max_story_age_days * 24 * 3600,
             ),
         )
     except BaseException:
@@ -140,29 +147,26 @@ def wire(
         raise
     TelegramHandlers(services.commands, services.broadcasts, services.feeds).register(application)
     bot = Bot(application=application, store=store, fetcher=fetcher, services=services)
-    _schedule_polling(bot, settings.poll_seconds)
+    _schedule_polling(bot)
     application.post_init = _start_hook(bot)
     application.post_stop = _stop_hook(bot)
     application.post_shutdown = _shutdown_hook(bot)
     return bot
 
 
-def _schedule_polling(bot: Bot, interval: int) -> None:
-    async def poll(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await bot.services.poller.poll_once()
+def _schedule_polling(bot: Bot) -> None:
+    async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+        bot.services.scheduler.tick()  # starts the feeds that are due, without waiting for them
 
     job_queue = bot.application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
-    # An interval job's first run is computed when the scheduler starts, after start-up has
-    # taken some time, so "first=0" would be skipped: the first cycle is a one-off job.
-    job_queue.run_once(poll, when=0, name="first poll", job_kwargs={"misfire_grace_time": None})
     job_queue.run_repeating(
-        poll,
-        interval=interval,
-        first=interval,
-        name="poll feeds",
-        # A late cycle still runs (PTB's default grace of 1 s would skip it silently).
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": interval},
+        tick,
+        interval=TICK_SECONDS,
+        first=0,
+        name="start due polls",
+        # A late tick still runs (PTB's default grace of 1 s would skip it silently).
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
 
 
@@ -184,6 +188,7 @@ def _start_hook(bot: Bot) -> Hook:
 
 def _stop_hook(bot: Bot) -> Hook:
     async def stop(application: Application) -> None:  # type: ignore[type-arg]
+        await bot.services.scheduler.stop()  # polls cut short are simply polled again next time
         if bot.delivering is not None:
             bot.services.delivery.stop()
             await bot.delivering  # the message in flight is finished; the rest stays pending

@@ -115,6 +115,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Path of the feeds file."),
     Setting("poll_seconds", "NEWSBOT_POLL_SECONDS", 300, _parse_int(1),
             "Seconds between two polls of the feeds (at least 1)."),
+    Setting("poll_min_seconds", "NEWSBOT_POLL_MIN_SECONDS", 60, _parse_int(1),
+            "Shortest wait between two polls of a feed that publishes often."),
+    Setting("poll_max_seconds", "NEWSBOT_POLL_MAX_SECONDS", 1800, _parse_int(1),
+            "Longest wait between two polls of a feed that rarely publishes, or asks to be left alone."),
+    Setting("max_story_age_days", "NEWSBOT_MAX_STORY_AGE_DAYS", 7, _parse_int(0),
+            "A new story dated more than this many days ago is recorded as seen, not sent (0: any age)."),
     Setting("fetch_timeout_seconds", "NEWSBOT_FETCH_TIMEOUT_SECONDS", 30, _parse_int(1),
             "Longest time one feed may take to download, connecting included."),
     Setting("max_feed_bytes", "NEWSBOT_MAX_FEED_BYTES", 5_000_000, _parse_int(1024),
@@ -148,7 +154,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_new_items_per_feed_poll", "NEWSBOT_MAX_NEW_ITEMS_PER_FEED_POLL", 50, _parse_int(1),
             "Most new items taken from one feed in one poll (the newest); the rest count as seen."),
     Setting("max_alerts_per_chat_poll", "NEWSBOT_MAX_ALERTS_PER_CHAT_POLL", 10, _parse_int(1),
-            "Most alerts one chat gets from one poll cycle; the rest arrive as one summary message."),
+            "Most alerts one chat gets from the feeds polled at one time; the rest come as one summary."),
     Setting("seen_retention_days", "NEWSBOT_SEEN_RETENTION_DAYS", 30, _parse_int(1),
             "Days an item is remembered as seen after it left its feed."),
     Setting("timezone", "NEWSBOT_TIMEZONE", "UTC", _parse_timezone,
@@ -170,6 +176,9 @@ class Settings:
     data_dir: str
     feeds_file: str
     poll_seconds: int
+    poll_min_seconds: int
+    poll_max_seconds: int
+    max_story_age_days: int
     fetch_timeout_seconds: int
     max_feed_bytes: int
     parse_timeout_seconds: int

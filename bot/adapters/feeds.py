@@ -36,6 +36,7 @@ from bot.adapters.addresses import is_public
 from bot.adapters.decoding import ACCEPT_ENCODING, DecodingError, decoder_for
 from bot.adapters.workers import JobFailed, JobTimedOut, PoolStopped, WorkerDied, WorkerPool
 from bot.core.items import Item, normalize_entry
+from bot.core.schedule import feed_not_before
 from bot.core.sources import FeedSource
 from bot.service.ports import FeedState, FetchOutcome, FetchResult
 
@@ -123,6 +124,30 @@ class _Download:
     etag: str = ""
     last_modified: str = ""
     moved_to: str = ""  # where a chain of permanent redirects led
+    cache_seconds: float | None = None  # how long the server says the body stays fresh
+
+
+def cache_seconds(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
+    """How long a response stays fresh by its ``Cache-Control: max-age`` (or ``s-maxage``),
+    else its ``Expires`` against its ``Date``; None when it says nothing (or no-cache)."""
+    control = headers.get("cache-control", "").lower()
+    if "no-cache" in control or "no-store" in control:
+        return None
+    for directive in control.split(","):
+        name, _, value = directive.strip().partition("=")
+        if name in ("max-age", "s-maxage") and value.strip().isdigit():
+            return float(value.strip())
+    expires = headers.get("expires", "")
+    if not expires:
+        return None
+    try:
+        until = parsedate_to_datetime(expires)
+        sent = parsedate_to_datetime(headers["date"]) if headers.get("date") else (now or datetime.now(UTC))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if until.tzinfo is None or sent.tzinfo is None:
+        return None
+    return max(0.0, (until - sent).total_seconds())
 
 
 def parse_feed(
@@ -132,6 +157,7 @@ def parse_feed(
     url: str = "",
     content_type: str = "",
     problems: Counter[str] | None = None,
+    pace: dict[str, str] | None = None,
 ) -> list[Item]:
     """Parse feed bytes into items; raises :class:`FeedError` when *body* is not a feed.
 
@@ -140,7 +166,8 @@ def parse_feed(
     key would change when a feed moves); relative links are resolved by the normalizer instead.
     Only the first :data:`MAX_ENTRIES` entries are read. What had to be left out (a malformed
     link, an entry that could not be read at all) is counted in *problems*; the other entries
-    and fields are kept.
+    and fields are kept. What the feed says of its own pace (``ttl``, ``sy:updatePeriod`` and
+    ``sy:updateFrequency``) goes into *pace*.
     """
     problems = problems if problems is not None else Counter()
     headers = {"content-type": content_type} if content_type else {}
@@ -152,6 +179,12 @@ def parse_feed(
         raise FeedError("not a feed (no RSS or Atom content; an HTML page?)")
     if not entries and parsed.get("bozo"):
         raise FeedError(f"malformed feed: {parsed.get('bozo_exception')}")
+    if pace is not None:
+        channel = parsed.get("feed", {})
+        for field in ("ttl", "sy_updateperiod", "sy_updatefrequency"):
+            value = channel.get(field)
+            if isinstance(value, str):
+                pace[field] = value[:20]
     if len(entries) > MAX_ENTRIES:
         problems[f"an entry after the first {MAX_ENTRIES} (not read)"] += len(entries) - MAX_ENTRIES
     items = []
@@ -176,6 +209,7 @@ class _Parsed:
     problems: dict[str, int]
     seconds: float  # CPU time the parse took
     error: str = ""
+    not_before: float | None = None  # seconds the feed asks readers to wait between polls
 
 
 def _parse_job(download: _Download, source_name: str) -> _Parsed:
@@ -183,6 +217,7 @@ def _parse_job(download: _Download, source_name: str) -> _Parsed:
     started = time.thread_time()
     assert download.body is not None
     problems: Counter[str] = Counter()
+    pace: dict[str, str] = {}
     try:
         items = parse_feed(
             download.body,
@@ -190,10 +225,21 @@ def _parse_job(download: _Download, source_name: str) -> _Parsed:
             url=download.url,
             content_type=download.content_type,
             problems=problems,
+            pace=pace,
         )
     except FeedError as exc:
         return _Parsed([], dict(problems), time.thread_time() - started, error=str(exc))
-    return _Parsed(items, dict(problems), time.thread_time() - started)
+    not_before = feed_not_before(
+        ttl=pace.get("ttl", ""),
+        update_period=pace.get("sy_updateperiod", ""),
+        update_frequency=pace.get("sy_updatefrequency", ""),
+    )
+    return _Parsed(items, dict(problems), time.thread_time() - started, not_before=not_before)
+
+
+def _longest(*waits: float | None) -> float | None:
+    known = [wait for wait in waits if wait is not None]
+    return max(known) if known else None
 
 
 def _body_hash(body: bytes) -> str:
@@ -303,6 +349,7 @@ class HttpFeedFetcher:
                     last_modified=download.last_modified or state.last_modified,
                     body_hash=state.body_hash,
                     moved_to=download.moved_to,
+                    not_before=download.cache_seconds,
                 )
             if download.body is None:  # a 304 to a request without validators
                 raise FeedError("HTTP 304 to an unconditional request")
@@ -320,6 +367,7 @@ class HttpFeedFetcher:
             body_hash=body_hash,
             moved_to=download.moved_to,
             parse_seconds=parsed.seconds,
+            not_before=_longest(download.cache_seconds, parsed.not_before),
         )
 
     async def _download(self, source: FeedSource, state: FeedState | None) -> _Download:
@@ -354,7 +402,12 @@ class HttpFeedFetcher:
 
     async def _read_response(self, response: httpx.Response, moved_to: str) -> _Download:
         if response.status_code == 304:
-            return _Download(body=None, url=str(response.url), moved_to=moved_to)
+            return _Download(
+                body=None,
+                url=str(response.url),
+                moved_to=moved_to,
+                cache_seconds=cache_seconds(response.headers),
+            )
         if response.status_code >= 400:
             wait = None
             if response.status_code in (429, 503):
@@ -375,6 +428,7 @@ class HttpFeedFetcher:
             etag=response.headers.get("etag", ""),
             last_modified=response.headers.get("last-modified", ""),
             moved_to=moved_to,
+            cache_seconds=cache_seconds(response.headers),
         )
 
     async def _read_capped(self, response: httpx.Response) -> bytes:

@@ -17,6 +17,7 @@ from bot.service.delivery import Delivery
 from bot.service.polling import FeedPolicy, Poller, PollLimits
 from bot.service.ports import FeedFetcher, Sender, Store
 from bot.service.recent import RecentItems
+from bot.service.scheduling import FeedScheduler
 from bot.service.subscriptions import Subscriptions
 
 __all__ = ["Services", "assemble"]
@@ -29,6 +30,7 @@ class Services:
     delivery: Delivery
     broadcasts: Broadcasts
     poller: Poller
+    scheduler: FeedScheduler
     commands: Commands
     feeds: FeedCatalogue
 
@@ -101,4 +103,5 @@ def assemble(
         is_admin=commands.is_admin,
         clock=clock,
     )
-    return Services(subscriptions, recent, delivery, broadcasts, poller, commands, feeds)
+    scheduler = FeedScheduler(poller, report_every=poller.bounds.usual, clock=clock, monotonic=monotonic)
+    return Services(subscriptions, recent, delivery, broadcasts, poller, scheduler, commands, feeds)

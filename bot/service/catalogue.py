@@ -154,13 +154,16 @@ class FeedCatalogue:
         head = f"• <b>{escape(source.name)}</b> <i>({escape(source.host)}{added})</i>"
         if state is None or state.url != source.url:
             return _Line(False, f"{head}: not polled yet")
+        due = self._poller.next_poll.get(source.name)
+        following = f"; next poll in {format_duration(due - now)}" if due is not None else ""
         if state.error_streak:
             since = format_duration(now - (state.failing_since or now))
-            retry = f"; next try in {format_duration(state.retry_at - now)}" if state.retry_at else ""
             errors = f"{state.error_streak} error{'' if state.error_streak == 1 else 's'} in a row"
-            return _Line(True, f"{head}: ⚠️ failing for {since} ({errors}): {escape(state.last_error)}{retry}")
+            return _Line(
+                True, f"{head}: ⚠️ failing for {since} ({errors}): {escape(state.last_error)}{following}"
+            )
         stories = f"{state.items} {'story' if state.items == 1 else 'stories'}"
-        return _Line(False, f"{head}: ok, {stories}; {self._freshness(source, state, now)}")
+        return _Line(False, f"{head}: ok, {stories}; {self._freshness(source, state, now)}{following}")
 
     def _freshness(self, source: FeedSource, state: FeedState, now: float) -> str:
         checked = self._poller.last_checked.get(source.name)

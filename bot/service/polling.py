@@ -1,18 +1,25 @@
-"""One poll cycle: fetch every feed, find new items, match them, queue their alerts.
+"""Polling feeds: fetch, find new items, match them, queue their alerts.
 
 A feed that fails is logged with its name and skipped; the others go on. Each feed's
 result is written to the store at once (seen items, recent items and its alerts together),
-so a crash mid-cycle loses nothing that was written and repeats nothing that was sent; the
+so a crash mid-poll loses nothing that was written and repeats nothing that was sent; the
 delivery loop is woken as soon as a feed's alerts are queued.
+
+Each feed has its own schedule (see :mod:`bot.core.schedule` and
+:mod:`bot.service.scheduling`): every poll works out when the feed is due next, from how
+often it publishes, what its server and the feed itself ask, and its failures.
 
 What one poll may bring is bounded (:class:`PollLimits`): a feed's newest new items up to a
 cap (the others are recorded as seen and never sent), and a chat's alerts up to a cap over
-the whole cycle, all feeds together; the stories a chat matched over that cap come as one
-summary message at the end of the cycle, never as thousands of queued alerts. A crash
-before the end of the cycle loses that summary (its stories were recorded as seen with
-their feed's poll); its key, one per chat and cycle, keeps it from ever arriving twice.
+the feeds polled together; the stories a chat matched over that cap come as one summary
+message once those polls are done, never as thousands of queued alerts. A crash before then
+loses that summary (its stories were recorded as seen with their feed's poll); its key, one
+per chat and batch of polls, keeps it from ever arriving twice. A story dated more than
+``max_story_age`` before the bot first sees it (an old story that reappears in its feed) is
+recorded as seen and not sent; one dated in the future, or not dated, counts from the
+moment the bot first saw it.
 
-A failing feed backs off: it is tried again at the next poll, then after about one poll
+A failing feed backs off: it is tried again at its usual time, then after about one poll
 interval, two, four, ... up to a cap, with jitter, or later if its server sent Retry-After.
 Once it has failed without a break for a while, the admins are told once, and told again
 when it recovers. A permanent redirect moves the feed: later polls go to the new URL.
@@ -24,15 +31,16 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from bot.core.backoff import backoff_delay
 from bot.core.dedup import delivery_token, item_tokens, new_items, prune_seen
 from bot.core.formatting import (
     SUMMARY_ITEMS,
     format_alert,
+    format_duration,
     format_feed_back,
     format_feed_down,
     format_overflow,
@@ -40,6 +48,7 @@ from bot.core.formatting import (
 from bot.core.items import Item
 from bot.core.matcher import Document
 from bot.core.query import source_label
+from bot.core.schedule import FeedPace, PollBounds, next_poll_delay, publishing_gap
 from bot.core.sources import FeedSource
 from bot.service.delivery import Delivery, DeliveryCounts
 from bot.service.ports import (
@@ -55,9 +64,11 @@ from bot.service.ports import (
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Subscriptions
 
-__all__ = ["CycleReport", "FeedPolicy", "FeedReport", "PollLimits", "Poller"]
+__all__ = ["Batch", "CycleReport", "FeedPolicy", "FeedReport", "PollLimits", "Poller"]
 
 log = logging.getLogger(__name__)
+
+DEFAULT_BOUNDS = PollBounds(usual=300.0, shortest=60.0, longest=1800.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +80,17 @@ class FeedReport:
     error: str = ""
     parse_seconds: float = 0.0
     over_cap: int = 0  # new items past the per-feed cap: recorded as seen, not matched
+    too_old: int = 0  # new items dated more than max_story_age ago: recorded as seen, not sent
+    next_poll: float | None = None  # when the feed is due again (epoch seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What polling some feeds together did."""
+
+    feeds: Sequence[FeedReport]
+    summarised: int = 0  # alerts over a chat's cap, told in a summary instead
+    summaries: int = 0  # chats that got a summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,29 +121,40 @@ class CycleReport:
     def over_cap(self) -> int:
         return sum(feed.over_cap for feed in self.feeds)
 
+    @property
+    def too_old(self) -> int:
+        return sum(feed.too_old for feed in self.feeds)
+
     def summary(self) -> str:
-        capped = f" ({self.over_cap} over the per-feed cap)" if self.over_cap else ""
+        held = [f"{self.over_cap} over the per-feed cap"] if self.over_cap else []
+        held += [f"{self.too_old} too old"] if self.too_old else []
+        kept = f" ({', '.join(held)})" if held else ""
         summarised = (
             f", {self.summarised} more in summaries to {self.summaries} chats" if self.summarised else ""
         )
         return (
-            f"poll cycle: {self.count(FetchOutcome.FETCHED)} feeds fetched, "
+            f"polls in the last {self.seconds:.1f} s: {self.count(FetchOutcome.FETCHED)} feeds fetched, "
             f"{self.count(FetchOutcome.NOT_MODIFIED)} unchanged, {self.count(FetchOutcome.FAILED)} failed, "
             f"{self.count(FetchOutcome.DEFERRED)} backing off; "
-            f"{self.new_items} new items{capped}; {self.alerts_queued} alerts queued{summarised}; "
-            f"since the last cycle {self.delivery.sent} messages sent, "
+            f"{self.new_items} new items{kept}; {self.alerts_queued} alerts queued{summarised}; "
+            f"since the last report {self.delivery.sent} messages sent, "
             f"{self.delivery.blocked + self.delivery.failed} not sent; {self.pending} alerts pending; "
-            f"{self.seconds:.1f} s, of which {self.parse_seconds:.1f} s CPU parsing"
+            f"{self.parse_seconds:.1f} s CPU parsing"
         )
 
 
 @dataclass(frozen=True, slots=True)
 class FeedPolicy:
-    """How the poller treats failing feeds (seconds)."""
+    """When the poller polls each feed, and how it treats failing ones (seconds)."""
 
-    backoff_first: float = 300.0  # the first wait after a failure; the poll interval suits
+    bounds: PollBounds = DEFAULT_BOUNDS
     backoff_cap: float = 6 * 3600.0
     notify_after: float = 6 * 3600.0  # failing this long without a break: tell the admins
+
+    @property
+    def backoff_first(self) -> float:
+        """The first wait after a second failure in a row: the usual poll interval."""
+        return self.bounds.usual
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +163,7 @@ class PollLimits:
 
     new_items_per_feed: int = 50
     alerts_per_chat: int = 10
+    max_story_age: float = 7 * 24 * 3600.0  # 0: stories of any age are sent
 
 
 @dataclass(slots=True)
@@ -141,7 +175,7 @@ class _Overflow:
 
 
 class _CycleAlerts:
-    """The alerts each chat got in one poll cycle, all feeds together, and the rest.
+    """The alerts each chat got from a batch of feeds polled together, and the rest.
 
     Feeds are polled concurrently, but each feed's alerts are chosen, written and counted
     without yielding to the event loop, so the count never runs over the cap. An alert the
@@ -207,7 +241,8 @@ class _CycleAlerts:
 
 
 class Poller:
-    """Runs poll cycles over the list :attr:`sources` (which may change between cycles)."""
+    """Polls the feeds of the list :attr:`sources` (which may change at any time) and
+    works out when each is due again."""
 
     def __init__(
         self,
@@ -241,36 +276,70 @@ class Poller:
         self._seen_retention = seen_retention_seconds
         self._clock = clock
         self.last_report: CycleReport | None = None
+        self.next_poll: dict[str, float] = {}  # feed name -> when it is due (epoch seconds)
         self._running = asyncio.Lock()
 
-    async def poll_once(self) -> CycleReport | None:
-        """Poll every feed once, then deliver what was queued; log and return a summary.
+    @property
+    def bounds(self) -> PollBounds:
+        return self._policy.bounds
 
-        Cycles never overlap: while one runs, another call returns None at once.
+    def due(self, now: float, busy: Collection[str] = ()) -> list[FeedSource]:
+        """The feeds due at *now* (a feed never polled is due), except those in *busy*."""
+        return [
+            source
+            for source in self.sources
+            if source.name not in busy and self.next_poll.get(source.name, float("-inf")) <= now
+        ]
+
+    def take_delivery_counts(self) -> DeliveryCounts:
+        """What the delivery loop did since this was last asked (for the reports)."""
+        return self._delivery.take_counts()
+
+    def pending_alerts(self) -> int:
+        return len(self._store.pending())
+
+    async def poll_once(self) -> CycleReport | None:
+        """Poll every feed now, whatever its schedule; log and return a summary.
+
+        For one-off runs and tests (the bot polls each feed on its own schedule, see
+        :mod:`bot.service.scheduling`). Two calls never overlap: while one runs, another
+        returns None at once.
         """
         if self._running.locked():
-            log.warning("the previous poll cycle is still running; this one is skipped")
+            log.warning("the previous poll of every feed is still running; this one is skipped")
             return None
         async with self._running:
-            return await self._cycle()
+            started = time.monotonic()
+            batch = await self.poll_batch(self.sources)
+            report = CycleReport(
+                feeds=batch.feeds,
+                delivery=self._delivery.take_counts(),
+                pending=len(self._store.pending()),
+                seconds=time.monotonic() - started,
+                summarised=batch.summarised,
+                summaries=batch.summaries,
+            )
+            self.last_report = report
+            log.info("%s", report.summary())
+            return report
 
-    async def _cycle(self) -> CycleReport:
-        started = time.monotonic()
+    async def poll_batch(
+        self, sources: Sequence[FeedSource], each_done: Callable[[FeedReport], None] = lambda report: None
+    ) -> Batch:
+        """Poll *sources* together (their alerts share the per-chat cap), then queue the
+        summaries of what went over it. *each_done* hears of each feed as soon as its own
+        poll is over, so one slow feed does not hold the others as busy."""
         cycle = _CycleAlerts(self._limits.alerts_per_chat, self._clock())
+
+        async def poll(source: FeedSource) -> FeedReport:
+            report = await self._poll_feed(source, cycle)
+            each_done(report)
+            return report
+
         # All at once: the fetcher limits how many downloads run, overall and per host.
-        feeds = await asyncio.gather(*(self._poll_feed(source, cycle) for source in self.sources))
+        feeds = await asyncio.gather(*(poll(source) for source in sources))
         self._queue_summaries(cycle)
-        report = CycleReport(
-            feeds=feeds,
-            delivery=self._delivery.take_counts(),
-            pending=len(self._store.pending()),
-            seconds=time.monotonic() - started,
-            summarised=cycle.summarised,
-            summaries=cycle.chats_over,
-        )
-        self.last_report = report
-        log.info("%s", report.summary())
-        return report
+        return Batch(feeds, summarised=cycle.summarised, summaries=cycle.chats_over)
 
     async def poll_source(self, source: FeedSource) -> FeedReport:
         """Poll one feed now, outside the cycle (a feed just added gets its baseline)."""
@@ -295,20 +364,30 @@ class Poller:
 
     async def _poll_feed(self, source: FeedSource, cycle: _CycleAlerts) -> FeedReport:
         try:
-            return await self._poll_feed_unguarded(source, cycle)
+            report = await self._poll_feed_unguarded(source, cycle)
         except StorageFailure as exc:  # nothing was recorded: the same items are new next time
             log.error("feed %s: the poll could not be saved (%s); it is tried again at the next poll",
                       source.name, exc)  # fmt: skip
-            return FeedReport(source.name, FetchOutcome.FAILED, error=f"not saved: {exc}")
+            report = FeedReport(source.name, FetchOutcome.FAILED, error=f"not saved: {exc}")
         except Exception as exc:  # one feed's surprise must not stop the others
             log.exception("feed %s: unexpected error while polling", source.name)
-            return FeedReport(source.name, FetchOutcome.FAILED, error=f"unexpected error: {exc!r}")
+            report = FeedReport(source.name, FetchOutcome.FAILED, error=f"unexpected error: {exc!r}")
+        if report.next_poll is None:
+            report = replace(report, next_poll=self._clock() + self._policy.bounds.usual)
+        self.next_poll[source.name] = report.next_poll  # type: ignore[assignment]
+        return report
+
+    def _after_success(self, pace: FeedPace) -> float:
+        """When a feed that answered is due again (see :mod:`bot.core.schedule`)."""
+        return self._clock() + next_poll_delay(self._policy.bounds, pace, jitter=self._jitter())
 
     async def _poll_feed_unguarded(self, source: FeedSource, cycle: _CycleAlerts) -> FeedReport:
         state = self._store.feed_state(source.name)
         known = state if state is not None and state.url == source.url else None
         if known is not None and known.retry_at is not None and self._clock() < known.retry_at:
-            return FeedReport(source.name, FetchOutcome.DEFERRED, error=known.last_error)
+            return FeedReport(
+                source.name, FetchOutcome.DEFERRED, error=known.last_error, next_poll=known.retry_at
+            )
         target = replace(source, url=known.fetch_url) if known is not None else source
         result = await self._fetcher.fetch(target, known)
         if source not in self.sources:  # removed while it was being fetched
@@ -320,10 +399,10 @@ class Poller:
             log.info("feed %s moved permanently to %s", source.name, result.moved_to)
 
         if result.outcome is FetchOutcome.FAILED:
-            self._record_failure(
+            retry_at = self._record_failure(
                 source, replace(known or FeedState(url=source.url), location=location), result
             )
-            return FeedReport(source.name, FetchOutcome.FAILED, error=result.error)
+            return FeedReport(source.name, FetchOutcome.FAILED, error=result.error, next_poll=retry_at)
         self.last_checked[source.name] = now
         if known is not None and known.reported_down and known.failing_since is not None:
             self._notify_admins(source.name, "up", format_feed_back(source.name, now - known.failing_since))
@@ -331,7 +410,8 @@ class Poller:
         if result.outcome is FetchOutcome.NOT_MODIFIED:
             if known is not None and (known.error_streak or location != known.location):
                 self._store.record_feed_failure(source.name, _recovered(known, location))
-            return FeedReport(source.name, FetchOutcome.NOT_MODIFIED)
+            pace = FeedPace(gap=known.publish_gap if known else None, not_before=result.not_before)
+            return FeedReport(source.name, FetchOutcome.NOT_MODIFIED, next_poll=self._after_success(pace))
 
         # The first successful poll of a feed (or of a feed whose URL changed) only learns
         # what exists.
@@ -339,9 +419,13 @@ class Poller:
         seen = {} if first_poll else self._store.seen_tokens(source.name)
         fresh, taken, kept_seen = self._deduplicate(result.items, seen, first_poll=first_poll, now=now)
         over_cap = len(fresh) - len(taken)
+        taken, too_old = self._dated(taken, now)
         label = source_label(source.name, source.host)
         change = self._recent.note(result.items if first_poll else taken, now=now)
         alerts, over = cycle.choose(self._alerts_for(taken, label, now))
+        gap = publishing_gap(
+            item.published.timestamp() for item in result.items if item.published is not None
+        )
         record = PollRecord(
             feed=source.name,
             state=FeedState(
@@ -352,6 +436,7 @@ class Poller:
                 last_success=now,
                 location=location,
                 items=len(result.items),
+                publish_gap=gap if gap is not None else (known.publish_gap if known else None),
             ),
             seen=kept_seen,
             recent_added=change.added,
@@ -369,6 +454,9 @@ class Poller:
         if over_cap:
             log.warning("feed %s: %s new items over the cap of %d were recorded as seen",
                         source.name, f"{over_cap:,}", self._limits.new_items_per_feed)  # fmt: skip
+        if too_old:
+            log.info("feed %s: %d new items dated over %s ago were recorded as seen, not sent",
+                     source.name, too_old, format_duration(self._limits.max_story_age))  # fmt: skip
         return FeedReport(
             source.name,
             FetchOutcome.FETCHED,
@@ -376,7 +464,29 @@ class Poller:
             alerts=queued,
             parse_seconds=result.parse_seconds,
             over_cap=over_cap,
+            too_old=too_old,
+            next_poll=self._after_success(
+                FeedPace(gap=record.state.publish_gap, not_before=result.not_before)
+            ),
         )
+
+    def _dated(self, items: Sequence[Item], now: float) -> tuple[list[Item], int]:
+        """The new *items* that are news, each dated, and how many were too old.
+
+        A story dated more than ``max_story_age`` before *now* (when the bot first sees it)
+        is an old one that reappeared in its feed: dropped. An undated story, or one dated
+        in the future, counts from *now*."""
+        seen_at = datetime.fromtimestamp(now, tz=UTC)
+        oldest = now - self._limits.max_story_age if self._limits.max_story_age else float("-inf")
+        kept: list[Item] = []
+        for item in items:
+            published = item.published
+            if published is not None and published.timestamp() < oldest:
+                continue
+            if published is None or published > seen_at:
+                item = replace(item, published=seen_at)
+            kept.append(item)
+        return kept, len(items) - len(kept)
 
     def _deduplicate(
         self, items: Sequence[Item], seen: dict[str, float], *, first_poll: bool, now: float
@@ -388,7 +498,8 @@ class Poller:
         kept = prune_seen(seen, present, now=now, retention_seconds=self._seen_retention)
         return fresh, _newest(fresh, self._limits.new_items_per_feed), kept
 
-    def _record_failure(self, source: FeedSource, previous: FeedState, result: FetchResult) -> None:
+    def _record_failure(self, source: FeedSource, previous: FeedState, result: FetchResult) -> float:
+        """Record a failed poll; return when the feed is due again."""
         now = self._clock()
         streak = previous.error_streak + 1
         failing_since = previous.failing_since if previous.failing_since is not None else now
@@ -416,8 +527,9 @@ class Poller:
             )
             failed = replace(failed, reported_down=True)
         self._store.record_feed_failure(source.name, failed)
-        retry = f"next try in {wait:.0f} s" if wait else "next try at the next poll"
+        retry = f"next try in {wait:.0f} s" if wait else "next try at its usual time"
         log.warning("feed %s failed (%d in a row): %s; %s", source.name, streak, result.error, retry)
+        return now + (wait or self._policy.bounds.usual)
 
     def _notify_admins(self, feed: str, event: str, html: str) -> None:
         """Queue a notice to every admin who has a chat with the bot (durable, like alerts)."""

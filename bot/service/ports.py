@@ -71,6 +71,7 @@ class FeedState:
     failing_since: float | None = None
     retry_at: float | None = None  # backing off: not fetched again before this time
     reported_down: bool = False  # the admins were told it is failing
+    publish_gap: float | None = None  # typical seconds between its stories (its pace)
 
     @property
     def fetch_url(self) -> str:
@@ -237,6 +238,9 @@ class FetchResult:
     moved_to: str = ""  # the feed's new URL, after permanent redirects (301, 308)
     retry_after: float | None = None  # seconds the feed's server asked us to wait
     parse_seconds: float = 0.0  # CPU time spent parsing the body
+    # Seconds the server's caching headers, or the feed's <ttl>/sy:updatePeriod, ask readers
+    # to wait before coming back.
+    not_before: float | None = None
 
 
 class FeedFetcher(Protocol):

@@ -45,6 +45,8 @@ class BotProcess:
             "NEWSBOT_DATA_DIR": str(data_dir),
             "NEWSBOT_FEEDS": str(feeds_file),
             "NEWSBOT_POLL_SECONDS": str(poll_seconds),
+            # Every feed every poll_seconds, whatever its pace (tests of the pace set their own).
+            "NEWSBOT_POLL_MAX_SECONDS": str(poll_seconds),
             "NEWSBOT_ADMINS": admins,
             "NEWSBOT_LOG_LEVEL": "INFO",
             **(extra_env or {}),

@@ -78,7 +78,7 @@ def test_alert_arrives_once_and_not_again_after_restart(tmp_path: Path, api: Fak
     assert "Basra" not in "".join(m.text for m in api.sent)
     assert "council meets" not in alert.text, "items from before the first poll are not alerted"
     assert api.token not in bot.stderr
-    assert "poll cycle:" in bot.stderr
+    assert "polls in the last" in bot.stderr
 
     with BotProcess(api, data_dir=data_dir, feeds_file=feeds_file) as again:
         hits = feeds.hits("/news.xml")

@@ -75,7 +75,7 @@ def test_scripted_console_session_with_the_bundled_sample(tmp_path: Path):
     sample = shutil.copy(REPO / "config" / "sample-feed.xml", tmp_path / "sample.xml")
     feeds_file = write_feeds_file(tmp_path / "feeds.toml", {"newsbot sample": str(sample)})
     process, out, err = start_console(tmp_path, feeds_file, poll_seconds=300)
-    err.wait_for("poll cycle:")
+    err.wait_for("polls in the last")
     assert process.stdin is not None
     process.stdin.write("/subscribe census\n/list\n/subscribe Makhmur, <>\n/bogus\nhello\n")
     process.stdin.close()  # end of input: the console answers everything, then exits
@@ -98,7 +98,7 @@ def test_console_prints_an_alert_when_the_feed_gets_a_new_item(tmp_path: Path):
     feeds_file = write_feeds_file(tmp_path / "feeds.toml", {"Local": str(feed)})
     process, out, err = start_console(tmp_path, feeds_file, poll_seconds=1)
     assert process.stdin is not None
-    err.wait_for("poll cycle:")
+    err.wait_for("polls in the last")
     process.stdin.write("/subscribe census\n")
     process.stdin.flush()
     out.wait_for("Subscribed to census.")

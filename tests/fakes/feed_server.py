@@ -81,7 +81,11 @@ class FeedServer:
             answer = self._answers.get(path, Answer(b"not found", status=404, headers={}))
         etag = answer.headers.get("ETag")
         if etag and answer.status == 200 and headers.get("if-none-match") == etag:
-            return Answer(status=304, headers={"ETag": etag})  # as a server honouring validators does
+            # As a server honouring validators does: a 304 repeats the caching headers (RFC 9110).
+            kept = {
+                k: v for k, v in answer.headers.items() if k.lower() in ("etag", "cache-control", "expires")
+            }
+            return Answer(status=304, headers=kept)
         return answer
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

@@ -8,7 +8,7 @@ and every check reads the bytes served. Seven chats (five private, two groups) f
 the corpus's scripts. The real bot (``python -m bot``, tests/e2e/harness.py) polls the feeds
 every second and sends its alerts to the fake Bot API (tests/fakes/telegram_api.py), which
 keeps them as Telegram would have received them. Every wait is on a condition: feeds
-fetched, the bot's ``poll cycle:`` log lines, the messages the fake received.
+fetched, the bot's ``polls in the last …`` report lines, the messages the fake received.
 
 Run ``python -m tests.quality.reader_run`` for the table of defects (see
 tests/quality/reader_audit.py); ``tests/quality/test_reader_run.py`` runs the same.
@@ -76,7 +76,7 @@ FAST_DELIVERY = {
     "NEWSBOT_FETCH_PER_HOST": "8",
 }
 
-_CYCLE = re.compile(r"poll cycle: .*?; (\d+) alerts queued; .*?; (\d+) alerts pending")
+_CYCLE = re.compile(r"polls in the last .*?; (\d+) alerts queued\b.*?; (\d+) alerts pending")
 
 
 class LoggedBot(BotProcess):
@@ -109,7 +109,7 @@ class LoggedBot(BotProcess):
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def cycles(self) -> list[tuple[int, int]]:
-        """(alerts queued, alerts pending) of every poll cycle logged so far."""
+        """(alerts queued, alerts pending) of every report on the polls logged so far."""
         return [(int(q), int(p)) for q, p in _CYCLE.findall(self.log())]
 
 
@@ -184,6 +184,9 @@ def run_reader(workdir: Path, *, feeds: Sequence[FeedFile] | None = None, timeou
             # Fetched twice since: the cycle that found the new entries has ended and logged.
             alive = [paths[f.path.name] for f in feeds if f.entries]
             _wait(api, bot, lambda: all(server.hits(p) >= hits[p] + 2 for p in alive), timeout, "whole feeds")
+            # The polls are reported every second: one more report covers them all.
+            reports = len(bot.cycles())
+            _wait(api, bot, lambda: len(bot.cycles()) > reports, timeout, "the report on those polls")
             queued = sum(q for q, _ in bot.cycles())
             _wait(
                 api,

@@ -78,7 +78,7 @@ def test_admins_see_each_feeds_health_failing_first(make_bot):
     view = bot.feeds.describe(ADMIN).splitlines()
     assert view[0] == "<b>I watch 2 sources:</b>"
     assert view[1].startswith("• <b>Bad</b> <i>(bad.example)</i>: ⚠️ failing for 5 min (2 errors in a row): ")
-    assert "HTTP 503 &lt;Service Unavailable&gt;; next try in" in view[1]
+    assert "HTTP 503 &lt;Service Unavailable&gt;; next poll in" in view[1]
     assert any(
         line.startswith("• <b>Good</b> <i>(good.example)</i>: ok, 2 stories; checked") for line in view
     )

@@ -70,7 +70,7 @@ def test_a_chat_gets_at_most_its_cap_per_cycle_across_feeds_and_one_summary(make
     assert bot.sender.to(CHAT)[-1] == summary, "the summary comes after the cycle's alerts"
     assert summary.startswith("…and 7 more stories matched your keywords in this poll:")
     assert summary.count("<a href=") == 7 and summary.splitlines()[-1].startswith("• "), "all 7 listed"
-    assert "<i>(A)</i>" in summary or "<i>(B)</i>" in summary, "each with its source in italics"
+    assert "<i>(A, " in summary or "<i>(B, " in summary, "each with its source (and time) in italics"
     assert [len(alerts(bot, OTHER)), summaries(bot, OTHER)] == [1, []], "the story in both feeds counts once"
     assert (report.summarised, report.summaries) == (7, 1)
     assert "7 more in summaries to 1 chats" in report.summary()
