@@ -1,4 +1,4 @@
-"""Fetching feeds with httpx and parsing them with feedparser.
+"""Fetching feeds with httpx; parsing them in worker processes (see :mod:`bot.adapters.parsing`).
 
 Downloads have a total deadline, a body size cap (counted after decompression, which is
 done here step by step: see :mod:`bot.adapters.decoding`), at most
@@ -8,7 +8,7 @@ Retry-After. Feeds added from a chat (not trusted) are refused when any hop of t
 resolves to a loopback, private or link-local address (see :mod:`bot.adapters.addresses`).
 Parsing runs in worker processes, each parse within a deadline (see
 :mod:`bot.adapters.workers`), so a big or hostile feed does not stall the bot's replies or
-the other feeds; only the first :data:`MAX_ENTRIES` entries are read. Every failure becomes
+the other feeds. Every failure becomes
 a :class:`FetchResult` with a short reason; nothing here raises to the caller.
 """
 
@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import logging
 import socket
-import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,19 +26,24 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
 import httpx
 
 from bot import __version__
 from bot.adapters.addresses import is_public
 from bot.adapters.decoding import ACCEPT_ENCODING, DecodingError, decoder_for
+from bot.adapters.parsing import FeedError, Parsed, describe_problems, parse_job
 from bot.adapters.workers import JobFailed, JobTimedOut, PoolStopped, WorkerDied, WorkerPool
-from bot.core.items import Item, normalize_entry
-from bot.core.schedule import feed_not_before
 from bot.core.sources import FeedSource
 from bot.service.ports import FeedState, FetchOutcome, FetchResult
 
-__all__ = ["FeedError", "HttpFeedFetcher", "check_public_address", "parse_feed", "retry_after", "user_agent"]
+__all__ = [
+    "FeedError",
+    "HttpFeedFetcher",
+    "cache_seconds",
+    "check_public_address",
+    "retry_after",
+    "user_agent",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +53,6 @@ MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 STOP_GRACE_SECONDS = 1.0  # how long parses under way may go on once the bot is stopping
-MAX_ENTRIES = 1_000  # entries read per fetch, in document order: a feed's work is bounded
-
-
-class FeedError(Exception):
-    """A feed could not be fetched or is not a feed; the message is the reason, for logs.
-    *retry_after* is the wait in seconds the server asked for, if it did."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
 
 
 def retry_after(value: str, *, now: datetime | None = None) -> float | None:
@@ -150,91 +143,10 @@ def cache_seconds(headers: Mapping[str, str], *, now: datetime | None = None) ->
     return max(0.0, (until - sent).total_seconds())
 
 
-def parse_feed(
-    body: bytes,
-    source_name: str,
-    *,
-    url: str = "",
-    content_type: str = "",
-    problems: Counter[str] | None = None,
-    pace: dict[str, str] | None = None,
-) -> list[Item]:
-    """Parse feed bytes into items; raises :class:`FeedError` when *body* is not a feed.
-
-    The body is always given to feedparser as a stream: a string could be taken for a path.
-    The feed's URL is not given to feedparser, which would resolve guids against it (so every
-    key would change when a feed moves); relative links are resolved by the normalizer instead.
-    Only the first :data:`MAX_ENTRIES` entries are read. What had to be left out (a malformed
-    link, an entry that could not be read at all) is counted in *problems*; the other entries
-    and fields are kept. What the feed says of its own pace (``ttl``, ``sy:updatePeriod`` and
-    ``sy:updateFrequency``) goes into *pace*.
-    """
-    problems = problems if problems is not None else Counter()
-    headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(
-        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
-    entries = parsed.get("entries", [])
-    if not parsed.get("version") and not entries:
-        raise FeedError("not a feed (no RSS or Atom content; an HTML page?)")
-    if not entries and parsed.get("bozo"):
-        raise FeedError(f"malformed feed: {parsed.get('bozo_exception')}")
-    if pace is not None:
-        channel = parsed.get("feed", {})
-        for field in ("ttl", "sy_updateperiod", "sy_updatefrequency"):
-            value = channel.get(field)
-            if isinstance(value, str):
-                pace[field] = value[:20]
-    if len(entries) > MAX_ENTRIES:
-        problems[f"an entry after the first {MAX_ENTRIES} (not read)"] += len(entries) - MAX_ENTRIES
-    items = []
-    for entry in entries[:MAX_ENTRIES]:
-        try:
-            items.append(normalize_entry(entry, source_name, base_url=url, problems=problems))
-        except Exception as exc:  # a surprise costs that story, not the feed's others
-            problems[f"an entry that could not be read ({type(exc).__name__}: {exc}; dropped)"] += 1
-    return items
-
-
-def describe_problems(problems: Mapping[str, int]) -> str:
-    """``2 × a link that is not a web address (link left out); ...``: one line for the log."""
-    return "; ".join(f"{count} × {what}" for what, count in sorted(problems.items()))
-
-
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    """What parsing a body gave: its items and what had to be left out, or why it is not a feed."""
-
-    items: list[Item]
-    problems: dict[str, int]
-    seconds: float  # CPU time the parse took
-    error: str = ""
-    not_before: float | None = None  # seconds the feed asks readers to wait between polls
-
-
-def _parse_job(download: _Download, source_name: str) -> _Parsed:
-    """Parse a downloaded body (in a worker process or thread); never raises a FeedError."""
-    started = time.thread_time()
+def _job(download: _Download, source_name: str) -> tuple[bytes, str, str, str]:
+    """What a parse job needs of a download."""
     assert download.body is not None
-    problems: Counter[str] = Counter()
-    pace: dict[str, str] = {}
-    try:
-        items = parse_feed(
-            download.body,
-            source_name,
-            url=download.url,
-            content_type=download.content_type,
-            problems=problems,
-            pace=pace,
-        )
-    except FeedError as exc:
-        return _Parsed([], dict(problems), time.thread_time() - started, error=str(exc))
-    not_before = feed_not_before(
-        ttl=pace.get("ttl", ""),
-        update_period=pace.get("sy_updateperiod", ""),
-        update_frequency=pace.get("sy_updatefrequency", ""),
-    )
-    return _Parsed(items, dict(problems), time.thread_time() - started, not_before=not_before)
+    return download.body, source_name, download.url, download.content_type
 
 
 def _longest(*waits: float | None) -> float | None:
@@ -304,18 +216,18 @@ class HttpFeedFetcher:
         if self._pool is not None and self._stopping is None:
             self._stopping = asyncio.get_running_loop().create_task(self._pool.stop_after(grace))
 
-    async def _parse(self, download: _Download, source_name: str) -> _Parsed:
+    async def _parse(self, download: _Download, source_name: str) -> Parsed:
         took_too_long = FeedError(f"parsing took longer than {self._parse_timeout:g} s")
         if self._pool is None:  # in a thread (tests, tools): the deadline cannot stop it, only stop the wait
             try:
                 parsed = await asyncio.wait_for(
-                    asyncio.to_thread(_parse_job, download, source_name), self._parse_timeout
+                    asyncio.to_thread(parse_job, *_job(download, source_name)), self._parse_timeout
                 )
             except TimeoutError:
                 raise took_too_long from None
         else:
             try:
-                parsed = await self._pool.run(_parse_job, download, source_name)
+                parsed = await self._pool.run(parse_job, *_job(download, source_name))
             except JobTimedOut:
                 raise took_too_long from None
             except WorkerDied:

@@ -55,7 +55,7 @@ from bot.adapters.durable_files import (
     remove_leftovers,
     replace_file,
 )
-from bot.core.items import Item
+from bot.core.items import DateShown, Item
 from bot.core.sources import FeedSource
 from bot.service.ports import (
     Broadcast,
@@ -186,6 +186,7 @@ def _item_to_doc(recent: RecentItem) -> dict[str, Any]:
         "link": item.link,
         "summary": item.summary,
         "published": _epoch(item.published),
+        "date_shown": item.date_shown.value,
         "seen_at": recent.seen_at,
     }
 
@@ -199,6 +200,7 @@ def _doc_to_item(doc: Document) -> RecentItem:
         link=doc["link"],
         summary=doc["summary"],
         published=datetime.fromtimestamp(published, tz=UTC) if published is not None else None,
+        date_shown=DateShown(doc.get("date_shown", DateShown.MOMENT.value)),
     )
     return RecentItem(item=item, seen_at=doc["seen_at"])
 

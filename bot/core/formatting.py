@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
-from bot.core.items import Item
+from bot.core.excerpt import choose_excerpt
+from bot.core.items import DateShown, Item
 from bot.core.query import Query, Term
 from bot.core.text import strip_bidi_controls, strip_controls, truncate
 from bot.core.words import word_spans
@@ -29,6 +30,7 @@ __all__ = [
     "format_feed_down",
     "format_item_line",
     "format_overflow",
+    "format_published",
     "format_time",
     "highlight",
     "safe_link",
@@ -154,6 +156,18 @@ def format_time(moment: datetime, tz: tzinfo) -> str:
     return f"{local:%d %b %Y, %H:%M} {local.tzname() or ''}".rstrip()
 
 
+def format_published(item: Item, tz: tzinfo) -> str:
+    """An item's date as its feed meant it: a moment in the reader's time zone, a time the
+    feed gave without a zone as written (``10 Jan 2020, 14:33``), a day as that day."""
+    if item.published is None:
+        return ""
+    if item.date_shown is DateShown.DAY:
+        return f"{item.published:%d %b %Y}"
+    if item.date_shown is DateShown.LOCAL:
+        return f"{item.published:%d %b %Y, %H:%M}"
+    return format_time(item.published, tz)
+
+
 def format_duration(seconds: float) -> str:
     """``45 s``, ``12 min``, ``3.5 h``, ``2.0 days``: a rough length of time."""
     seconds = max(0, round(seconds))
@@ -253,8 +267,9 @@ def _term_at(flat: Sequence[str], start: int, term: Term) -> bool:
     return True
 
 
-def highlight(text: str, terms: Iterable[Term]) -> str:
-    """*text* escaped for Telegram HTML, with every occurrence of *terms* in bold.
+def highlight(text: str, terms: Iterable[Term], *, tag: str = "b") -> str:
+    """*text* escaped for Telegram HTML, with every occurrence of *terms* in bold (or in
+    another *tag*: ``u`` underlines them in a title that is bold already).
 
     Words are compared folded (so "Makhmūr" is found for ``makhmur``) and shown as written.
     """
@@ -282,7 +297,7 @@ def highlight(text: str, terms: Iterable[Term]) -> str:
             index += 1
         begin, end = spans[first][0], spans[index][1]
         parts.append(escape(text[position:begin]))
-        parts.append(f"<b>{escape(text[begin:end])}</b>")
+        parts.append(f"<{tag}>{escape(text[begin:end])}</{tag}>")
         position = end
         index += 1
     parts.append(escape(text[position:]))
@@ -290,14 +305,23 @@ def highlight(text: str, terms: Iterable[Term]) -> str:
 
 
 def format_alert(item: Item, matched: Sequence[Query], *, tz: tzinfo) -> str:
-    """The alert a chat receives for *item*, naming the queries it *matched*, the matched
-    words in bold in the summary."""
-    lines = [f"<b>{escape(truncate(strip_bidi_controls(item.title), ALERT_TITLE_CHARS))}</b>"]
-    if item.summary:
-        terms = [term for query in matched for term in query.positive_terms]
-        lines.append(highlight(truncate(item.summary, ALERT_SUMMARY_CHARS), terms))
+    """The alert a chat receives for *item*, naming the queries it *matched*: the title in
+    bold, then the excerpt that shows why it matched (:mod:`bot.core.excerpt`), the matched
+    words marked in both (underlined in the bold title, bold in the excerpt)."""
+    terms = [term for query in matched for term in query.positive_terms]
+    title = highlight(truncate(strip_bidi_controls(item.title), ALERT_TITLE_CHARS), terms, tag="u")
+    lines = [f"<b>{title}</b>"]
+    excerpt = choose_excerpt(
+        item.title,
+        item.summary,
+        item.content,
+        limit=ALERT_SUMMARY_CHARS,
+        contains=lambda text: "<b>" in highlight(text, terms),
+    )
+    if excerpt:
+        lines.append(highlight(excerpt, terms))
     source = escape(truncate(item.feed, FEED_NAME_CHARS))
-    when = f" · {format_time(item.published, tz)}" if item.published else ""
+    when = f" · {format_published(item, tz)}" if item.published else ""
     lines.append("")
     lines.append(f"<i>{source}{when}</i>")
     link = safe_link(item.link)
@@ -315,7 +339,7 @@ def format_item_line(item: Item, *, tz: tzinfo) -> str:
     title = escape(truncate(item.title, PREVIEW_TITLE_CHARS))
     link = safe_link(item.link)
     headline = f'<a href="{escape(link)}">{title}</a>' if link else title
-    when = f", {format_time(item.published, tz)}" if item.published else ""
+    when = f", {format_published(item, tz)}" if item.published else ""
     return f"• {headline} <i>({escape(truncate(item.feed, FEED_NAME_CHARS))}{when})</i>"
 
 

@@ -32,7 +32,7 @@ TRACKING_PARAMETERS = frozenset(
         "wprss",  # Washington Post
         "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
         "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
-        "rb_clickid", "s_cid", "vero_conv", "vero_id", "spm", "share", "cl4url",
+        "rb_clickid", "s_cid", "vero_conv", "vero_id", "spm", "share",
     }
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "at_", "ns_", "pk_", "mtm_", "itm_", "ga_", "hmsr", "__twitter")
@@ -40,11 +40,12 @@ TRACKING_PREFIXES = ("utm_", "at_", "ns_", "pk_", "mtm_", "itm_", "ga_", "hmsr",
 _FEED_VALUE = re.compile(r"(?i)^(rss|feed|feeds|atom)([_\-.].*)?$")
 _FEED_VALUE_NAMES = frozenset({"partner", "ref", "from", "source", "src", "via", "origin", "channel", "r"})
 
-# Redirectors: FeedBurner (any host, its /~r/ paths), Pheedo, Feedsportal, and Google's
-# /url, whose target is in the URL itself.
+# Redirectors: FeedBurner (any host, its /~r/ paths), Pheedo, Feedsportal, and those whose
+# target is in the URL itself: Google's /url (url=, q=), Yandex News' /yandsearch (cl4url=,
+# an address without its scheme).
 _FEEDBURNER_PATH = re.compile(r"^/~r/")
 _REDIRECTOR_HOSTS = frozenset({"feedproxy.google.com", "feeds.feedburner.com", "feedsportal.com"})
-_TARGET_PARAMETERS = ("url", "q", "u", "target", "dest", "destination")
+_TARGET_PARAMETERS = ("url", "q", "u", "target", "dest", "destination", "cl4url")
 
 
 def _parts(url: str) -> tuple[str, str, str, str, str] | None:
@@ -69,6 +70,10 @@ def _is_google(host: str) -> bool:
     return host == "google.com" or host.startswith("google.") or host.endswith(".google.com")
 
 
+def _is_yandex_news(host: str) -> bool:
+    return host.startswith("news.yandex.") or (host.startswith("yandex.") and host.count(".") == 1)
+
+
 def is_redirector(url: str) -> bool:
     """Whether *url* is a feed redirector's link rather than the story's own address."""
     parts = _parts(url)
@@ -82,6 +87,7 @@ def is_redirector(url: str) -> bool:
         or any(host.endswith("." + known) for known in _REDIRECTOR_HOSTS)
         or "click.phdo" in path
         or (_is_google(host) and path in ("/url", "/link"))
+        or (_is_yandex_news(host) and path in ("/yandsearch", "/story"))
     )
 
 
@@ -91,7 +97,11 @@ def unwrap_redirect(url: str) -> str | None:
     if parts is None or not is_redirector(url):
         return None
     for name, value in parse_qsl(parts[3], keep_blank_values=False):
-        if name.lower() in _TARGET_PARAMETERS and _parts(value) is not None and not is_redirector(value):
+        if name.lower() not in _TARGET_PARAMETERS:
+            continue
+        if name.lower() == "cl4url" and "://" not in value:
+            value = "http://" + value  # the outlet's own address: its site sends it on to https
+        if _parts(value) is not None and not is_redirector(value):
             return value
     return None
 

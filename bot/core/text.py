@@ -8,8 +8,11 @@ from html.parser import HTMLParser
 
 __all__ = [
     "MAX_MARKUP_CHARS",
+    "PARAGRAPH",
     "collapse_whitespace",
     "html_to_text",
+    "join_paragraphs",
+    "plain_to_text",
     "strip_bidi_controls",
     "strip_controls",
     "truncate",
@@ -21,18 +24,28 @@ _WHITESPACE = re.compile(r"\s+")
 # 20,000 characters), even for articles with ten times more markup than text.
 MAX_MARKUP_CHARS = 200_000
 
-# Elements whose content is never text a reader should see.
-_HIDDEN = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg", "head"})
+# Elements whose content is never text a reader should see; a photo's caption and credit
+# ("| 视觉中国") are not the story either, and must not make it match.
+_HIDDEN = frozenset(
+    {"script", "style", "template", "noscript", "iframe", "object", "svg", "head", "figcaption"}
+)
 
-# Elements that end a line of text: a space keeps their words apart once tags are gone.
+# Elements that end a paragraph or line: their text ends a sentence once tags are gone.
 _BREAKING = frozenset(
     {
         "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
-        "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+        "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
         "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th",
         "tr", "ul",
     }
 )  # fmt: skip
+
+# Where a paragraph ends, while the text is put together (see join_paragraphs).
+PARAGRAPH = "\u2029"
+# Text that already ends a sentence, so the next paragraph follows after a space.
+_SENTENCE_END = tuple('.!?…:;。！？؟»"”’)]')
+_CJK_END = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60]$")
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
 # Reading what html.parser left (see _TextExtractor.finish), as html.parser reads it.
@@ -58,17 +71,17 @@ class _TextExtractor(HTMLParser):
         if tag in _HIDDEN:
             self._hidden_depth += 1
         elif tag in _BREAKING:
-            self.parts.append(" ")
+            self.parts.append(PARAGRAPH)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BREAKING:
-            self.parts.append(" ")
+            self.parts.append(PARAGRAPH)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _HIDDEN:
             self._hidden_depth = max(0, self._hidden_depth - 1)
         elif tag in _BREAKING:
-            self.parts.append(" ")
+            self.parts.append(PARAGRAPH)
 
     def handle_data(self, data: str) -> None:
         if not self._hidden_depth:
@@ -182,12 +195,40 @@ def collapse_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+def join_paragraphs(text: str) -> str:
+    """*text*, whose paragraphs end with :data:`PARAGRAPH`, as one line in which each
+    paragraph ends a sentence: "…disguised contempt. Donald Trump has…" rather than
+    "…disguised contempt Donald Trump has…". A paragraph that ends with punctuation keeps
+    it; Chinese and Japanese ones end with "。"."""
+    joined = ""
+    for paragraph in text.split(PARAGRAPH):
+        paragraph = collapse_whitespace(paragraph)
+        if not paragraph:
+            continue
+        if not joined:
+            joined = paragraph
+        elif joined.endswith(_SENTENCE_END):
+            joined += " " + paragraph
+        elif _CJK_END.search(joined):
+            joined += "。" + paragraph
+        else:
+            joined += ". " + paragraph
+    return joined
+
+
+def plain_to_text(text: str) -> str:
+    """Plain text (a feed's ``text/plain`` field) as one line: a blank line ends a
+    paragraph (and a sentence), any other whitespace is a space."""
+    return join_paragraphs(_BLANK_LINE.sub(PARAGRAPH, text[:MAX_MARKUP_CHARS]))
+
+
 def html_to_text(markup: str) -> str:
     """Return the visible text of an HTML fragment as one line.
 
-    Tags, scripts and styles are dropped, entities decoded and whitespace collapsed. Only the
-    first :data:`MAX_MARKUP_CHARS` characters are read, in time linear in their length.
-    Never raises: markup too broken to parse yields its entity-decoded characters.
+    Tags, scripts, styles and figure captions are dropped, entities decoded, each paragraph
+    made a sentence (see :func:`join_paragraphs`) and whitespace collapsed. Only the first
+    :data:`MAX_MARKUP_CHARS` characters are read, in time linear in their length. Never
+    raises: markup too broken to parse yields its entity-decoded characters.
     """
     markup = markup[:MAX_MARKUP_CHARS]
     if "<" not in markup and "&" not in markup:
@@ -198,7 +239,7 @@ def html_to_text(markup: str) -> str:
         extractor.finish()
     except Exception:  # html.parser is lenient, but a text must never stop an item
         return collapse_whitespace(html.unescape(_ANY_TAG.sub(" ", markup)))
-    return collapse_whitespace("".join(extractor.parts))
+    return join_paragraphs("".join(extractor.parts))
 
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:

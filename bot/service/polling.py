@@ -45,7 +45,7 @@ from bot.core.formatting import (
     format_feed_down,
     format_overflow,
 )
-from bot.core.items import Item
+from bot.core.items import DateShown, Item
 from bot.core.matcher import Document
 from bot.core.query import source_label
 from bot.core.schedule import FeedPace, PollBounds, next_poll_delay, publishing_gap
@@ -484,7 +484,7 @@ class Poller:
             if published is not None and published.timestamp() < oldest:
                 continue
             if published is None or published > seen_at:
-                item = replace(item, published=seen_at)
+                item = replace(item, published=seen_at, date_shown=DateShown.MOMENT)
             kept.append(item)
         return kept, len(items) - len(kept)
 

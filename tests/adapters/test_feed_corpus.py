@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from bot.adapters.feeds import FeedError, parse_feed
+from bot.adapters.parsing import FeedError, parse_feed
 from bot.core.matcher import Document, Matcher
 from bot.core.query import parse_query
 

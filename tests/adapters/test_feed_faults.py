@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.feeds import MAX_ENTRIES, FeedError, HttpFeedFetcher, check_public_address, user_agent
+from bot.adapters.feeds import FeedError, HttpFeedFetcher, check_public_address, user_agent
+from bot.adapters.parsing import MAX_ENTRIES
 from bot.core.sources import FeedSource
 from bot.service.ports import FetchOutcome, FetchResult
 from tests.fakes.feed_server import Answer, FeedServer, rss

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.adapters.feeds import HttpFeedFetcher, cache_seconds, parse_feed
+from bot.adapters.feeds import HttpFeedFetcher, cache_seconds
+from bot.adapters.parsing import parse_feed
 from bot.core.sources import FeedSource
 from bot.service.ports import FeedState, FetchOutcome
 from tests.fakes.feed_server import Answer, FeedServer, rss

@@ -14,10 +14,10 @@ from bot.adapters.feeds import (
     FeedError,
     HttpFeedFetcher,
     check_public_address,
-    parse_feed,
     retry_after,
     user_agent,
 )
+from bot.adapters.parsing import parse_feed
 from bot.core.sources import FeedSource
 from bot.service.ports import FeedState, FetchOutcome, FetchResult
 from tests.fakes.feed_server import Answer, FeedServer, rss

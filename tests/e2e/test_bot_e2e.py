@@ -70,7 +70,9 @@ def test_alert_arrives_once_and_not_again_after_restart(tmp_path: Path, api: Fak
     alerts = [m for m in api.messages_to(CHAT) if is_alert(m)]
     assert len(alerts) == 1, [m.text for m in alerts]
     assert alert.parse_mode == "HTML"
-    assert "<b>Makhmour &lt;camp&gt; &amp; census</b>" in alert.text
+    assert "<b><u>Makhmour</u> &lt;camp&gt; &amp; census</b>" in alert.text, (
+        "the title bold, its match underlined"
+    )
     assert 'href="https://example.org/news/makhmour-camp?id=7&amp;lang=en"' in alert.text
     assert "Counting began in <b>Makhmour</b> camp on Sunday." in alert.text, "matched words are bold"
     assert "<code>Makhmour</code>" in alert.text

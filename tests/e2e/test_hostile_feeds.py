@@ -60,7 +60,7 @@ def test_a_quiet_feeds_alert_arrives_while_a_crafted_feed_is_polled(
         # A new crafted story, so that the crafted feed is parsed again in the same cycles.
         feeds.serve("/crafted.xml", rss([{**CRAFTED, "guid": "crafted-2"}, CRAFTED]))
         alert = subscribe_and_publish(api, feeds, "/quiet.xml")
-        assert "<b>Census begins in Makhmour</b>" in alert.text
+        assert "<b><u>Census</u> begins in Makhmour</b>" in alert.text
         feeds.wait_for_hits("/crafted.xml", feeds.hits("/crafted.xml") + 2)  # a whole cycle since
         api.user_says(ADMIN, "/feeds")
         health = api.wait_for_message(ADMIN, lambda m: "I watch 2 sources" in m.text)
@@ -81,7 +81,7 @@ def test_a_parse_past_its_deadline_fails_only_its_own_feed(
     ):
         feeds.wait_for_hits("/quiet.xml", 2, timeout=30)
         alert = subscribe_and_publish(api, feeds, "/quiet.xml")
-        assert "<b>Census begins in Makhmour</b>" in alert.text
+        assert "<b><u>Census</u> begins in Makhmour</b>" in alert.text
         api.user_says(ADMIN, "/feeds")
         health = api.wait_for_message(ADMIN, lambda m: "I watch 2 sources" in m.text)
         [slow] = [line for line in health.text.split("\n") if "<b>Slow</b>" in line]
@@ -162,7 +162,7 @@ def test_a_malformed_link_costs_only_that_link(tmp_path: Path, api: FakeBotAPI, 
         feeds.wait_for_hits("/quiet.xml", feeds.hits("/quiet.xml") + 2)
         assert bot.stop() == 0
     alerts = {m.text.split("\n")[0]: m.text for m in api.messages_to(READER) if is_alert(m)}
-    assert "Read on example.org" in alerts["<b>Census begins in Makhmour</b>"]
-    assert "Read on" not in alerts["<b>Census results out</b>"]
+    assert "Read on example.org" in alerts["<b><u>Census</u> begins in Makhmour</b>"]
+    assert "Read on" not in alerts["<b><u>Census</u> results out</b>"]
     logged = [line for line in bot.stderr.splitlines() if "feed Quiet: left out" in line]
     assert len(logged) == 1 and "1 × a link that is not a web address" in logged[0]

@@ -39,5 +39,7 @@ def test_a_slow_feed_does_not_hold_back_its_neighbours_alerts(tmp_path: Path):
             new = {"title": "Census results are out", "guid": "new", "link": "https://example.org/new"}
             feeds.serve("/good.xml", rss([new, old]))
             # Before per-feed schedules, every poll waited for the slow feed: up to 30 s.
-            alert = api.wait_for_message(CHAT, lambda m: "Census results are out" in m.text, timeout=POLL + 8)
-            print(f"alert {alert.at - published:.1f} s after publication, poll interval {POLL} s")
+            arrived = api.wait_for_message(
+                CHAT, lambda m: "Census results are out" in m.plain, timeout=POLL + 8
+            )
+            print(f"alert {arrived.at - published:.1f} s after publication, poll interval {POLL} s")

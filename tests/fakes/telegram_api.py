@@ -51,6 +51,11 @@ class Sent:
     at: float = 0.0
 
     @property
+    def plain(self) -> str:
+        """The text a reader sees: the HTML's tags gone, its entities decoded."""
+        return parse_html(self.text) if self.parse_mode == "HTML" else self.text
+
+    @property
     def buttons(self) -> dict[str, str]:
         """The inline buttons under the message: label -> callback data."""
         markup = self.parameters.get("reply_markup") or {}

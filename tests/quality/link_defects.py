@@ -105,8 +105,28 @@ def real_address(story: Story) -> str:
         return origin
     guid = re.search(r"<guid\b([^>]*)>\s*(?:<!\[CDATA\[)?\s*(https?://[^<\s\]]+)", story.element)
     if guid and not re.search(r"ispermalink\s*=\s*[\"']false", guid.group(1), re.I):
-        return html.unescape(guid.group(2))
+        address = html.unescape(guid.group(2))
+        if _redirector_address(address) is None:  # a guid on a redirector (Yandex News') is not it
+            return address
     return ""
+
+
+def _redirector_address(link: str) -> str | None:
+    """Why *link* itself is a redirector's address (a known host or path, or another address
+    carried in a parameter), or None."""
+    host = _host(link)
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
+    if host in REDIRECTOR_HOSTS:
+        return f"{host} is a redirector"
+    if any(p.search(parts.path) for p in _REDIRECTOR_PATHS):
+        return f"{host}{parts.path} is a redirector"
+    for name, value in parse_qsl(parts.query):
+        if _ADDRESS_VALUE.match(value) and _host(value if "://" in value else "http://" + value) != host:
+            return f"the link carries the address in {name}="
+    return None
 
 
 def redirector_link(alert: ShownAlert, story: Story | None = None) -> str | None:
@@ -120,17 +140,9 @@ def redirector_link(alert: ShownAlert, story: Story | None = None) -> str | None
     host = _host(link)
     if not host:
         return None
-    try:
-        parts = urlsplit(link)
-    except ValueError:
-        return None
-    if host in REDIRECTOR_HOSTS:
-        return f"{host} is a redirector"
-    if any(p.search(parts.path) for p in _REDIRECTOR_PATHS):
-        return f"{host}{parts.path} is a redirector"
-    for name, value in parse_qsl(parts.query):
-        if _ADDRESS_VALUE.match(value) and _host(value if "://" in value else "http://" + value) != host:
-            return f"the link carries the address in {name}="
+    reason = _redirector_address(link)
+    if reason is not None:
+        return reason
     if story is not None:
         real = real_address(story)
         if (

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from bot.adapters.feeds import parse_feed
+from bot.adapters.parsing import parse_feed
 from bot.core.items import Item
 from tests.quality.alert_defects import (
     DEFECT_CLASSES,

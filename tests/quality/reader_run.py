@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import ftfy
+
 from tests.e2e.harness import BotProcess, write_feeds_file
 from tests.fakes.feed_server import Answer, FeedServer
 from tests.fakes.telegram_api import FakeBotAPI
@@ -240,7 +242,8 @@ def _trace(alert: ShownAlert, feeds: dict[str, FeedFile]) -> Delivered:
     by_title = [
         i
         for i, e in enumerate(feed.entries)
-        if title and _clean(html.unescape(e.get("title", ""))).startswith(title)
+        # (the title as the outlet meant it: the bot repairs mojibake, as a reader would)
+        if title and _clean(ftfy.fix_encoding(html.unescape(e.get("title", "")))).startswith(title)
     ]
     both = [i for i in by_link if i in by_title]
     found = both or by_link or by_title

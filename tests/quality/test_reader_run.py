@@ -17,16 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.quality.alert_defects import (
-    BOILERPLATE,
-    CAPTION,
     DEFECT_CLASSES,
-    MOJIBAKE,
-    NOT_VISIBLE,
-    REDIRECTOR,
-    RUN_TOGETHER,
-    TITLE_NOT_BOLD,
-    TRACKING,
-    WRONG_DATE,
 )
 from tests.quality.feed_corpus import REAL_FEEDS
 from tests.quality.reader_audit import MOJIBAKE_READ, WORD_RULES, Audit, audit
@@ -42,8 +33,7 @@ pytestmark = [
 # Defect classes the reader's run still finds on today's code (issue 11).
 UNFIXED = frozenset(
     {
-        MOJIBAKE, CAPTION, REDIRECTOR, TRACKING, BOILERPLATE, RUN_TOGETHER, NOT_VISIBLE,
-        TITLE_NOT_BOLD, WRONG_DATE, WORD_RULES, MOJIBAKE_READ,
+        WORD_RULES,
     }
 )  # fmt: skip
 NOT_FIXED_YET = (

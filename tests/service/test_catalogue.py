@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.core.formatting import to_plain_text
 from tests.service.conftest import news
 from tests.service.test_polling import POLL, cycle
 
@@ -27,7 +28,7 @@ def test_an_added_feed_is_polled_with_its_stories_so_far_as_the_baseline(make_bo
     bot.fetcher.publish("Second Wire", news("2", "census new", feed="Second Wire"), news("1", "census old"))
     cycle(bot)
     [alert] = bot.sender.to(USER)
-    assert "census new" in alert and "Second Wire" in alert
+    assert "census new" in to_plain_text(alert) and "Second Wire" in alert
 
 
 def test_added_feeds_survive_a_restart_and_can_be_removed(make_bot):

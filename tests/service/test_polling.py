@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.core.dedup import item_tokens
+from bot.core.formatting import to_plain_text
 from bot.service.ports import FetchOutcome
 from tests.service.conftest import news
 
@@ -44,7 +45,7 @@ def test_first_poll_is_a_baseline_then_new_matching_items_alert(make_bot):
     assert (report.new_items, report.alerts_queued) == (2, 1)
     assert cycle(bot).delivery.sent == 1, "the next cycle reports what was sent since"
     [alert] = bot.sender.to(CHAT)
-    assert "The census, at last" in alert and "<code>census</code>" in alert
+    assert "The census, at last" in to_plain_text(alert) and "<code>census</code>" in alert
 
     assert len(bot.sender.sent) == 1, "an item is alerted once"
 

@@ -33,6 +33,10 @@ GOOGLE = (
         ("https://x.org/a#xtor=RSS-1", "https://x.org/a"),
         ("https://x.org/a#section-2", "https://x.org/a#section-2"),
         (GOOGLE, "https://www.aglobalmarket.com/slack-news/"),
+        (
+            "https://news.yandex.ru/yandsearch?cl4url=ria.ru%2Fsociety%2F20170107%2F1485236822.html",
+            "http://ria.ru/society/20170107/1485236822.html",
+        ),
         ("http://[::1", ""),
         ("javascript:alert(1)", ""),
         ("not a url", ""),

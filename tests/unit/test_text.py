@@ -8,15 +8,34 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.text import MAX_MARKUP_CHARS, _TextExtractor, collapse_whitespace, html_to_text, truncate
+from bot.core.text import (
+    MAX_MARKUP_CHARS,
+    _TextExtractor,
+    collapse_whitespace,
+    html_to_text,
+    join_paragraphs,
+    plain_to_text,
+    truncate,
+)
 
 
 @pytest.mark.parametrize(
     ("markup", "expected"),
     [
         ("<p>Hello <b>world</b></p>", "Hello world"),
-        ("<p>One</p><p>Two</p>", "One Two"),
-        ("Line<br>break", "Line break"),
+        ("<p>One</p><p>Two</p>", "One. Two"),  # a paragraph ends a sentence
+        ("<p>One.</p><p>Two</p>", "One. Two"),
+        ("<p>He said:</p><p>no</p>", "He said: no"),
+        ("<p>“Go,” she said”</p><p>Then</p>", "“Go,” she said” Then"),
+        (
+            "<p>thinly disguised contempt</p>\n<p>Donald Trump has promised</p>",
+            "thinly disguised contempt. Donald Trump has promised",
+        ),
+        ("<li>PERC H730</li><li>2x Intel</li>", "PERC H730. 2x Intel"),
+        ("<p>勤務地: 東京</p><p>職種: エンジニア</p>", "勤務地: 東京。職種: エンジニア"),
+        ("<p>بدأ التعداد في مخمور</p><p>وقال المسؤولون</p>", "بدأ التعداد في مخمور. وقال المسؤولون"),
+        ("Line<br>break", "Line. break"),
+        ("<figure><img src=x><figcaption>| 视觉中国</figcaption></figure><p>特斯拉</p>", "特斯拉"),
         ("Tom &amp; Jerry &lt;3 &#8220;quoted&#8221; &eacute;", "Tom & Jerry <3 “quoted” é"),
         ("<script>alert(1)</script>Visible<style>p{}</style>", "Visible"),
         ("  lots \n\n of\t space  ", "lots of space"),
@@ -28,6 +47,13 @@ from bot.core.text import MAX_MARKUP_CHARS, _TextExtractor, collapse_whitespace,
 )
 def test_html_to_text(markup: str, expected: str):
     assert html_to_text(markup) == expected
+
+
+def test_plain_text_paragraphs_are_blank_lines():
+    assert (
+        plain_to_text("One line\nwrapped here\n\n  Second paragraph")
+        == "One line wrapped here. Second paragraph"
+    )
 
 
 def test_truncate_keeps_short_text():
@@ -78,7 +104,7 @@ def test_an_unended_construct_is_text_and_what_follows_it_is_parsed():
         "Start <!-- never closed <b>bold end"
     )
     # a summary cut inside its last tag, as some feeds send them
-    assert html_to_text('<p>One</p> two <a href="https://exa') == 'One two <a href="https://exa'
+    assert html_to_text('<p>One</p> two <a href="https://exa') == 'One. two <a href="https://exa'
 
 
 def _close_as_python_does(markup: str) -> str:
@@ -86,7 +112,7 @@ def _close_as_python_does(markup: str) -> str:
     extractor = _TextExtractor()
     extractor.feed(markup)
     extractor.close()
-    return collapse_whitespace("".join(extractor.parts))
+    return join_paragraphs("".join(extractor.parts))
 
 
 PIECES = [
