@@ -7,8 +7,8 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 from tests.fakes.telegram_api import FakeBotAPI
 
