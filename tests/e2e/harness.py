@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 from tests.fakes.telegram_api import FakeBotAPI
 
@@ -24,7 +25,12 @@ def write_feeds_file(path: Path, feeds: Mapping[str, str]) -> Path:
 
 
 class BotProcess:
-    """``python -m bot`` in a subprocess, configured only through environment variables."""
+    """``python -m bot`` in a subprocess, configured only through environment variables.
+
+    Every process started is remembered until it ends, so that a test that fails half-way
+    does not leave a bot running (see :func:`kill_leftovers`)."""
+
+    started: ClassVar[list[subprocess.Popen[str]]] = []
 
     def __init__(
         self,
@@ -65,6 +71,7 @@ class BotProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
+        BotProcess.started.append(self.process)
         return self
 
     def stop(self, timeout: float = 20.0) -> int:
@@ -92,3 +99,13 @@ class BotProcess:
     def __exit__(self, *exc: object) -> None:
         if self.process is not None and self.process.returncode is None:
             self.stop()
+
+
+def kill_leftovers() -> int:
+    """Kill the bot processes a test started and left running; returns how many there were."""
+    left = [process for process in BotProcess.started if process.poll() is None]
+    for process in left:
+        process.kill()
+        process.communicate(timeout=20)
+    BotProcess.started.clear()
+    return len(left)

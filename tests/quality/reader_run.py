@@ -99,6 +99,7 @@ class LoggedBot(BotProcess):
             stderr=self._log_file,
             text=True,
         )
+        BotProcess.started.append(self.process)
         return self
 
     def stop(self, timeout: float = 20.0) -> int:
