@@ -1,6 +1,6 @@
 """Benchmark: polling 500 feeds, and alerts on time beside a slow neighbour.
 
-    python bench/polling.py                  # about ten minutes
+    python bench/polling.py                  # about five minutes
     python bench/polling.py --quick          # under two minutes: 100 feeds, a short slow-neighbour run
     python bench/polling.py --scenarios "slow neighbour" --publish-seconds 300
 
@@ -28,10 +28,10 @@ in full (no validators, no size limit) and parsed with feedparser on the event l
 reply latency is how late a 100 ms timer on that event loop fires while it polls (a
 command arriving then would wait as long).
 
-**Slow neighbour** (scenario "slow neighbour"). 30 feeds on 3 hosts; one feed on each of
-two hosts answers after 40 s, so each of its polls times out at the fetch timeout (30 s).
-Every feed is polled every --interval seconds (``poll_seconds`` and ``poll_max_seconds``
-both set to it). A chat follows "Makhmour"; once the bot has polled every good feed
+**Slow neighbour** (scenario "slow neighbour"). 30 feeds on 3 hosts; by default one feed
+on each of two hosts answers after 40 s, so each of its polls times out at the fetch
+timeout (30 s). Every feed is polled every --interval seconds (``poll_seconds`` and
+``poll_max_seconds`` both set to it). A chat follows "Makhmour"; once the bot has polled every good feed
 twice, a new matching story is published on a random good feed every few seconds for
 --publish-seconds. Each alert's latency runs from the story's publication to the fake Bot
 API receiving the alert; the goal is the interval plus 5 s at the 95th percentile.
@@ -286,6 +286,7 @@ def main() -> None:
                      naive=not args.no_naive)  # fmt: skip
     if "slow neighbour" in scenarios:
         neighbourhood = slow_neighbour.Neighbourhood(
+            feeds=30 if args.slow_together else 10 * max(3, args.slow_feeds),  # 10 a host
             slow=args.slow_feeds,
             slow_together=args.slow_together,
             interval=args.interval,
