@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
 from tests.fakes.telegram_api import FakeBotAPI
 
@@ -23,3 +24,11 @@ def ask_repeatedly(
             continue
         latencies.append((asked, api.messages_to(chat)[-1].at - asked))
         stop.wait(every)
+
+
+def percentile(ordered: Sequence[float], share: float) -> float:
+    """The value below which *share* of the sorted *ordered* values lie (nearest rank,
+    rounding down); NaN when there are none."""
+    if not ordered:
+        return float("nan")
+    return ordered[int(share * (len(ordered) - 1))]

@@ -29,7 +29,9 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FeedServer:
-    """Serves :class:`Answer` objects by path and counts requests; records request headers.
+    """Serves :class:`Answer` objects by path and counts requests; records request headers
+    and when each request arrived (``request_times``, on time.monotonic(), in step with
+    ``requests``).
 
     *host* may be any loopback address (127.0.0.2, ...), to play feeds on several hosts."""
 
@@ -37,6 +39,7 @@ class FeedServer:
         self._answers: dict[str, Answer] = {}
         self._hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.request_times: list[float] = []
         self.in_flight = 0
         self.most_in_flight = 0  # the most requests answered at the same time
         self._changed = threading.Condition()
@@ -64,6 +67,12 @@ class FeedServer:
         with self._changed:
             return self._hits[path]
 
+    def requests_since(self, since: float) -> list[tuple[float, str, dict[str, str]]]:
+        """(arrival, path, headers) of each request that arrived after *since*, oldest first."""
+        with self._changed:
+            logged = zip(self.request_times, self.requests, strict=True)
+            return [(at, path, headers) for at, (path, headers) in logged if at > since]
+
     def wait_for_hits(self, path: str, count: int, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -77,6 +86,7 @@ class FeedServer:
         with self._changed:
             self._hits[path] += 1
             self.requests.append((path, headers))
+            self.request_times.append(time.monotonic())
             self._changed.notify_all()
             answer = self._answers.get(path, Answer(b"not found", status=404, headers={}))
         etag = answer.headers.get("ETag")
