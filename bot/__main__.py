@@ -31,14 +31,15 @@ from bot.adapters.console import (
     standard_streams,
 )
 from bot.adapters.feeds import HttpFeedFetcher, user_agent
+from bot.adapters.sending import TelegramMembership, TelegramSender
 from bot.adapters.store import Store, StoreError
 from bot.adapters.telegram import (
     TelegramHandlers,
-    TelegramSender,
     build_application,
     publish_command_menu,
     stop_on_signals,
 )
+from bot.core.pace import FloodGuard
 from bot.core.pacing import ChatBuckets, Pacing, Rate
 from bot.core.schedule import PollBounds
 from bot.logs import configure_logging, redact
@@ -141,11 +142,16 @@ def wire(
                 alerts_per_chat=settings.max_alerts_per_chat_poll,
                 max_story_age=settings.max_story_age_days * 24 * 3600,
             ),
+            flood=FloodGuard(
+                alerts=settings.flood_alerts_per_hour, window=settings.flood_window_minutes * 60
+            ),
+            membership=TelegramMembership(application.bot),
+            default_timezone=settings.timezone,
         )
     except BaseException:
         store.close()
         raise
-    TelegramHandlers(services.commands, services.broadcasts, services.feeds).register(application)
+    TelegramHandlers(services).register(application)
     bot = Bot(application=application, store=store, fetcher=fetcher, services=services)
     _schedule_polling(bot)
     application.post_init = _start_hook(bot)
@@ -157,6 +163,8 @@ def wire(
 def _schedule_polling(bot: Bot) -> None:
     async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         bot.services.scheduler.tick()  # starts the feeds that are due, without waiting for them
+        if bot.services.pace.release_due():  # digests whose time has come
+            bot.services.delivery.wake()
 
     job_queue = bot.application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"

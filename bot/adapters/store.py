@@ -56,11 +56,14 @@ from bot.adapters.durable_files import (
     replace_file,
 )
 from bot.core.items import DateShown, Item
+from bot.core.pace import ChatSettings, DeliveryMode, HoldReason, QuietHours
 from bot.core.sources import FeedSource
 from bot.service.ports import (
     Broadcast,
     BroadcastStatus,
+    Button,
     FeedState,
+    HeldStory,
     OutboxEntry,
     Outcome,
     PollRecord,
@@ -191,7 +194,7 @@ def _item_to_doc(recent: RecentItem) -> dict[str, Any]:
     }
 
 
-def _doc_to_item(doc: Document) -> RecentItem:
+def _doc_to_item(doc: Mapping[str, Any]) -> RecentItem:
     published = doc.get("published")
     item = Item(
         feed=doc["feed"],
@@ -265,6 +268,7 @@ class Store:
         self._outbox = self._db.table("outbox", cache_size=0)
         self._broadcasts = self._db.table("broadcasts", cache_size=0)
         self._added_feeds = self._db.table("added_feeds", cache_size=0)
+        self._held_table = self._db.table("held", cache_size=0)
         self._index()
         journal = path.with_name(path.name + ".journal")
         replayed = self._replay(journal)  # written to the database file before going on
@@ -281,6 +285,7 @@ class Store:
         self._pending = {
             doc["key"]: _doc_to_entry(doc) for doc in self._outbox.all() if doc["status"] == "pending"
         }
+        self._held: dict[str, HeldStory] = {doc["key"]: _doc_to_held(doc) for doc in self._held_table.all()}
         self._in_progress: dict[str, Broadcast] = {}
         self._done: dict[str, set[int]] = {}  # broadcast -> chats done, for those in progress
         for doc in self._broadcasts.all():
@@ -296,6 +301,7 @@ class Store:
         self._recent_docs = {(doc["feed"], doc["key"]): doc.doc_id for doc in self._recent.all()}
         self._outbox_docs = {doc["key"]: doc.doc_id for doc in self._outbox.all()}
         self._broadcast_docs = {doc["id"]: doc.doc_id for doc in self._broadcasts.all()}
+        self._held_docs = {doc["key"]: doc.doc_id for doc in self._held_table.all()}
 
     @classmethod
     def open(cls, data_dir: Path, name: str = "newsbot.json") -> Store:
@@ -424,18 +430,93 @@ class Store:
     # --- subscriptions ------------------------------------------------------------------
 
     def all_subscriptions(self) -> list[StoredSubscription]:
+        return [_doc_to_subscription(doc) for doc in self._subscriptions.all()]
+
+    @_whole
+    def add_subscriptions(
+        self, chat_id: int, queries: Sequence[str], thread_id: int | None = None
+    ) -> list[StoredSubscription]:
+        now = datetime.now(UTC).timestamp()
+        ids = self._subscriptions.insert_multiple(
+            {"chat_id": chat_id, "query": query, "created": now, "thread_id": thread_id} for query in queries
+        )
         return [
-            StoredSubscription(id=doc.doc_id, chat_id=doc["chat_id"], query=doc["query"])
-            for doc in self._subscriptions.all()
+            StoredSubscription(id=i, chat_id=chat_id, query=q, thread_id=thread_id)
+            for i, q in zip(ids, queries, strict=True)
         ]
 
     @_whole
-    def add_subscriptions(self, chat_id: int, queries: Sequence[str]) -> list[StoredSubscription]:
-        now = datetime.now(UTC).timestamp()
-        ids = self._subscriptions.insert_multiple(
-            {"chat_id": chat_id, "query": query, "created": now} for query in queries
+    def update_subscription(self, subscription: StoredSubscription) -> None:
+        """Save a subscription's own pace and mute (its query, chat and topic stay)."""
+        self._subscriptions.update(
+            {
+                "delivery": subscription.delivery.value if subscription.delivery else None,
+                "muted_until": subscription.muted_until,
+            },
+            doc_ids=[subscription.id],
         )
-        return [StoredSubscription(id=i, chat_id=chat_id, query=q) for i, q in zip(ids, queries, strict=True)]
+
+    # --- what chats chose ---------------------------------------------------------------
+
+    def chat_settings(self, chat_id: int) -> ChatSettings:
+        doc_id = self._chat_docs.get(chat_id)
+        doc = self._chats.get(doc_id=doc_id) if doc_id is not None else None
+        return _doc_to_settings(doc.get("settings") if doc is not None else None)
+
+    @_whole
+    def save_chat_settings(self, chat_id: int, settings: ChatSettings) -> None:
+        """Save what a chat chose (a chat the bot has not met is registered with it)."""
+        doc = {"settings": _settings_to_doc(settings)}
+        doc_id = self._chat_docs.get(chat_id)
+        if doc_id is None:
+            now = datetime.now(UTC).timestamp()
+            fields = {"chat_id": chat_id, "type": "", "title": "", "active": True, "since": now, "reason": ""}
+            self._chat_docs[chat_id] = self._chats.insert(fields | doc)
+        else:
+            self._chats.update(doc, doc_ids=[doc_id])
+
+    # --- stories held for digests -------------------------------------------------------
+
+    def held(self) -> list[HeldStory]:
+        """Every story held, oldest first."""
+        return sorted(self._held.values(), key=lambda story: story.held_at)
+
+    def release(self, keys: Sequence[str], digests: Sequence[OutboxEntry]) -> int:
+        """Replace held stories by the digests that tell them, at once: after a crash either
+        both happened or neither. Returns how many digest messages were queued."""
+        keys = [key for key in keys if key in self._held]
+        fresh = self._new_alerts(digests)
+        record = {"release": keys, "digests": [_entry_to_doc(entry) for entry in fresh.values()]}
+        self._journal.append(record)  # refused: nothing below happens
+        for key in keys:
+            del self._held[key]
+        self._alerts_unfolded.update(fresh)
+        self._pending.update(fresh)
+        self._journaled(record)
+        return len(fresh)
+
+    def reschedule(self, keys: Sequence[str], until: float) -> None:
+        """Hold these stories until *until* instead (quiet hours turned off: now)."""
+        keys = [key for key in keys if key in self._held]
+        if not keys:
+            return
+        record = {"reschedule": keys, "until": until}
+        self._journal.append(record)
+        for key in keys:
+            self._held[key] = replace(self._held[key], until=until)
+        self._journaled(record)
+
+    def alert_times(self, since: float) -> dict[int, list[float]]:
+        """When each chat's instant alerts since *since* were queued, oldest first."""
+        self._checkpoint_if_possible()
+        times: dict[int, list[float]] = {}
+        for doc in self._outbox.all():
+            if doc.get("instant") and doc["created"] >= since:
+                times.setdefault(doc["chat_id"], []).append(doc["created"])
+        for entry in self._pending.values():  # (the journal's are folded in: counted once)
+            if entry.instant and entry.created >= since and entry.key not in self._outbox_docs:
+                times.setdefault(entry.chat_id, []).append(entry.created)
+        return {chat: sorted(moments) for chat, moments in times.items()}
 
     @_whole
     def remove_subscriptions(self, ids: Iterable[int]) -> None:
@@ -493,6 +574,11 @@ class Store:
         Returns the number of alerts enqueued (alerts already in the outbox are skipped).
         """
         alerts = self._new_alerts(record.alerts)
+        held = {
+            story.key: story
+            for story in record.held
+            if story.key not in self._held and not self._known_alert(story.key)
+        }
         entry = {
             "poll": record.feed,
             "state": _state_to_doc(record.feed, record.state),
@@ -500,12 +586,14 @@ class Store:
             "recent_added": [_item_to_doc(recent) for recent in record.recent_added],
             "recent_dropped": [list(feed_and_key) for feed_and_key in record.recent_dropped],
             "alerts": [_entry_to_doc(entry) for entry in alerts.values()],
+            "held": [_held_to_doc(story) for story in held.values()],
         }
         self._journal.append(entry)  # refused: nothing below happens
         self._states[record.feed] = record.state
         self._seen_unfolded[record.feed] = dict(record.seen)
         self._alerts_unfolded.update(alerts)
         self._pending.update(alerts)
+        self._held.update(held)
         self._journaled(entry)
         return len(alerts)
 
@@ -530,10 +618,23 @@ class Store:
             ids = self._recent.insert_multiple(fresh)
             for doc, new_id in zip(fresh, ids, strict=True):
                 self._recent_docs[(doc["feed"], doc["key"])] = new_id
-        alerts = [doc for doc in record["alerts"] if doc["key"] not in self._outbox_docs]
-        if alerts:
-            ids = self._outbox.insert_multiple(alerts)
-            self._outbox_docs.update(zip((doc["key"] for doc in alerts), ids, strict=True))
+        self._insert_outbox(record["alerts"])
+        held = [doc for doc in record.get("held", ()) if doc["key"] not in self._held_docs]
+        if held:
+            ids = self._held_table.insert_multiple(held)
+            self._held_docs.update(zip((doc["key"] for doc in held), ids, strict=True))
+
+    def _insert_outbox(self, docs: Iterable[dict[str, Any]]) -> None:
+        fresh = [doc for doc in docs if doc["key"] not in self._outbox_docs]
+        if fresh:
+            ids = self._outbox.insert_multiple(fresh)
+            self._outbox_docs.update(zip((doc["key"] for doc in fresh), ids, strict=True))
+
+    def _fold_release(self, record: dict[str, Any]) -> None:
+        doomed = [self._held_docs.pop(key) for key in record["release"] if key in self._held_docs]
+        if doomed:
+            self._held_table.remove(doc_ids=doomed)
+        self._insert_outbox(record["digests"])
 
     def record_feed_failure(self, feed: str, state: FeedState) -> None:
         entry = {"feed_state": feed, "state": _state_to_doc(feed, state)}
@@ -558,10 +659,14 @@ class Store:
         self._pending.update(fresh)
         return len(ids)
 
+    def _known_alert(self, key: str) -> bool:
+        return key in self._outbox_docs or key in self._alerts_unfolded
+
     def _new_alerts(self, entries: Iterable[OutboxEntry]) -> dict[str, OutboxEntry]:
+        """The entries not queued before, nor held for a digest (a story reaches a chat once)."""
         fresh: dict[str, OutboxEntry] = {}
         for entry in entries:
-            known = entry.key in self._outbox_docs or entry.key in self._alerts_unfolded
+            known = self._known_alert(entry.key) or entry.key in self._held
             if not known and entry.key not in fresh:
                 fresh[entry.key] = entry
         return fresh
@@ -724,6 +829,12 @@ class Store:
             self._fold_poll(record)
         elif "feed_state" in record:
             self._save_feed_state(record["feed_state"], _doc_to_state(record["state"]))
+        elif "release" in record:
+            self._fold_release(record)
+        elif "reschedule" in record:
+            ids = [self._held_docs[key] for key in record["reschedule"] if key in self._held_docs]
+            if ids:
+                self._held_table.update({"until": record["until"]}, doc_ids=ids)
         elif "alert" in record:
             doc_id = self._outbox_docs.get(record["alert"])
             if doc_id is None:
@@ -766,7 +877,7 @@ CHECKPOINT_SECONDS = 60.0
 
 
 def _entry_to_doc(entry: OutboxEntry) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "key": entry.key,
         "chat_id": entry.chat_id,
         "html": entry.html,
@@ -775,10 +886,87 @@ def _entry_to_doc(entry: OutboxEntry) -> dict[str, Any]:
         "sent_at": None,
         "reason": "",
     }
+    # Written only when they differ from the default: most messages have none of them.
+    if entry.thread_id is not None:
+        doc["thread_id"] = entry.thread_id
+    if entry.silent:
+        doc["silent"] = True
+    if entry.preview:
+        doc["preview"] = True
+    if entry.instant:
+        doc["instant"] = True
+    if entry.buttons:
+        doc["buttons"] = [[[button.label, button.data] for button in row] for row in entry.buttons]
+    return doc
 
 
 def _doc_to_entry(doc: Mapping[str, Any]) -> OutboxEntry:
-    return OutboxEntry(key=doc["key"], chat_id=doc["chat_id"], html=doc["html"], created=doc["created"])
+    return OutboxEntry(
+        key=doc["key"],
+        chat_id=doc["chat_id"],
+        html=doc["html"],
+        created=doc["created"],
+        thread_id=doc.get("thread_id"),
+        silent=doc.get("silent", False),
+        preview=doc.get("preview", False),
+        buttons=tuple(tuple(Button(label, data) for label, data in row) for row in doc.get("buttons", ())),
+        instant=doc.get("instant", False),
+    )
+
+
+def _doc_to_subscription(doc: Document) -> StoredSubscription:
+    delivery = doc.get("delivery")
+    return StoredSubscription(
+        id=doc.doc_id,
+        chat_id=doc["chat_id"],
+        query=doc["query"],
+        thread_id=doc.get("thread_id"),
+        delivery=DeliveryMode(delivery) if delivery else None,
+        muted_until=doc.get("muted_until"),
+    )
+
+
+def _settings_to_doc(settings: ChatSettings) -> dict[str, Any]:
+    doc = dataclasses.asdict(settings)
+    doc["delivery"] = settings.delivery.value
+    return doc
+
+
+def _doc_to_settings(doc: Mapping[str, Any] | None) -> ChatSettings:
+    if not doc:
+        return ChatSettings()
+    quiet = doc.get("quiet")
+    known = {field.name for field in dataclasses.fields(ChatSettings)}
+    values = {key: value for key, value in doc.items() if key in known}
+    values["delivery"] = DeliveryMode(doc.get("delivery", DeliveryMode.INSTANT.value))
+    values["quiet"] = QuietHours(**quiet) if quiet else None
+    return ChatSettings(**values)
+
+
+def _held_to_doc(story: HeldStory) -> dict[str, Any]:
+    return {
+        "key": story.key,
+        "chat_id": story.chat_id,
+        "thread_id": story.thread_id,
+        "item": _item_to_doc(RecentItem(story.item, story.held_at)),
+        "keywords": list(story.keywords),
+        "reason": story.reason.value,
+        "until": story.until,
+        "held_at": story.held_at,
+    }
+
+
+def _doc_to_held(doc: Mapping[str, Any]) -> HeldStory:
+    return HeldStory(
+        key=doc["key"],
+        chat_id=doc["chat_id"],
+        thread_id=doc.get("thread_id"),
+        item=_doc_to_item(doc["item"]).item,
+        keywords=tuple(doc["keywords"]),
+        reason=HoldReason(doc["reason"]),
+        until=doc["until"],
+        held_at=doc["held_at"],
+    )
 
 
 def _counted(broadcast: Broadcast, outcome: Outcome) -> Broadcast:

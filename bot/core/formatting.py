@@ -22,16 +22,20 @@ from bot.core.words import word_spans
 
 __all__ = [
     "MESSAGE_LIMIT",
+    "digest_header",
     "escape",
     "format_alert",
     "format_announcement",
+    "format_digest",
     "format_duration",
     "format_feed_back",
     "format_feed_down",
     "format_item_line",
     "format_overflow",
     "format_published",
+    "format_subscription_list",
     "format_time",
+    "format_topic_paused",
     "highlight",
     "safe_link",
     "split_message",
@@ -365,6 +369,63 @@ def format_overflow(items: Sequence[Item], count: int, *, tz: tzinfo) -> str:
         shown += 1
     if count > shown:
         lines.append(f"and {count - shown:,} more")
+    return "\n".join(lines)
+
+
+def format_subscription_list(queries: Sequence[str], *, limit: int) -> str:
+    """/list: a chat's subscriptions, numbered, and how to remove one."""
+    lines = [f"<b>Your subscriptions</b> ({len(queries)} of {limit}):"]
+    lines += [f"{number}. <code>{escape(text)}</code>" for number, text in enumerate(queries, start=1)]
+    lines.append("\nRemove one with its ✖ button, or <code>/unsubscribe 1</code> (its number) or its text.")
+    return "\n".join(lines)
+
+
+def format_topic_paused(keywords: Sequence[str]) -> str:
+    """The group's notice that a forum topic it followed keywords in is gone."""
+    shown = ", ".join(f"<code>{escape(truncate(k, 100))}</code>" for k in keywords[:10])
+    more = f" and {len(keywords) - 10} more" if len(keywords) > 10 else ""
+    return (
+        f"A topic where this group follows {shown}{more} was closed or deleted, so those "
+        "keywords are paused. Send any command in that topic to resume them, or "
+        "/subscribe them again in another topic."
+    )
+
+
+def digest_header(count: int, *, reason: str, detail: str = "") -> str:
+    """The first line of a digest of *count* stories, saying why they come together:
+    *reason* ``hourly`` or ``daily`` (the chat's digest), ``quiet`` (its quiet hours,
+    *detail* ``23:00–07:00``) or ``flood`` (the flood guard, *detail* how many alerts)."""
+    stories = f"{count:,} {'story' if count == 1 else 'stories'}"
+    if reason == "quiet":
+        return f"🌙 <b>While your quiet hours ({escape(detail)}) were on</b>: {stories}"
+    if reason == "flood":
+        return (
+            f"⏸ <b>{stories} more</b> came after your first {escape(detail)} alerts of the hour, so they "
+            "come together instead of one notification each. For fewer, narrow your keywords (/list) "
+            "or have them all come once an hour: /digest hourly"
+        )
+    return f"🗞 <b>Your {escape(reason)} digest</b>: {stories}"
+
+
+def format_digest(stories: Sequence[tuple[Item, Sequence[str]]], *, header: str, tz: tzinfo) -> str:
+    """A digest: *header*, then the stories grouped by the keyword they matched first, the
+    newest first in each group and the group with the newest story first; each story's
+    title a link, with its source and time. It may be long: send it with
+    :func:`split_message`."""
+    groups: dict[str, list[Item]] = {}
+    for item, keywords in stories:
+        groups.setdefault(keywords[0] if keywords else "", []).append(item)
+
+    def newest(item: Item) -> float:
+        return item.published.timestamp() if item.published else 0.0
+
+    lines = [header]
+    ordered = sorted(groups.items(), key=lambda group: max(map(newest, group[1])), reverse=True)
+    for keyword, items in ordered:
+        lines.append("")
+        if keyword:
+            lines.append(f"<b>{escape(truncate(keyword, 100))}</b>")
+        lines += [format_item_line(item, tz=tz) for item in sorted(items, key=newest, reverse=True)]
     return "\n".join(lines)
 
 

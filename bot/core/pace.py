@@ -73,7 +73,8 @@ class ChatSettings:
 
 
 class HoldReason(StrEnum):
-    DIGEST = "digest"  # the chat (or the subscription) asked for a digest
+    HOURLY = "hourly"  # the chat (or the subscription) asked for an hourly digest
+    DAILY = "daily"  # ... or a daily one
     QUIET = "quiet"  # quiet hours
     FLOOD = "flood"  # more than the flood guard allows in its window
 
@@ -191,8 +192,10 @@ def route(
     digest of its subscriptions.
     """
     if DeliveryMode.INSTANT not in modes:
-        until = min(next_digest(now, mode, daily_at=settings.daily_at, tz=tz) for mode in set(modes))
-        return Route(hold=Hold(HoldReason.DIGEST, until))
+        until, mode = min(
+            (next_digest(now, mode, daily_at=settings.daily_at, tz=tz), mode) for mode in set(modes)
+        )
+        return Route(hold=Hold(HoldReason(mode.value), until))
     silent = False
     if settings.quiet is not None:
         end = quiet_until(now, settings.quiet, tz)

@@ -38,6 +38,7 @@ from bot.core.backoff import backoff_delay
 from bot.core.formatting import to_plain_text
 from bot.core.pacing import ChatBuckets, Pacing
 from bot.service.ports import (
+    DEFAULT_OPTIONS,
     BadMarkup,
     Broadcast,
     BroadcastStatus,
@@ -48,9 +49,11 @@ from bot.service.ports import (
     Outcome,
     RetryLater,
     Sender,
+    SendOptions,
     StorageFailure,
     Store,
     TemporaryFailure,
+    TopicGone,
 )
 
 __all__ = ["Delivery", "DeliveryCounts", "Pacing", "Retries"]
@@ -87,6 +90,15 @@ class _Job:
     alert: OutboxEntry | None = None
     broadcast: str | None = None
 
+    @property
+    def options(self) -> SendOptions:
+        alert = self.alert
+        if alert is None:
+            return DEFAULT_OPTIONS
+        return SendOptions(
+            thread_id=alert.thread_id, silent=alert.silent, preview=alert.preview, buttons=alert.buttons
+        )
+
 
 @dataclass(slots=True)
 class _Cursor:
@@ -115,9 +127,11 @@ class Delivery:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         jitter: Callable[[], float] = random.random,
+        on_topic_gone: Callable[[int, int], None] = lambda chat_id, thread_id: None,
     ) -> None:
         self._store = store
         self._sender = sender
+        self._on_topic_gone = on_topic_gone  # a forum topic was deleted or closed
         self._retries = retries
         self._progress_every = progress_every_seconds
         self._clock = clock
@@ -310,6 +324,13 @@ class Delivery:
                     text, as_html = to_plain_text(job.html), False
                     continue
                 self._record(job, Outcome.FAILED, str(exc))
+                return
+            except TopicGone as exc:
+                log.info("chat %d: the topic %s is gone (%s); its subscriptions are paused",
+                         chat_id, job.options.thread_id, exc)  # fmt: skip
+                self._record(job, Outcome.FAILED, str(exc))
+                if job.alert is not None and job.alert.thread_id is not None:
+                    self._on_topic_gone(chat_id, job.alert.thread_id)
                 return
             except MessageRejected as exc:
                 log.warning("chat %d refused a message for good: %s", chat_id, exc)

@@ -179,14 +179,19 @@ def test_a_server_without_set_my_commands_only_costs_a_warning(tmp_path: Path, a
 def test_groups_share_subscriptions_and_ignore_commands_for_other_bots(tmp_path: Path, api: FakeBotAPI):
     group = -1001
     feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
+    api.make_admin(group, 1)
     with BotProcess(api, data_dir=tmp_path / "data", feeds_file=feeds_file) as bot:
         api.user_says(group, "/subscribe@newsbot_test_bot census", user_id=1, chat_type="supergroup")
         api.wait_for_message(group, lambda m: "Subscribed" in m.text)
+        api.user_says(group, "/subscribe Erbil", user_id=2, chat_type="supergroup")
+        api.wait_for_message(group, lambda m: "Only this group's admins" in m.text)
         api.user_says(group, "/weather@some_other_bot Erbil", user_id=2, chat_type="supergroup")
         api.user_says(group, "/list", user_id=2, chat_type="supergroup")
         listing = api.wait_for_message(group, lambda m: "Your subscriptions" in m.text)
         bot.stop()
-    assert "1. <code>census</code>" in listing.text
+    assert "1. <code>census</code>" in listing.text and "Erbil" not in listing.text, (
+        "a member may not change it"
+    )
     assert not any("I don't know" in m.text for m in api.messages_to(group))
 
 

@@ -88,6 +88,7 @@ class _State:
     blocked: dict[int, str] = field(default_factory=dict)
     refused: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
     offset: int = 0  # the bot confirmed every update before this one
+    group_admins: dict[int, set[int]] = field(default_factory=dict)  # chat -> its admins' user ids
 
 
 class FakeBotAPI:
@@ -294,6 +295,11 @@ class FakeBotAPI:
         with self._changed:
             self._state.blocked.pop(chat_id, None)
 
+    def make_admin(self, chat_id: int, user_id: int) -> None:
+        """*user_id* administers the group *chat_id* (getChatMember says so from now on)."""
+        with self._changed:
+            self._state.group_admins.setdefault(chat_id, set()).add(user_id)
+
     def fail_next(self, fault: Fault) -> None:
         with self._changed:
             self._state.faults.append(fault)
@@ -338,6 +344,18 @@ class FakeBotAPI:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
+        if method == "getChatMember":
+            user_id = int(params["user_id"])
+            with self._changed:
+                admin = user_id in self._state.group_admins.get(int(params["chat_id"]), set())
+            user = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
+            if admin:
+                return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False,
+                        "can_manage_chat": True, "can_delete_messages": True, "can_manage_video_chats": True,
+                        "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
+                        "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
+                        "can_delete_stories": False}  # fmt: skip
+            return {"status": "member", "user": user}
         if method == "getUpdates":
             return self._updates(
                 int(params.get("offset", 0) or 0),

@@ -13,7 +13,7 @@ ADMIN = 1000
 
 def chats(bot, *ids: int) -> None:
     for chat in ids:
-        bot.commands.chat_seen(chat, "private" if chat > 0 else "group", "")
+        bot.commands.chat_seen((chat, None), "private" if chat > 0 else "group", "")
 
 
 def deliver(bot) -> None:

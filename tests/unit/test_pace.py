@@ -110,7 +110,7 @@ def test_an_instant_story_goes_at_once():
 
 def test_a_story_only_digest_subscriptions_matched_waits_for_the_earliest_digest():
     routed = go(modes=(DeliveryMode.DAILY, DeliveryMode.HOURLY))
-    assert routed.hold is not None and routed.hold.reason is HoldReason.DIGEST
+    assert routed.hold is not None and routed.hold.reason is HoldReason.HOURLY
     assert iso(routed.hold.until) == "2027-01-15 13:00"
 
 

@@ -1,0 +1,151 @@
+"""Sending to Telegram: messages and edits from the delivery loop, and group membership.
+
+The sender turns PTB's exceptions into the service's delivery errors
+(:mod:`bot.service.ports`); membership answers are kept for a while, so a group's activity
+does not cost a lookup per message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import ExtBot
+
+from bot.adapters.ratelimit import PACED
+from bot.service.ports import (
+    DEFAULT_OPTIONS,
+    BadMarkup,
+    Buttons,
+    ChatMoved,
+    ChatUnreachable,
+    MessageRejected,
+    RetryLater,
+    SendOptions,
+    TemporaryFailure,
+    TopicGone,
+)
+
+__all__ = ["TelegramMembership", "TelegramSender", "keyboard"]
+
+NO_PREVIEW = {"is_disabled": True}
+MEMBERSHIP_SECONDS = 600.0  # how long an answer about a group's admins is kept
+# Telegram's words for a forum topic that is gone.
+_TOPIC_GONE = (
+    "message thread not found",
+    "topic_closed",
+    "topic_deleted",
+    "topic was deleted",
+    "topic is closed",
+)
+
+
+def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for rows of buttons (None for none)."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.label, callback_data=button.data) for button in row] for row in buttons]
+    )
+
+
+class TelegramSender:
+    """Sends and edits messages with a bot, raising the service's delivery errors."""
+
+    def __init__(self, bot: ExtBot) -> None:  # type: ignore[type-arg]
+        self._bot = bot
+
+    async def send(
+        self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
+    ) -> None:
+        preview = {"is_disabled": False, "prefer_small_media": True} if options.preview else NO_PREVIEW
+        message: dict[str, object] = {"chat_id": chat_id, "text": text, "link_preview_options": preview}
+        if html:
+            message["parse_mode"] = ParseMode.HTML.value
+        if options.thread_id is not None:
+            message["message_thread_id"] = options.thread_id
+        if options.silent:
+            message["disable_notification"] = True
+        markup = keyboard(options.buttons)
+        if markup is not None:
+            message["reply_markup"] = markup
+        with _delivery_errors():
+            # The answer is not needed: do_api_request (PTB's request stack, rate limiter and
+            # errors all the same) skips building a Message from it, a third of the cost.
+            # PACED: the delivery loop took this chat's allowance itself (see ratelimit.py).
+            await self._bot.do_api_request("sendMessage", api_kwargs=message, rate_limit_args=PACED)
+
+    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
+        with _delivery_errors():
+            try:
+                await self._bot.edit_message_text(html, chat_id, message_id, parse_mode=ParseMode.HTML)
+            except BadRequest as exc:
+                if "not modified" not in exc.message.casefold():
+                    raise
+
+
+@contextlib.contextmanager
+def _delivery_errors() -> Iterator[None]:
+    """Translate PTB's exceptions into :mod:`bot.service.ports` delivery errors."""
+    try:
+        yield
+    except RetryAfter as exc:
+        wait = exc.retry_after  # seconds, or a timedelta when PTB_TIMEDELTA is set
+        raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from None
+    except ChatMigrated as exc:
+        raise ChatMoved(exc.new_chat_id) from None
+    except Forbidden as exc:
+        raise ChatUnreachable(exc.message) from None
+    except BadRequest as exc:  # before NetworkError, which it subclasses
+        reason = exc.message.casefold()
+        if "chat not found" in reason:
+            raise ChatUnreachable(exc.message) from None
+        if any(words in reason for words in _TOPIC_GONE):
+            raise TopicGone(exc.message) from None
+        if "can't parse entities" in reason:
+            raise BadMarkup(exc.message) from None
+        raise MessageRejected(exc.message) from None
+    except (NetworkError, InvalidToken) as exc:
+        raise TemporaryFailure(exc.message) from None
+    except TelegramError as exc:
+        raise TemporaryFailure(exc.message) from None
+
+
+class TelegramMembership:
+    """Whether a user administers a group, asked of Telegram (getChatMember) and kept for
+    :data:`MEMBERSHIP_SECONDS`. A lookup that fails counts as "no" and is not kept."""
+
+    def __init__(self, bot: ExtBot, clock: Callable[[], float] = time.monotonic) -> None:  # type: ignore[type-arg]
+        self._bot = bot
+        self._clock = clock
+        self._known: dict[tuple[int, int], tuple[bool, float]] = {}
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        now = self._clock()
+        known = self._known.get((chat_id, user_id))
+        if known is not None and now - known[1] < MEMBERSHIP_SECONDS:
+            return known[0]
+        try:
+            member = await self._bot.get_chat_member(chat_id, user_id)
+        except TelegramError:
+            return False
+        admin = member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+        if len(self._known) > 50_000:
+            self._known = {
+                key: value for key, value in self._known.items() if now - value[1] < MEMBERSHIP_SECONDS
+            }
+        self._known[(chat_id, user_id)] = (admin, now)
+        return admin
