@@ -130,9 +130,11 @@ def words(text: str) -> list[str]:
     found: list[str] = []
     done = 0
     for run in _NON_ASCII.finditer(text):
-        start, end = run.start(), run.end()
-        if start < done:
+        start, end = max(run.start(), done), run.end()
+        if end <= done:
             continue  # part of a token already folded
+        # (a run can start inside the token before and go on past the whitespace that ends
+        # it, as in "Â" + no-break space: the rest of it starts a token of its own)
         while start > done and not text[start - 1].isspace():
             start -= 1
         while end < len(text) and not text[end].isspace():

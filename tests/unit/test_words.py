@@ -55,6 +55,18 @@ def test_arabic_script_variants_and_invisible_marks_fold_together(a: str, b: str
     assert len(words(a)) == 1
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "™eÂ\xa0ralise dans dautres villes. ",  # mojibake in Le Monde's feed
+        "Côte dâ€™IvoireÂ\xa0: les discussions entre gouvernement et soldats sont diffÃ©rÃ©es",
+        "éaÂ\u2003b and a long enough run of plain English words",
+    ],
+)
+def test_non_ascii_whitespace_after_a_folded_token_splits_words(text: str):
+    assert words(text) == re.findall(f"[{WORD_CHARS}]+", fold(text))
+
+
 def test_fold_is_idempotent():
     for text in ["Makhmūr", "أربيل", "ＫＵＲＤ", "Straße"]:
         assert fold(fold(text)) == fold(text)
