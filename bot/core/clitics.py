@@ -34,7 +34,7 @@ The rules, in folded letters (ك is ک, ە is ه after folding):
   the adjective-making ی ("کەرکووکی", of Kirkuk); a determiner: definite ەکە / کە / یەکە
   (after a consonant, after a / e / o, after î / û), definite plural ەکان / کان / یەکان,
   indefinite ێک / یەک; the ezafe or "his, her" ی, or "their" یان; "also" یش / ش; a
-  postposition or the copula: دا (in), ەوە / وە / یەوە (from), ە / یە (is; to).
+  postposition or the copula: دا (in), ەوە / وە / یەوە (from), ە / یە (is).
 
 Left out on purpose: the plural ان (it would make ``ایر`` match "ایران" and many Persian
 and Arabic words end in it), the possessives م ت مان تان (single letters that end
@@ -74,7 +74,7 @@ _LAYERS = (
     ),
     (("ی", _ANY, "I"), ("یان", _ANY, "C")),  # ezafe or his, her; their
     (("یش", "C", "C"), ("ش", "VI", "C")),  # also
-    (  # postpositions and the copula: in; from; is, to
+    (  # postpositions and the copula: in; from; is
         ("دا", _ANY, "V"), ("ەوە", "C", "V"), ("وە", "V", "V"), ("یەوە", "I", "V"),
         ("ە", "C", "V"), ("یە", "VI", "V"),
     ),

@@ -52,6 +52,7 @@ def collector_paused() -> Iterator[None]:
 
 # Put between the fields of an item (title, summary, content) so no phrase spans two fields.
 _FIELD_BREAK = ""
+_NO_FORMS: frozenset[str] = frozenset()
 
 
 class Document:
@@ -63,7 +64,7 @@ class Document:
     and phrase terms need is computed on first use.
     """
 
-    __slots__ = ("_joined", "_positions", "_sorted", "affixed", "source", "tokens", "words")
+    __slots__ = ("_bare", "_joined", "_positions", "_sorted", "affixed", "source", "tokens", "words")
 
     def __init__(self, tokens: list[str], source: str = "", *, clitics: bool = True) -> None:
         # Not interned: looking every word up in the interpreter's intern table costs more
@@ -71,12 +72,13 @@ class Document:
         self.tokens = tokens
         # A set, not a frozenset: `dict.keys() & words` then walks whichever side is smaller.
         self.words = set(tokens)
-        self.affixed = False
+        self._bare: frozenset[str] = _NO_FORMS
         if clitics:  # (False when the text has no Arabic script: most items skip this)
             forms = [form for word in self.words if not word.isascii() for form in bare_forms(word)]
             if forms:
+                self._bare = frozenset(forms)
                 self.words.update(forms)
-                self.affixed = True
+        self.affixed = bool(self._bare)
         self.source = source
         self._joined: str | None = None
         self._sorted: list[str] | None = None
@@ -114,13 +116,16 @@ class Document:
         """Whether the term stands in the document (a word, a prefix or a phrase)."""
         if len(term.words) == 1:
             return self.has_prefix(term.words[0]) if term.prefix else term.words[0] in self.words
-        if not self.affixed:
-            return _needle(term) in self.joined()
-        return self._has_phrase(term)
+        return _needle(term) in self.joined() or (self.affixed and self._has_phrase(term))
 
     def _has_phrase(self, phrase: Term) -> bool:
         """A phrase where words may carry clitics: each of its words at consecutive places,
         as the word written there or one of its bare forms."""
+        whole = phrase.words[:-1] if phrase.prefix else phrase.words
+        if self._bare.isdisjoint(whole) and not (
+            phrase.prefix and any(form.startswith(phrase.words[-1]) for form in self._bare)
+        ):
+            return False  # none of its words stands there as a bare form: joined() decided
         if self._positions is None:
             self._positions = {}
             for position, token in enumerate(self.tokens):
@@ -579,14 +584,12 @@ class Matcher(Generic[SubscriptionId]):
                 if not necessary <= words or not banned.isdisjoint(words):
                     continue
                 if needles:
-                    if document.affixed:
-                        if not all(map(document.has, phrases)):
-                            continue
-                    else:
-                        if joined is None:
-                            joined = document.joined()
-                        if not all(map(joined.__contains__, needles)):
-                            continue
+                    if joined is None:
+                        joined = document.joined()
+                    if not all(map(joined.__contains__, needles)) and not (
+                        document.affixed and all(map(document.has, phrases))
+                    ):
+                        continue
                 if sources or banned_sources:
                     if named is None:
                         named = self._named_sources(document.source)
