@@ -195,20 +195,13 @@ def _is_word(term: Term) -> bool:
 
 
 # A query that needs testing, compiled for the key it is filed under. A match contains the
-# `necessary` words (beside the key's own word) and the `phrases` (their `needles` in
-# Document.joined, see _needle, unless words carry clitics), none of the `banned` words,
-# comes from a source that one of `sources` names (when there are any) and none of
-# `banned_sources` names; `rest` is what these tests leave to `matches` (None when they
-# decide alone).
+# `necessary` words (beside the key's own word) and the phrase `needles` (see _needle), none
+# of the `banned` words, comes from a source that one of `sources` names (when there are
+# any) and none of `banned_sources` names; `rest` is what these tests leave to `matches`
+# (None when they decide alone). (A phrase whose words carry clitics in the item is not
+# among its joined words: `matches` decides such a query whole.)
 _Test = tuple[
-    frozenset[str],
-    frozenset[str],
-    tuple[str, ...],
-    tuple[Term, ...],
-    frozenset[str],
-    frozenset[str],
-    Query | None,
-    "_Indexed",
+    frozenset[str], frozenset[str], tuple[str, ...], frozenset[str], frozenset[str], Query | None, "_Indexed"
 ]
 
 
@@ -219,8 +212,7 @@ def _compile(query: Query, entry: _Indexed, key: Key) -> _Test:
     )
     if key[0] == "w":
         necessary -= {key[1]}  # a document reaches these postings only when it has the word
-    phrases = tuple(term for (term,) in plain if term.is_phrase)
-    needles = tuple(map(_needle, phrases))
+    needles = tuple(_needle(term) for (term,) in plain if term.is_phrase)
     banned = frozenset(term.words[0] for term in query.excluded if _is_word(term))
     rest = Query(
         text=query.text,
@@ -229,7 +221,7 @@ def _compile(query: Query, entry: _Indexed, key: Key) -> _Test:
     )
     sources, banned_sources = frozenset(query.sources), frozenset(query.excluded_sources)
     undecided = rest if rest.groups or rest.excluded else None
-    return necessary, banned, needles, phrases, sources, banned_sources, undecided, entry
+    return necessary, banned, needles, sources, banned_sources, undecided, entry
 
 
 class _Indexed:
@@ -580,15 +572,15 @@ class Matcher(Generic[SubscriptionId]):
                     if word in words:
                         allowed = allowed - entries
                 found |= allowed
-            for necessary, banned, needles, phrases, sources, banned_sources, rest, entry in postings.tests:
+            for necessary, banned, needles, sources, banned_sources, rest, entry in postings.tests:
                 if not necessary <= words or not banned.isdisjoint(words):
                     continue
                 if needles:
                     if joined is None:
                         joined = document.joined()
-                    if not all(map(joined.__contains__, needles)) and not (
-                        document.affixed and all(map(document.has, phrases))
-                    ):
+                    if not all(map(joined.__contains__, needles)):
+                        if document.affixed:  # its words may stand there with clitics
+                            undecided.append((entry, entry.query))
                         continue
                 if sources or banned_sources:
                     if named is None:
