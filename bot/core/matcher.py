@@ -59,12 +59,12 @@ class Document:
     """The searchable form of an item: its folded words in order, and its source label.
 
     ``words`` holds the words and the bare forms of Arabic-script words with clitics
-    (:func:`~bot.core.clitics.bare_forms`: "والموصل" is also "الموصل" and "موصل");
-    ``affixed`` tells whether any word has such forms. Built once per item; what prefix
-    and phrase terms need is computed on first use.
+    (:func:`~bot.core.clitics.bare_forms`: "والموصل" is also "الموصل" and "موصل"), which
+    ``bare_forms`` holds alone (empty for most items: ``affixed`` tells). Built once per
+    item; what prefix and phrase terms need is computed on first use.
     """
 
-    __slots__ = ("_bare", "_joined", "_positions", "_sorted", "affixed", "source", "tokens", "words")
+    __slots__ = ("_joined", "_positions", "_sorted", "affixed", "bare_forms", "source", "tokens", "words")
 
     def __init__(self, tokens: list[str], source: str = "", *, clitics: bool = True) -> None:
         # Not interned: looking every word up in the interpreter's intern table costs more
@@ -72,13 +72,13 @@ class Document:
         self.tokens = tokens
         # A set, not a frozenset: `dict.keys() & words` then walks whichever side is smaller.
         self.words = set(tokens)
-        self._bare: frozenset[str] = _NO_FORMS
+        self.bare_forms: frozenset[str] = _NO_FORMS
         if clitics:  # (False when the text has no Arabic script: most items skip this)
             forms = [form for word in self.words if not word.isascii() for form in bare_forms(word)]
             if forms:
-                self._bare = frozenset(forms)
+                self.bare_forms = frozenset(forms)
                 self.words.update(forms)
-        self.affixed = bool(self._bare)
+        self.affixed = bool(self.bare_forms)
         self.source = source
         self._joined: str | None = None
         self._sorted: list[str] | None = None
@@ -122,8 +122,8 @@ class Document:
         """A phrase where words may carry clitics: each of its words at consecutive places,
         as the word written there or one of its bare forms."""
         whole = phrase.words[:-1] if phrase.prefix else phrase.words
-        if self._bare.isdisjoint(whole) and not (
-            phrase.prefix and any(form.startswith(phrase.words[-1]) for form in self._bare)
+        if self.bare_forms.isdisjoint(whole) and not (
+            phrase.prefix and any(form.startswith(phrase.words[-1]) for form in self.bare_forms)
         ):
             return False  # none of its words stands there as a bare form: joined() decided
         if self._positions is None:
@@ -198,8 +198,8 @@ def _is_word(term: Term) -> bool:
 # `necessary` words (beside the key's own word) and the phrase `needles` (see _needle), none
 # of the `banned` words, comes from a source that one of `sources` names (when there are
 # any) and none of `banned_sources` names; `rest` is what these tests leave to `matches`
-# (None when they decide alone). (A phrase whose words carry clitics in the item is not
-# among its joined words: `matches` decides such a query whole.)
+# (None when they decide alone). A phrase whose words carry clitics in the item is not
+# among its joined words: Document.has reads their bare forms.
 _Test = tuple[
     frozenset[str], frozenset[str], tuple[str, ...], frozenset[str], frozenset[str], Query | None, "_Indexed"
 ]
@@ -231,10 +231,19 @@ class _Indexed:
     when an item matches hundreds of queries of an index too large for the CPU caches.
     """
 
-    __slots__ = ("anchors", "flat", "query", "subscribers")
+    __slots__ = ("anchors", "flat", "phrase_words", "phrases", "query", "subscribers")
 
     def __init__(self, query: Query) -> None:
         self.query = query
+        # The phrases that make up groups of their own (their needles are in its tests),
+        # and their words: an item can hold such a phrase with clitics only when one of
+        # these is among its bare forms (None: a prefix, which any bare form may start).
+        self.phrases = tuple(group[0] for group in query.groups if len(group) == 1 and group[0].is_phrase)
+        self.phrase_words: frozenset[str] | None = (
+            None if any(term.prefix for term in self.phrases) else frozenset(chain.from_iterable(
+                term.words for term in self.phrases
+            ))
+        )  # fmt: skip
         # For a query that each of its keys proves (a word, a prefix, "a OR b"): the
         # postings of its keys, which list its subscribers directly (see _Postings).
         self.flat: tuple[_Postings, ...] = ()
@@ -243,6 +252,13 @@ class _Indexed:
         self.subscribers: tuple[Hashable, ...] = ()
         # Where the query is filed: the keys, each with the term it stands for.
         self.anchors: tuple[tuple[Key, Term], ...] = ()
+
+    def has_phrases_in(self, document: Document) -> bool:
+        """Whether the phrases of the query stand in an item whose words carry clitics,
+        once its needles were not all found among the item's joined words."""
+        if self.phrase_words is not None and self.phrase_words.isdisjoint(document.bare_forms):
+            return False
+        return all(map(document.has, self.phrases))
 
 
 _SURE: tuple[str, frozenset[str]] = ("sure", frozenset())
@@ -578,9 +594,9 @@ class Matcher(Generic[SubscriptionId]):
                 if needles:
                     if joined is None:
                         joined = document.joined()
-                    if not all(map(joined.__contains__, needles)):
-                        if document.affixed:  # its words may stand there with clitics
-                            undecided.append((entry, entry.query))
+                    if not all(map(joined.__contains__, needles)) and not (
+                        document.affixed and entry.has_phrases_in(document)
+                    ):
                         continue
                 if sources or banned_sources:
                     if named is None:
