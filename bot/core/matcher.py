@@ -239,11 +239,10 @@ class _Indexed:
         # and their words: an item can hold such a phrase with clitics only when one of
         # these is among its bare forms (None: a prefix, which any bare form may start).
         self.phrases = tuple(group[0] for group in query.groups if len(group) == 1 and group[0].is_phrase)
-        self.phrase_words: frozenset[str] | None = (
-            None if any(term.prefix for term in self.phrases) else frozenset(chain.from_iterable(
-                term.words for term in self.phrases
-            ))
-        )  # fmt: skip
+        self.phrase_words: frozenset[str] | None = _NO_FORMS  # (shared: most queries have none)
+        if self.phrases:
+            words = frozenset(chain.from_iterable(term.words for term in self.phrases))
+            self.phrase_words = None if any(term.prefix for term in self.phrases) else words
         # For a query that each of its keys proves (a word, a prefix, "a OR b"): the
         # postings of its keys, which list its subscribers directly (see _Postings).
         self.flat: tuple[_Postings, ...] = ()
