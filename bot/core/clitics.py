@@ -117,6 +117,8 @@ _KNOWN_LIMIT = 200_000
 
 def bare_forms(word: str) -> tuple[str, ...]:
     """The forms a folded written *word* also counts as, besides itself (none for most)."""
+    if not word or (word[0] not in _FIRST_LETTERS and word[-1] not in _LAST_LETTERS):
+        return ()  # (most words, and Chinese and Japanese pairs: not worth keeping)
     forms = _known.get(word)
     if forms is None:
         if len(_known) >= _KNOWN_LIMIT:
