@@ -1,7 +1,7 @@
 """Benchmark: matching news items against 1,000 / 10,000 / 100,000 subscriptions.
 
     pip install -e '.[bench]'
-    python bench/matching.py                  # every load, all sizes (about fifteen minutes)
+    python bench/matching.py                  # every load, all sizes (about ten minutes)
     python bench/matching.py --load plain --sizes 1000,10000 --items 500   # a quick look
     python bench/matching.py --load plain,cjk --sizes 10000,100000         # two of the loads
 
@@ -32,8 +32,8 @@ items at start, so it files each query under its rarest word. For each size the 
 gives the time to parse and index the queries, the peak memory of the index (tracemalloc),
 items matched per second on one core (turning each item into words included; best of
 three passes), the matches found, the cost of adding and removing one subscription, and
-the naive reference (one regular expression per term, every query tested on every item)
-on a sample of items, with the speed-up. Both must find the same matches on that sample.
+the naive reference (every query tested on every item, word by word) on a sample of
+items, with the speed-up. Both must find the same matches on that sample.
 """
 
 from __future__ import annotations
