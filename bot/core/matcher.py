@@ -24,9 +24,10 @@ from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Generic, TypeVar
 
+from bot.core.clitics import ARTICLE, MIN_STEM, PROCLITICS, SUFFIXES, bare_forms, may_have_clitics
 from bot.core.items import Item
 from bot.core.query import MIN_PREFIX_CHARS, Query, Term, source_matches
-from bot.core.words import WORD_CHARS, fold, words
+from bot.core.words import CJK_CHARS, WORD_CHARS, fold, words
 
 __all__ = ["Document", "Matcher", "ReferenceMatcher", "collector_paused", "matches"]
 
@@ -51,25 +52,37 @@ def collector_paused() -> Iterator[None]:
 
 # Put between the fields of an item (title, summary, content) so no phrase spans two fields.
 _FIELD_BREAK = ""
+_NO_FORMS: frozenset[str] = frozenset()
 
 
 class Document:
     """The searchable form of an item: its folded words in order, and its source label.
 
-    Built once per item; what prefix and phrase terms need is computed on first use.
+    ``words`` holds the words and the bare forms of Arabic-script words with clitics
+    (:func:`~bot.core.clitics.bare_forms`: "والموصل" is also "الموصل" and "موصل"), which
+    ``bare_forms`` holds alone (empty for most items: ``affixed`` tells). Built once per
+    item; what prefix and phrase terms need is computed on first use.
     """
 
-    __slots__ = ("_joined", "_sorted", "source", "tokens", "words")
+    __slots__ = ("_joined", "_positions", "_sorted", "affixed", "bare_forms", "source", "tokens", "words")
 
-    def __init__(self, tokens: list[str], source: str = "") -> None:
+    def __init__(self, tokens: list[str], source: str = "", *, clitics: bool = True) -> None:
         # Not interned: looking every word up in the interpreter's intern table costs more
         # per item than the identity comparisons it would save on index hits.
         self.tokens = tokens
         # A set, not a frozenset: `dict.keys() & words` then walks whichever side is smaller.
         self.words = set(tokens)
+        self.bare_forms: frozenset[str] = _NO_FORMS
+        if clitics:  # (False when the text has no Arabic script: most items skip this)
+            forms = [form for word in self.words if not word.isascii() for form in bare_forms(word)]
+            if forms:
+                self.bare_forms = frozenset(forms)
+                self.words.update(forms)
+        self.affixed = bool(self.bare_forms)
         self.source = source
         self._joined: str | None = None
         self._sorted: list[str] | None = None
+        self._positions: dict[str, list[int]] | None = None
 
     @classmethod
     def from_text(cls, *texts: str, source: str = "") -> Document:
@@ -79,7 +92,7 @@ class Document:
                 if tokens:
                     tokens.append(_FIELD_BREAK)
                 tokens.extend(words(text))
-        return cls(tokens, source)
+        return cls(tokens, source, clitics=any(map(may_have_clitics, texts)))
 
     @classmethod
     def from_item(cls, item: Item, source: str = "") -> Document:
@@ -103,7 +116,36 @@ class Document:
         """Whether the term stands in the document (a word, a prefix or a phrase)."""
         if len(term.words) == 1:
             return self.has_prefix(term.words[0]) if term.prefix else term.words[0] in self.words
-        return _needle(term) in self.joined()
+        return _needle(term) in self.joined() or (self.affixed and self._has_phrase(term))
+
+    def _has_phrase(self, phrase: Term) -> bool:
+        """A phrase where words may carry clitics: each of its words at consecutive places,
+        as the word written there or one of its bare forms."""
+        whole = phrase.words[:-1] if phrase.prefix else phrase.words
+        if self.bare_forms.isdisjoint(whole) and not (
+            phrase.prefix and any(form.startswith(phrase.words[-1]) for form in self.bare_forms)
+        ):
+            return False  # none of its words stands there as a bare form: joined() decided
+        if self._positions is None:
+            self._positions = {}
+            for position, token in enumerate(self.tokens):
+                for form in (token, *bare_forms(token)) if not token.isascii() else (token,):
+                    self._positions.setdefault(form, []).append(position)
+        tokens, last = self.tokens, len(phrase.words) - 1
+        for start in self._positions.get(phrase.words[0], ()):
+            if start + last >= len(tokens):
+                break
+            for offset in range(1, last + 1):
+                token, word = tokens[start + offset], phrase.words[offset]
+                forms = (token, *bare_forms(token)) if not token.isascii() else (token,)
+                if phrase.prefix and offset == last:
+                    if not any(form.startswith(word) for form in forms):
+                        break
+                elif word not in forms:
+                    break
+            else:
+                return True
+        return False
 
 
 def _needle(phrase: Term) -> str:
@@ -156,7 +198,8 @@ def _is_word(term: Term) -> bool:
 # `necessary` words (beside the key's own word) and the phrase `needles` (see _needle), none
 # of the `banned` words, comes from a source that one of `sources` names (when there are
 # any) and none of `banned_sources` names; `rest` is what these tests leave to `matches`
-# (None when they decide alone).
+# (None when they decide alone). A phrase whose words carry clitics in the item is not
+# among its joined words: Document.has reads their bare forms.
 _Test = tuple[
     frozenset[str], frozenset[str], tuple[str, ...], frozenset[str], frozenset[str], Query | None, "_Indexed"
 ]
@@ -188,10 +231,18 @@ class _Indexed:
     when an item matches hundreds of queries of an index too large for the CPU caches.
     """
 
-    __slots__ = ("anchors", "flat", "query", "subscribers")
+    __slots__ = ("anchors", "flat", "phrase_words", "phrases", "query", "subscribers")
 
     def __init__(self, query: Query) -> None:
         self.query = query
+        # The phrases that make up groups of their own (their needles are in its tests),
+        # and their words: an item can hold such a phrase with clitics only when one of
+        # these is among its bare forms (None: a prefix, which any bare form may start).
+        self.phrases = tuple(group[0] for group in query.groups if len(group) == 1 and group[0].is_phrase)
+        self.phrase_words: frozenset[str] | None = _NO_FORMS  # (shared: most queries have none)
+        if self.phrases:
+            words = frozenset(chain.from_iterable(term.words for term in self.phrases))
+            self.phrase_words = None if any(term.prefix for term in self.phrases) else words
         # For a query that each of its keys proves (a word, a prefix, "a OR b"): the
         # postings of its keys, which list its subscribers directly (see _Postings).
         self.flat: tuple[_Postings, ...] = ()
@@ -200,6 +251,13 @@ class _Indexed:
         self.subscribers: tuple[Hashable, ...] = ()
         # Where the query is filed: the keys, each with the term it stands for.
         self.anchors: tuple[tuple[Key, Term], ...] = ()
+
+    def has_phrases_in(self, document: Document) -> bool:
+        """Whether the phrases of the query stand in an item whose words carry clitics,
+        once its needles were not all found among the item's joined words."""
+        if self.phrase_words is not None and self.phrase_words.isdisjoint(document.bare_forms):
+            return False
+        return all(map(document.has, self.phrases))
 
 
 _SURE: tuple[str, frozenset[str]] = ("sure", frozenset())
@@ -535,7 +593,9 @@ class Matcher(Generic[SubscriptionId]):
                 if needles:
                     if joined is None:
                         joined = document.joined()
-                    if not all(map(joined.__contains__, needles)):
+                    if not all(map(joined.__contains__, needles)) and not (
+                        document.affixed and entry.has_phrases_in(document)
+                    ):
                         continue
                 if sources or banned_sources:
                     if named is None:
@@ -554,43 +614,86 @@ class Matcher(Generic[SubscriptionId]):
 
 # --- the reference --------------------------------------------------------------------
 
-_W = f"[{WORD_CHARS}]"
-_NOT_W = f"[^{WORD_CHARS}\x00]"  # \x00 separates fields: no phrase crosses it
+_WORD_RUN = re.compile(f"[{WORD_CHARS}]+")
+_CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
+_ELIDED_ARTICLE = fold("لل")  # ل + ال
 
 
-def _term_pattern(term: Term) -> re.Pattern[str]:
-    parts = [re.escape(word) for word in term.words]
-    tail = f"{_W}*" if term.prefix else f"(?!{_W})"
-    return re.compile(f"(?<!{_W})" + f"{_NOT_W}+".join(parts) + tail)
+def _spelled(text: str) -> str:
+    """Folded text with each Chinese or Japanese run written as its character pairs."""
+
+    def pairs(match: re.Match[str]) -> str:
+        run = match.group()
+        return " " + " ".join(run[n : n + 2] for n in range(max(1, len(run) - 1))) + " "
+
+    return _CJK_RUN.sub(pairs, text)
+
+
+def _written_as(written: str, word: str, *, prefix: bool) -> bool:
+    """Whether a written word reads as a word of a term (both folded): the same word (or,
+    for a prefix, one that starts with it), or, for a word of MIN_STEM letters or more,
+    that word with proclitics before it and, unless a prefix, Sorani suffixes after it;
+    a word that starts with the article also stands after لل (ل + ال)."""
+    if written.startswith(word) if prefix else written == word:
+        return True
+    if len(word) < MIN_STEM:
+        return False
+    for cut in range(len(written)):
+        head, rest = written[:cut], written[cut:]
+        if head and head not in PROCLITICS:
+            continue
+        stems = [word]
+        if head.endswith(_ELIDED_ARTICLE) and word.startswith(ARTICLE):
+            stems.append(word[len(ARTICLE) :])
+        for stem in stems:
+            if not rest.startswith(stem):
+                continue
+            if prefix:
+                if len(rest) >= MIN_STEM:
+                    return True
+            elif len(stem) >= MIN_STEM and (rest == stem or rest[len(stem) :] in SUFFIXES):
+                return True
+    return False
+
+
+def _found(term: Term, fields: list[list[str]], text: str) -> bool:
+    """Whether the words of *term* stand in a row in one of the fields (lists of words)."""
+    if not all(word in text or word.removeprefix(ARTICLE) in text for word in term.words):
+        return False  # (quick: a written form holds the word, or the word without ال)
+    size, last = len(term.words), len(term.words) - 1
+    for written in fields:
+        for start in range(len(written) - size + 1):
+            if all(
+                _written_as(written[start + n], word, prefix=term.prefix and n == last)
+                for n, word in enumerate(term.words)
+            ):
+                return True
+    return False
 
 
 class ReferenceMatcher(Generic[SubscriptionId]):
-    """Every query tested against every item with regular expressions over the folded text."""
+    """Every query tested against every item, word by word: each field of the item folded
+    and split into words with a regular expression (Chinese and Japanese runs spelled as
+    their character pairs first), and each term looked for at every place, its words read
+    with the clitics around them that :mod:`bot.core.clitics` describes."""
 
     def __init__(
         self, queries: Mapping[SubscriptionId, Query] | Iterable[tuple[SubscriptionId, Query]]
     ) -> None:
-        pairs = queries.items() if isinstance(queries, Mapping) else queries
-        self._compiled = [
-            (
-                subscription,
-                query,
-                [[_term_pattern(term) for term in group] for group in query.groups],
-                [_term_pattern(term) for term in query.excluded],
-            )
-            for subscription, query in pairs
-        ]
+        self._queries = list(queries.items() if isinstance(queries, Mapping) else queries)
 
     def match(self, texts: Sequence[str], source: str = "") -> set[SubscriptionId]:
-        text = "\x00".join(fold(t) for t in texts)
+        spelled = [_spelled(fold(text)) for text in texts]
+        fields = [_WORD_RUN.findall(text) for text in spelled]
+        text = "\x00".join(spelled)
         found: set[SubscriptionId] = set()
-        for subscription, query, groups, excluded in self._compiled:
+        for subscription, query in self._queries:
             if query.sources and not any(source_matches(s, source) for s in query.sources):
                 continue
             if any(source_matches(s, source) for s in query.excluded_sources):
                 continue
-            if all(any(p.search(text) for p in group) for group in groups) and not any(
-                p.search(text) for p in excluded
+            if all(any(_found(term, fields, text) for term in group) for group in query.groups) and not any(
+                _found(term, fields, text) for term in query.excluded
             ):
                 found.add(subscription)
         return found
