@@ -54,8 +54,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.core.matcher import Document, Matcher, ReferenceMatcher
+from bot.core.matcher import Document, Matcher
 from bot.core.query import Query, QueryError, parse_query, source_label
+from bot.core.reference import ReferenceMatcher
 
 try:
     import wordfreq

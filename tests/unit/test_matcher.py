@@ -7,8 +7,9 @@ import random
 import pytest
 
 from bot.core.items import Item
-from bot.core.matcher import Document, Matcher, ReferenceMatcher, matches
+from bot.core.matcher import Document, Matcher, matches
 from bot.core.query import parse_query, source_label
+from bot.core.reference import ReferenceMatcher
 
 RUDAW = source_label("Rudaw English", "www.rudaw.net")
 BBC = source_label("BBC World", "feeds.bbci.co.uk")

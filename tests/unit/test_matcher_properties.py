@@ -7,8 +7,9 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.matcher import Document, Matcher, ReferenceMatcher
+from bot.core.matcher import Document, Matcher
 from bot.core.query import Query, QueryError, parse_query, source_label
+from bot.core.reference import ReferenceMatcher
 
 # Words in several scripts, with the variants folding must merge: accents, Arabic-script
 # letter forms, tatweel, zero-width joiners, full-width and upper-case letters; marks that
