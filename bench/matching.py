@@ -1,8 +1,9 @@
 """Benchmark: matching news items against 1,000 / 10,000 / 100,000 subscriptions.
 
     pip install -e '.[bench]'
-    python bench/matching.py                  # both loads, all sizes (about ten minutes)
+    python bench/matching.py                  # every load, all sizes (about ten minutes)
     python bench/matching.py --load plain --sizes 1000,10000 --items 500   # a quick look
+    python bench/matching.py --load plain,cjk --sizes 10000,100000         # two of the loads
 
 Items and subscriptions come from real English word frequencies (the wordfreq package,
 built from news, Wikipedia, books, subtitles and the web; 75,000 words) plus regional names
@@ -19,13 +20,20 @@ in Latin script with diacritics and in Arabic script:
     "water" at 265 and "oil" at 797 to "census" at 5,106 and "Erbil" at 53,605) have a
     median of 5,545, close to that distribution's 5,477. Many more items match.
 
+A third load, cjk, is news written without spaces: items in Chinese (70%) and Japanese
+(30%), their words drawn at their real frequency (wordfreq's Chinese and Japanese lists,
+segmented by jieba and MeCab) and written one after the other, with a Latin word or a
+number for 2% of them; sentences end in "，" or "。". Subscriptions have the same shapes,
+over Chinese and Japanese topic words of at least two characters (ranks log-uniform like
+the popular load), and for 2% a regional name. Item lengths are in characters there.
+
 Before indexing, the matcher observes 300 other items, as the bot does with its recent
 items at start, so it files each query under its rarest word. For each size the table
 gives the time to parse and index the queries, the peak memory of the index (tracemalloc),
 items matched per second on one core (turning each item into words included; best of
 three passes), the matches found, the cost of adding and removing one subscription, and
-the naive reference (one regular expression per term, every query tested on every item)
-on a sample of items, with the speed-up. Both must find the same matches on that sample.
+the naive reference (every query tested on every item, word by word) on a sample of
+items, with the speed-up. Both must find the same matches on that sample.
 """
 
 from __future__ import annotations
@@ -46,8 +54,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.core.matcher import Document, Matcher, ReferenceMatcher
+from bot.core.matcher import Document, Matcher
 from bot.core.query import Query, QueryError, parse_query, source_label
+from bot.core.reference import ReferenceMatcher
 
 try:
     import wordfreq
@@ -69,6 +78,12 @@ REGIONAL = [
     "Mosul", "Sinjar", "Qarachogh", "Peshmerga", "Kurdistan", "Baghdad", "Basra", "Halabja", "Zakho",
     "أربيل", "كوردستان", "الموصل", "مخمور", "السليمانية", "کەرکووک",
 ]  # fmt: skip
+# Characters of Han and kana runs: the words of the cjk load are made of these only.
+CJK_WORD = re.compile(
+    r"[\u3005\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+"
+)
+CJK_SHARE_ZH = 0.7
+CJK_LATIN_SHARE = 0.02
 FEEDS = [source_label(name, host) for name, host in [
     ("Rudaw English", "www.rudaw.net"), ("Kurdistan24", "www.kurdistan24.net"),
     ("BBC World", "feeds.bbci.co.uk"), ("Al Jazeera English", "www.aljazeera.com"),
@@ -89,15 +104,32 @@ def new_matcher(load: Load) -> Matcher[int]:
     return matcher
 
 
+def _vocabulary(lang: str) -> tuple[list[str], list[float]]:
+    """The words of *lang* in wordfreq's list, most frequent first, with cumulative weights."""
+    if lang == "en":
+        words = [w for w in wordfreq.top_n_list("en", VOCABULARY_SIZE) if re.fullmatch(r"[a-z]+", w)]
+        frequencies = [wordfreq.word_frequency(w, "en") for w in words]
+    else:  # frequencies straight from the list: looking words up would need jieba or MeCab
+        listed = wordfreq.get_frequency_dict(lang)
+        ranked = sorted(listed.items(), key=lambda kv: -kv[1])
+        pairs = [(w, f) for w, f in ranked if CJK_WORD.fullmatch(w)][:VOCABULARY_SIZE]
+        words, frequencies = [w for w, _ in pairs], [f for _, f in pairs]
+    return words, list(itertools.accumulate(frequencies))
+
+
 def make_load(item_count: int, query_count: int, seed: int, kind: str = "popular") -> Load:
-    """Items and queries as the module docstring describes; *kind* is plain or popular."""
+    """Items and queries as the module docstring describes; *kind* is plain, popular or cjk."""
     rng = random.Random(seed)
-    words = [w for w in wordfreq.top_n_list("en", VOCABULARY_SIZE) if re.fullmatch(r"[a-z]+", w)]
-    frequencies = [wordfreq.word_frequency(w, "en") for w in words]
-    by_frequency = list(itertools.accumulate(frequencies))
+    words, by_frequency = _vocabulary("en")
+    languages = {"en": (words, by_frequency)}
+    if kind == "cjk":
+        languages["zh"] = _vocabulary("zh")
+        languages["ja"] = _vocabulary("ja")
     low, high = math.log(TOPIC_RANKS[0]), math.log(min(TOPIC_RANKS[1], len(words) - 1))
 
     def item() -> tuple[str, str, str]:
+        if kind == "cjk":
+            return cjk_item()
         tokens = rng.choices(words, cum_weights=by_frequency, k=rng.randint(50, 400))
         tokens = [rng.choice(REGIONAL) if rng.random() < NAME_SHARE_IN_ITEMS else t for t in tokens]
         sentences, start = [], 0
@@ -108,27 +140,62 @@ def make_load(item_count: int, query_count: int, seed: int, kind: str = "popular
             start = end
         return sentences[0], " ".join(sentences[1:]), rng.choice(FEEDS)
 
+    def cjk_item() -> tuple[str, str, str]:
+        vocabulary, weights = languages["zh" if rng.random() < CJK_SHARE_ZH else "ja"]
+        tokens = rng.choices(vocabulary, cum_weights=weights, k=rng.randint(50, 250))
+        for n in range(len(tokens)):
+            if rng.random() < CJK_LATIN_SHARE:
+                tokens[n] = rng.choice([str(rng.randint(1, 2030)), rng.choice(words[:5000]), "iPhone"])
+            elif rng.random() < NAME_SHARE_IN_ITEMS:
+                tokens[n] = rng.choice(REGIONAL)
+        sentences, start = [], 0
+        while start < len(tokens):
+            end = start + (rng.randint(6, 12) if start == 0 else rng.randint(8, 25))
+            sentences.append("".join(tokens[start:end]) + rng.choice(["，", "。", "。"]))
+            start = end
+        return sentences[0], "".join(sentences[1:]), rng.choice(FEEDS)
+
+    language = ["zh"]  # of the query being made, in the cjk load
+
     def topic() -> str:
         if rng.random() < NAME_SHARE_IN_QUERIES:
             return rng.choice(REGIONAL)
         if kind == "plain":
             return words[rng.randrange(FUNCTION_WORDS, len(words))]
+        if kind == "cjk":
+            vocabulary, _ = languages[language[0]]
+            top = math.log(min(TOPIC_RANKS[1], len(vocabulary) - 1))
+            while True:
+                word = vocabulary[int(math.exp(rng.uniform(low, top)))]
+                if len(word) >= 2:
+                    return word
         return words[int(math.exp(rng.uniform(low, high)))]
 
+    def follower() -> str:
+        """A word that may follow a topic in a phrase."""
+        if kind == "cjk":
+            vocabulary, weights = languages[language[0]]
+            return rng.choices(vocabulary, cum_weights=weights)[0]
+        return rng.choices(words, cum_weights=by_frequency)[0]
+
     def query() -> str:
-        kind = rng.random()
-        if kind < 0.55:
+        if kind == "cjk":
+            language[0] = "zh" if rng.random() < CJK_SHARE_ZH else "ja"
+        shape = rng.random()
+        if kind == "cjk" and 0.73 <= shape < 0.80:  # written without a space, as the language is
+            return f'"{topic()}{follower()}"'
+        if shape < 0.55:
             return topic()
-        if kind < 0.73:
+        if shape < 0.73:
             return " ".join(topic() for _ in range(rng.randint(2, 3)))
-        if kind < 0.80:  # a topic and a word that may follow it
-            return f'"{topic()} {rng.choices(words, cum_weights=by_frequency)[0]}"'
-        if kind < 0.88:
+        if shape < 0.80:  # a topic and a word that may follow it
+            return f'"{topic()} {follower()}"'
+        if shape < 0.88:
             alternatives = " OR ".join(topic() for _ in range(rng.randint(2, 3)))
             return alternatives + (f" {topic()}" if rng.random() < 0.5 else "")
-        if kind < 0.94:
+        if shape < 0.94:
             return f"{topic()} -{topic()}"
-        if kind < 0.98:
+        if shape < 0.98:
             stem = topic()
             return stem[: max(4, len(stem) - 3)] + "*"
         return f"source:{rng.choice(['rudaw', 'bbc', 'kurdistan24'])} {topic()}"
@@ -141,6 +208,11 @@ def make_load(item_count: int, query_count: int, seed: int, kind: str = "popular
         except QueryError:
             continue
     return Load(items[WARM_UP_ITEMS:], queries, items[:WARM_UP_ITEMS])
+
+
+def length_of(kind: str, title: str, summary: str) -> int:
+    """An item's length: in words, or in characters for the cjk load."""
+    return len(title) + len(summary) if kind == "cjk" else len(title.split()) + len(summary.split())
 
 
 @dataclass
@@ -210,7 +282,7 @@ def measure(load: Load, size: int, naive_items: int) -> Row:
     )
 
 
-def by_length(load: Load, size: int) -> list[tuple[str, float, float]]:
+def by_length(load: Load, size: int, kind: str) -> list[tuple[str, float, float]]:
     """Median µs per item and mean matches per item by item length, at *size* subscriptions
     (after a first pass, so every item is timed on a warm index)."""
     matcher = new_matcher(load)
@@ -219,8 +291,11 @@ def by_length(load: Load, size: int) -> list[tuple[str, float, float]]:
         matcher.match(Document.from_text(title, summary, source=source))
     buckets: dict[str, list[tuple[float, int]]] = {}
     for title, summary, source in load.items:
-        words = len(title.split()) + len(summary.split())
-        label = "50-150" if words < 150 else "150-250" if words < 250 else "250-400"
+        length = length_of(kind, title, summary)
+        if kind == "cjk":
+            label = "50-250" if length < 250 else "250-400" if length < 400 else "400-700"
+        else:
+            label = "50-150" if length < 150 else "150-250" if length < 250 else "250-400"
         started = time.perf_counter()
         found = matcher.match(Document.from_text(title, summary, source=source))
         buckets.setdefault(label, []).append(((time.perf_counter() - started) * 1e6, len(found)))
@@ -232,9 +307,10 @@ def by_length(load: Load, size: int) -> list[tuple[str, float, float]]:
 
 def report(kind: str, sizes: list[int], items: int, naive_items: int, seed: int) -> None:
     load = make_load(items, max(sizes), seed, kind)
-    lengths = [len(t.split()) + len(s.split()) for t, s, _ in load.items]
+    lengths = [length_of(kind, t, s) for t, s, _ in load.items]
+    unit = "characters" if kind == "cjk" else "words"
     print(
-        f"### {kind} load: {len(load.items)} items of {min(lengths)}-{max(lengths)} words "
+        f"### {kind} load: {len(load.items)} items of {min(lengths)}-{max(lengths)} {unit} "
         f"(mean {statistics.mean(lengths):.0f}); Python {sys.version.split()[0]}, one core\n"
     )
     print(
@@ -254,8 +330,8 @@ def report(kind: str, sizes: list[int], items: int, naive_items: int, seed: int)
         ]  # fmt: skip
         print("| " + " | ".join(cells) + " |", flush=True)
     print(f"\nBy item length, {kind} load, at {max(sizes):,} subscriptions:\n")
-    print("| words | median µs/item | matches/item |\n|---|---:|---:|")
-    for label, micros, found in by_length(load, max(sizes)):
+    print(f"| {unit} | median µs/item | matches/item |\n|---|---:|---:|")
+    for label, micros, found in by_length(load, max(sizes), kind):
         print(f"| {label} | {micros:.0f} | {found:.1f} |")
     print(flush=True)
 
@@ -264,14 +340,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--load", choices=("plain", "popular", "both"), default="both")
+    parser.add_argument(
+        "--load", default="all", help="plain, popular, cjk, a comma-separated list of them, or all"
+    )
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--naive-items", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    for kind in ("plain", "popular") if args.load == "both" else (args.load,):
+    kinds = ("plain", "popular", "cjk") if args.load == "all" else tuple(args.load.split(","))
+    if not set(kinds) <= {"plain", "popular", "cjk"}:
+        parser.error(f"unknown load in {args.load!r}: give plain, popular, cjk or all")
+    for kind in kinds:
         report(kind, sizes, args.items, args.naive_items, args.seed)
 
 

@@ -14,11 +14,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
+from bot.core.clitics import bare_forms, splits
 from bot.core.excerpt import choose_excerpt
 from bot.core.items import DateShown, Item
 from bot.core.query import Query, Term
 from bot.core.text import strip_bidi_controls, strip_controls, truncate
-from bot.core.words import word_spans
+from bot.core.words import Written, token_spans
 
 __all__ = [
     "MESSAGE_LIMIT",
@@ -262,48 +263,95 @@ def _ascii_label(label: str) -> str:
         return label.encode("ascii", "replace").decode("ascii")
 
 
-def _term_at(flat: Sequence[str], start: int, term: Term) -> bool:
-    last = len(term.words) - 1
-    for offset, word in enumerate(term.words):
-        token = flat[start + offset]
-        if not (token.startswith(word) if term.prefix and offset == last else token == word):
-            return False
-    return True
+# Arabic-script letters that never join the letter after them (joining type R or U in
+# Unicode's ArabicShaping.txt: alef, dal, reh, waw, Sorani ە and ۆ...). A tag may stand
+# right after one of them; after any other letter of the script it would split two joined
+# letters and change how both are drawn.
+_NON_JOINING = frozenset(
+    "\u0621\u0622\u0623\u0624\u0625\u0627\u0629\u062f\u0630\u0631\u0632\u0648\u0671\u0672\u0673"
+    "\u0674\u0675\u0676\u0677\u06c0\u06cd\u06cf\u06d2\u06d3\u06d5\u06ee\u06ef\u0759\u075a\u075b"
+    "\u076b\u076c\u0771\u0773\u0774\u0778\u0779\u08aa\u08ab\u08ac\u08ae\u08b1\u08b2\u08b9\u200c"
+    + "".join(map(chr, range(0x0688, 0x069A)))  # dal and reh with dots, rings, ڕ and ژ
+    + "".join(map(chr, range(0x06C3, 0x06CC)))  # ۃ and the waw forms (ۆ)
+)
+_JOINING_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u0860-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def _forms(word: str) -> tuple[str, ...]:
+    return (word,) if word.isascii() else (word, *bare_forms(word))
+
+
+def _fits(written: str, word: str, *, prefix: bool) -> bool:
+    """Whether a written (folded) word stands for a word of a term, clitics aside."""
+    if prefix:
+        return any(form.startswith(word) for form in _forms(written))
+    return word in _forms(written)
+
+
+def _may_cut(text: str, position: int) -> bool:
+    """Whether a tag may stand at *position* inside a word without splitting joined letters."""
+    before = position - 1
+    while before > 0 and unicodedata.category(text[before])[0] == "M":
+        before -= 1  # a letter's diacritics go with it
+    letter = text[before]
+    return letter in _NON_JOINING or not _JOINING_SCRIPT.match(letter)
+
+
+def _bold(text: str, written: Written, word: str, *, prefix: bool) -> tuple[int, int]:
+    """Where to put in bold a written word that stands for *word*: the part that is the
+    word when the word carries clitics and the letters around that part do not join it
+    ("و<b>الموصل</b>", "<b>هەولێر</b>ەوە"), else the whole written word ("<b>کەرکووکدا</b>")."""
+    token = written.word
+    if token == word or (prefix and token.startswith(word)):
+        return written.start, written.end
+    for start, end, form in splits(token)[1:]:
+        if not (form.startswith(word) if prefix else form == word) or form != token[start:end]:
+            continue  # (a form with its elided article put back starts inside لل: never cut)
+        end = len(token) if prefix else end
+        begin = written.starts[start] if start else written.start
+        finish = written.ends[end - 1] if end < len(token) else written.end
+        if (not start or _may_cut(text, begin)) and (end == len(token) or _may_cut(text, finish)):
+            return begin, finish
+    return written.start, written.end
 
 
 def highlight(text: str, terms: Iterable[Term], *, tag: str = "b") -> str:
     """*text* escaped for Telegram HTML, with every occurrence of *terms* in bold (or in
     another *tag*: ``u`` underlines them in a title that is bold already).
 
-    Words are compared folded (so "Makhmūr" is found for ``makhmur``) and shown as written.
+    Words are compared folded (so "Makhmūr" is found for ``makhmur``), with their clitics
+    ("والموصل" for ``الموصل``), and Chinese and Japanese keywords inside longer runs; they
+    are shown as written.
     """
-    spans = list(word_spans(text))
-    flat = [(index, word) for index, (_, _, found) in enumerate(spans) for word in found]
-    words_only = [word for _, word in flat]
-    marked: set[int] = set()
+    written = token_spans(text)
+    found: list[tuple[int, int]] = []
     for term in terms:
-        size = len(term.words)
-        for start in range(len(flat) - size + 1):
-            if _term_at(words_only, start, term):
-                marked.update(flat[start + offset][0] for offset in range(size))
-    if not marked:
+        size, last = len(term.words), len(term.words) - 1
+        for start in range(len(written) - size + 1):
+            if all(
+                _fits(written[start + n].word, word, prefix=term.prefix and n == last)
+                for n, word in enumerate(term.words)
+            ):
+                found += (
+                    _bold(text, written[start + n], word, prefix=term.prefix and n == last)
+                    for n, word in enumerate(term.words)
+                )
+    if not found:
         return escape(text)
+    # Overlapping parts (the character pairs of a Chinese keyword) and neighbours joined by
+    # spaces or hyphens (a phrase) become one bold run.
+    runs: list[list[int]] = []
+    for begin, end in sorted(found):
+        if runs and (begin <= runs[-1][1] or _JOINER.fullmatch(text[runs[-1][1] : begin])):
+            runs[-1][1] = max(runs[-1][1], end)
+        else:
+            runs.append([begin, end])
     parts: list[str] = []
     position = 0
-    index = 0
-    while index < len(spans):
-        if index not in marked:
-            index += 1
-            continue
-        first = index
-        # Neighbours joined by spaces or hyphens (a phrase) become one bold run.
-        while index + 1 in marked and _JOINER.fullmatch(text[spans[index][1] : spans[index + 1][0]]):
-            index += 1
-        begin, end = spans[first][0], spans[index][1]
+    for begin, end in runs:
         parts.append(escape(text[position:begin]))
         parts.append(f"<{tag}>{escape(text[begin:end])}</{tag}>")
         position = end
-        index += 1
     parts.append(escape(text[position:]))
     return "".join(parts)
 

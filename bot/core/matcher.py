@@ -7,28 +7,28 @@ operations compiled from the query. The cost of matching an item therefore grows
 item's words and with the candidates they reach, not with the number of subscriptions;
 adding or removing a query touches only its own entries.
 
-:class:`ReferenceMatcher` is the plain way: one compiled regular expression per term,
-every query tested against every item. It is the specification the index must agree with
-(a property-based test checks it) and the baseline the benchmark measures against.
+:class:`bot.core.reference.ReferenceMatcher` is the plain way, every query tested against
+every item: the specification the index must agree with (a property-based test checks it)
+and the baseline the benchmark measures against.
 """
 
 from __future__ import annotations
 
 import gc
-import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Generic, TypeVar
 
+from bot.core.clitics import bare_forms, may_have_clitics
 from bot.core.items import Item
 from bot.core.query import MIN_PREFIX_CHARS, Query, Term, source_matches
-from bot.core.words import WORD_CHARS, fold, words
+from bot.core.words import words
 
-__all__ = ["Document", "Matcher", "ReferenceMatcher", "collector_paused", "matches"]
+__all__ = ["Document", "Matcher", "collector_paused", "matches"]
 
 SubscriptionId = TypeVar("SubscriptionId", bound=Hashable)
 
@@ -51,25 +51,37 @@ def collector_paused() -> Iterator[None]:
 
 # Put between the fields of an item (title, summary, content) so no phrase spans two fields.
 _FIELD_BREAK = ""
+_NO_FORMS: frozenset[str] = frozenset()
 
 
 class Document:
     """The searchable form of an item: its folded words in order, and its source label.
 
-    Built once per item; what prefix and phrase terms need is computed on first use.
+    ``words`` holds the words and the bare forms of Arabic-script words with clitics
+    (:func:`~bot.core.clitics.bare_forms`: "والموصل" is also "الموصل" and "موصل"), which
+    ``bare_forms`` holds alone (empty for most items: ``affixed`` tells). Built once per
+    item; what prefix and phrase terms need is computed on first use.
     """
 
-    __slots__ = ("_joined", "_sorted", "source", "tokens", "words")
+    __slots__ = ("_joined", "_positions", "_sorted", "affixed", "bare_forms", "source", "tokens", "words")
 
-    def __init__(self, tokens: list[str], source: str = "") -> None:
+    def __init__(self, tokens: list[str], source: str = "", *, clitics: bool = True) -> None:
         # Not interned: looking every word up in the interpreter's intern table costs more
         # per item than the identity comparisons it would save on index hits.
         self.tokens = tokens
         # A set, not a frozenset: `dict.keys() & words` then walks whichever side is smaller.
         self.words = set(tokens)
+        self.bare_forms: frozenset[str] = _NO_FORMS
+        if clitics:  # (False when the text has no Arabic script: most items skip this)
+            forms = [form for word in self.words if not word.isascii() for form in bare_forms(word)]
+            if forms:
+                self.bare_forms = frozenset(forms)
+                self.words.update(forms)
+        self.affixed = bool(self.bare_forms)
         self.source = source
         self._joined: str | None = None
         self._sorted: list[str] | None = None
+        self._positions: dict[str, list[int]] | None = None
 
     @classmethod
     def from_text(cls, *texts: str, source: str = "") -> Document:
@@ -79,7 +91,7 @@ class Document:
                 if tokens:
                     tokens.append(_FIELD_BREAK)
                 tokens.extend(words(text))
-        return cls(tokens, source)
+        return cls(tokens, source, clitics=any(map(may_have_clitics, texts)))
 
     @classmethod
     def from_item(cls, item: Item, source: str = "") -> Document:
@@ -103,7 +115,36 @@ class Document:
         """Whether the term stands in the document (a word, a prefix or a phrase)."""
         if len(term.words) == 1:
             return self.has_prefix(term.words[0]) if term.prefix else term.words[0] in self.words
-        return _needle(term) in self.joined()
+        return _needle(term) in self.joined() or (self.affixed and self._has_phrase(term))
+
+    def _has_phrase(self, phrase: Term) -> bool:
+        """A phrase where words may carry clitics: each of its words at consecutive places,
+        as the word written there or one of its bare forms."""
+        whole = phrase.words[:-1] if phrase.prefix else phrase.words
+        if self.bare_forms.isdisjoint(whole) and not (
+            phrase.prefix and any(form.startswith(phrase.words[-1]) for form in self.bare_forms)
+        ):
+            return False  # none of its words stands there as a bare form: joined() decided
+        if self._positions is None:
+            self._positions = {}
+            for position, token in enumerate(self.tokens):
+                for form in (token, *bare_forms(token)) if not token.isascii() else (token,):
+                    self._positions.setdefault(form, []).append(position)
+        tokens, last = self.tokens, len(phrase.words) - 1
+        for start in self._positions.get(phrase.words[0], ()):
+            if start + last >= len(tokens):
+                break
+            for offset in range(1, last + 1):
+                token, word = tokens[start + offset], phrase.words[offset]
+                forms = (token, *bare_forms(token)) if not token.isascii() else (token,)
+                if phrase.prefix and offset == last:
+                    if not any(form.startswith(word) for form in forms):
+                        break
+                elif word not in forms:
+                    break
+            else:
+                return True
+        return False
 
 
 def _needle(phrase: Term) -> str:
@@ -156,7 +197,8 @@ def _is_word(term: Term) -> bool:
 # `necessary` words (beside the key's own word) and the phrase `needles` (see _needle), none
 # of the `banned` words, comes from a source that one of `sources` names (when there are
 # any) and none of `banned_sources` names; `rest` is what these tests leave to `matches`
-# (None when they decide alone).
+# (None when they decide alone). A phrase whose words carry clitics in the item is not
+# among its joined words: Document.has reads their bare forms.
 _Test = tuple[
     frozenset[str], frozenset[str], tuple[str, ...], frozenset[str], frozenset[str], Query | None, "_Indexed"
 ]
@@ -188,10 +230,18 @@ class _Indexed:
     when an item matches hundreds of queries of an index too large for the CPU caches.
     """
 
-    __slots__ = ("anchors", "flat", "query", "subscribers")
+    __slots__ = ("anchors", "flat", "phrase_words", "phrases", "query", "subscribers")
 
     def __init__(self, query: Query) -> None:
         self.query = query
+        # The phrases that make up groups of their own (their needles are in its tests),
+        # and their words: an item can hold such a phrase with clitics only when one of
+        # these is among its bare forms (None: a prefix, which any bare form may start).
+        self.phrases = tuple(group[0] for group in query.groups if len(group) == 1 and group[0].is_phrase)
+        self.phrase_words: frozenset[str] | None = _NO_FORMS  # (shared: most queries have none)
+        if self.phrases:
+            words = frozenset(chain.from_iterable(term.words for term in self.phrases))
+            self.phrase_words = None if any(term.prefix for term in self.phrases) else words
         # For a query that each of its keys proves (a word, a prefix, "a OR b"): the
         # postings of its keys, which list its subscribers directly (see _Postings).
         self.flat: tuple[_Postings, ...] = ()
@@ -200,6 +250,13 @@ class _Indexed:
         self.subscribers: tuple[Hashable, ...] = ()
         # Where the query is filed: the keys, each with the term it stands for.
         self.anchors: tuple[tuple[Key, Term], ...] = ()
+
+    def has_phrases_in(self, document: Document) -> bool:
+        """Whether the phrases of the query stand in an item whose words carry clitics,
+        once its needles were not all found among the item's joined words."""
+        if self.phrase_words is not None and self.phrase_words.isdisjoint(document.bare_forms):
+            return False
+        return all(map(document.has, self.phrases))
 
 
 _SURE: tuple[str, frozenset[str]] = ("sure", frozenset())
@@ -535,7 +592,9 @@ class Matcher(Generic[SubscriptionId]):
                 if needles:
                     if joined is None:
                         joined = document.joined()
-                    if not all(map(joined.__contains__, needles)):
+                    if not all(map(joined.__contains__, needles)) and not (
+                        document.affixed and entry.has_phrases_in(document)
+                    ):
                         continue
                 if sources or banned_sources:
                     if named is None:
@@ -550,47 +609,3 @@ class Matcher(Generic[SubscriptionId]):
             found.update(entry for entry, rest in undecided if entry not in found and matches(rest, document))
         matched += chain.from_iterable(map(_subscribers, found))
         return matched
-
-
-# --- the reference --------------------------------------------------------------------
-
-_W = f"[{WORD_CHARS}]"
-_NOT_W = f"[^{WORD_CHARS}\x00]"  # \x00 separates fields: no phrase crosses it
-
-
-def _term_pattern(term: Term) -> re.Pattern[str]:
-    parts = [re.escape(word) for word in term.words]
-    tail = f"{_W}*" if term.prefix else f"(?!{_W})"
-    return re.compile(f"(?<!{_W})" + f"{_NOT_W}+".join(parts) + tail)
-
-
-class ReferenceMatcher(Generic[SubscriptionId]):
-    """Every query tested against every item with regular expressions over the folded text."""
-
-    def __init__(
-        self, queries: Mapping[SubscriptionId, Query] | Iterable[tuple[SubscriptionId, Query]]
-    ) -> None:
-        pairs = queries.items() if isinstance(queries, Mapping) else queries
-        self._compiled = [
-            (
-                subscription,
-                query,
-                [[_term_pattern(term) for term in group] for group in query.groups],
-                [_term_pattern(term) for term in query.excluded],
-            )
-            for subscription, query in pairs
-        ]
-
-    def match(self, texts: Sequence[str], source: str = "") -> set[SubscriptionId]:
-        text = "\x00".join(fold(t) for t in texts)
-        found: set[SubscriptionId] = set()
-        for subscription, query, groups, excluded in self._compiled:
-            if query.sources and not any(source_matches(s, source) for s in query.sources):
-                continue
-            if any(source_matches(s, source) for s in query.excluded_sources):
-                continue
-            if all(any(p.search(text) for p in group) for group in groups) and not any(
-                p.search(text) for p in excluded
-            ):
-                found.add(subscription)
-        return found

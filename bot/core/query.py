@@ -8,9 +8,11 @@
     kurd*                           words starting with "kurd": Kurd, Kurdish, Kurdistan
     source:rudaw census             only from feeds whose name or host contains "rudaw"
 
-Words are matched whole, case, accents and letter variants aside (see :mod:`bot.core.words`);
-punctuation inside a word joins its parts into a phrase (``al-Sudani`` is ``"al sudani"``).
-Nothing is a regular expression. Several queries can be given at once, separated by commas.
+Words are matched whole, case, accents and letter variants aside (see :mod:`bot.core.words`),
+Arabic-script words with their clitics (see :mod:`bot.core.clitics`), Chinese and Japanese
+keywords inside longer runs (as the phrase of their character pairs); punctuation inside a
+word joins its parts into a phrase (``al-Sudani`` is ``"al sudani"``). Nothing is a regular
+expression. Several queries can be given at once, separated by commas.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.core.text import collapse_whitespace, strip_controls
-from bot.core.words import words
+from bot.core.words import is_cjk, words
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -65,9 +67,29 @@ class Term:
     def is_phrase(self) -> bool:
         return len(self.words) > 1
 
+    @property
+    def spelled(self) -> list[str]:
+        """The words as a reader writes them: the character pairs of a Chinese or Japanese
+        run joined back into it (``特斯 斯拉`` -> ``特斯拉``)."""
+        spelled: list[str] = []
+        previous = ""
+        for word in self.words:
+            if (
+                len(word) == 2 == len(previous)
+                and previous[1] == word[0]
+                and is_cjk(word)
+                and is_cjk(previous)
+            ):
+                spelled[-1] += word[1]
+            else:
+                spelled.append(word)
+            previous = word
+        return spelled
+
     def __str__(self) -> str:
-        text = " ".join(self.words) + ("*" if self.prefix else "")
-        return f'"{text}"' if self.is_phrase else text
+        spelled = self.spelled
+        text = " ".join(spelled) + ("*" if self.prefix else "")
+        return f'"{text}"' if len(spelled) > 1 else text
 
 
 def _source_text(value: str) -> str:
@@ -128,9 +150,10 @@ class Query:
         """The query in plain words: ``makhmour and (census or camp), but not football``."""
 
         def term(t: Term) -> str:
-            return f"“{' '.join(t.words)}…”" if t.prefix and t.is_phrase else (
-                f"words starting with “{t.words[0]}”" if t.prefix else (
-                    f"“{' '.join(t.words)}”" if t.is_phrase else t.words[0]))  # fmt: skip
+            spelled = t.spelled
+            return f"“{' '.join(spelled)}…”" if t.prefix and len(spelled) > 1 else (
+                f"words starting with “{spelled[0]}”" if t.prefix else (
+                    f"“{' '.join(spelled)}”" if len(spelled) > 1 else spelled[0]))  # fmt: skip
 
         groups = [
             term(group[0]) if len(group) == 1 else "(" + " or ".join(map(term, group)) + ")"
@@ -187,6 +210,8 @@ def _term(raw: str, *, quoted: bool) -> Term | None:
         if quoted:
             raise QueryError(f'the phrase "{raw}" is empty; put words between the quotes, e.g. "oil prices"')
         return None
+    if prefix and is_cjk(found[-1]):
+        prefix = False  # Chinese and Japanese keywords already match inside longer runs
     if prefix and len(found[-1]) < MIN_PREFIX_CHARS:
         raise QueryError(
             f"{raw!s} is too short to use with *: give at least {MIN_PREFIX_CHARS} letters, e.g. kurd*"

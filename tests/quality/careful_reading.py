@@ -12,6 +12,9 @@ purpose: it must not share the bot's mistakes. It reads the way a person does:
   signs of Devanagari are part of the word (``बैठक`` is not ``बठक``);
 - an Arabic-script word may carry the clitics written onto it (و ف ب ل ک, the article ال,
   and ``لل``), so ``الموصل`` is in ``والموصل`` and ``موصل`` in ``بالموصل``;
+- and it may carry what follows a name: the ی of a place's adjective or of Sorani's ezafe
+  (``پاکستانی`` rupees are Pakistan's; ``هەولێری`` is Erbil's) and Sorani's postpositions
+  and determiners (``کەرکووکدا``, in Kirkuk; ``هەولێرەوە``, from Erbil);
 - Chinese and Japanese are written without spaces, so a keyword in those scripts is found
   anywhere inside a run of text (``特斯拉`` in ``特斯拉当日市值``).
 
@@ -96,6 +99,13 @@ def reader_words(text: str) -> list[str]:
     return _WORD.findall(reader_fold(text))
 
 
+# What may follow a name in Arabic script (folded as reader_fold folds them): the ی of an
+# adjective or of the ezafe, and the Sorani postpositions -da, -ewe and the determiners.
+_NAME_ENDINGS = tuple(
+    reader_fold(ending) for ending in ("ی", "ي", "دا", "ەوە", "ەکە", "ەکان", "یش", "ە", "ێک")
+)
+
+
 def _same_word(found: str, wanted: str, *, prefix: bool) -> bool:
     if found == wanted or (prefix and found.startswith(wanted)):
         return True
@@ -108,6 +118,8 @@ def _same_word(found: str, wanted: str, *, prefix: bool) -> bool:
             forms = [clitic + wanted, clitic + "ال" + wanted]
         for form in forms:
             if found == form or (prefix and found.startswith(form)):
+                return True
+            if any(found == form + ending for ending in _NAME_ENDINGS):
                 return True
     return False
 

@@ -31,11 +31,7 @@ pytestmark = [
 ]
 
 # Defect classes the reader's run still finds on today's code (issue 11).
-UNFIXED = frozenset(
-    {
-        WORD_RULES,
-    }
-)  # fmt: skip
+UNFIXED: frozenset[str] = frozenset()  # every class of issue 11 is fixed
 NOT_FIXED_YET = (
     "issue 11: not fixed yet (once this passes, take the class out of UNFIXED "
     "in tests/quality/test_reader_run.py)"

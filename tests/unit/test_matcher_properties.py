@@ -7,19 +7,28 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.matcher import Document, Matcher, ReferenceMatcher
+from bot.core.matcher import Document, Matcher
 from bot.core.query import Query, QueryError, parse_query, source_label
+from bot.core.reference import ReferenceMatcher
 
 # Words in several scripts, with the variants folding must merge: accents, Arabic-script
-# letter forms, tatweel, zero-width joiners, full-width and upper-case letters.
+# letter forms, tatweel, zero-width joiners, full-width and upper-case letters; marks that
+# are letters; Arabic proclitics and Sorani suffixes (alone, to be joined to the words
+# around them, and written on names); Chinese and Japanese runs.
 WORDS = [
     "census", "Census", "CENSUS", "oil", "prices", "camp", "kurd", "kurdish", "Kurdistan",
     "Makhmour", "Makhmur", "Makhmūr", "Mexmûr", "café", "cafe", "ＫＵＲＤ", "isis", "crisis",
     "أربيل", "اربيل", "إربيل", "كوردستان", "کوردستان", "کوردستـــان", "مدينة", "مدينه",
     "مَخْمُور", "مخمور", "علي", "علی", "می\u200cخواهم", "میخواهم",
-    "Курдистан", "курдистан", "перепись", "समाचार", "हिन्दी", "2026", "abc",
+    "Курдистан", "курдистан", "перепись", "мой", "мои", "ещё", "еще",
+    "समाचार", "हिन्दी", "कैसे", "कस", "ज़्यादा", "2026", "abc",
+    "الموصل", "موصل", "والموصل", "بالموصل", "للموصل", "وللموصل", "كركوك", "بكركوك", "مال", "شمال",
+    "كمال", "قم", "وقم", "و", "ب", "لل", "ال", "ش",
+    "کەرکووک", "کەرکووکدا", "کەرکووکیش", "هەولێر", "هەولێرەوە", "ھەولێر", "شار", "شارەکەدا",
+    "دا", "ەوە", "ی", "ەکان", "امریکہ", "امریکه",
+    "特斯拉", "特斯拉汽车", "汽车", "東京", "東京都", "東", "バス", "パス", "ﾊﾞｽ", "iPhone发布会", "서울",
 ]  # fmt: skip
-SEPARATORS = [" ", ", ", ". ", "-", " — ", "\n", "'s ", "/", " (", ") ", "_", "\u200b"]
+SEPARATORS = [" ", ", ", ". ", "-", " — ", "\n", "'s ", "/", " (", ") ", "_", "\u200b", "", "", "，", "。"]
 SOURCES = [source_label("Rudaw English", "www.rudaw.net"), source_label("BBC World", "feeds.bbci.co.uk"), ""]
 
 word = st.sampled_from(WORDS)

@@ -35,6 +35,15 @@ def test_split_on_commas_outside_quotes_and_drop_empty_parts():
         ("Erbil - Duhok", "erbil duhok"),  # a lone dash is punctuation
         ("c++ (test) [a-z] .* $^", 'c test "a z"'),  # regex characters are literal
         ("census census", "census"),
+        # Chinese and Japanese read as written, though matched as pairs of characters
+        ("特斯拉", "特斯拉"),
+        ("特斯拉汽车 -小米", "特斯拉汽车 -小米"),
+        ('"特斯拉 汽车"', '"特斯拉 汽车"'),  # a space the reader typed stays
+        ("東京*", "東京"),  # * adds nothing to a keyword that already matches inside runs
+        ("iPhone发布会", '"iphone 发布会"'),
+        ("ﾊﾞｽ", "バス"),
+        ("أربيل", "اربیل"),
+        ("هەولێر", "ههولێر"),  # Sorani ە reads as the heh it is matched as
     ],
 )
 def test_queries_are_read_as(text: str, normalized: str):
@@ -63,6 +72,9 @@ def test_or_groups_and_exclusions():
         ("Makhmūr", "makhmur"),
         ("a -b -c", "a -c -b"),
         ('"oil prices"', "oil-prices"),
+        ("特斯拉", '"特斯 斯拉"'),  # the same pairs, in a row
+        ("東京*", "東京"),
+        ("امریکہ", "امریکه"),
     ],
 )
 def test_queries_that_mean_the_same_have_the_same_key(a: str, b: str):
@@ -73,6 +85,13 @@ def test_different_meanings_have_different_keys():
     texts = ["oil prices", '"oil prices"', "oil OR prices", "oil -prices", "oil*"]
     keys = {parse_query(t).key for t in texts}
     assert len(keys) == 5
+    texts = ["特斯拉", "特斯 斯拉", '"特斯拉 汽车"', "特斯拉汽车", "мой", "мои", "الموصل", "موصل"]
+    assert len({parse_query(t).key for t in texts}) == len(texts)
+
+
+def test_chinese_keywords_are_described_as_written():
+    assert parse_query("特斯拉 汽车 -小米").describe() == "特斯拉 and 汽车, but not 小米"
+    assert parse_query('"特斯拉 汽车"').describe() == "“特斯拉 汽车”"
 
 
 @pytest.mark.parametrize(
