@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,8 +87,10 @@ def wire(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
     extra_admins: Collection[int] = (),
+    clock: Callable[[], float] = time.time,
 ) -> Bot:
-    """Build every part from *settings* and connect them; nothing runs yet."""
+    """Build every part from *settings* and connect them; nothing runs yet. *clock* is the
+    wall clock the services read (tests of schedules pass one they can move)."""
     sources = load_feeds(Path(settings.feeds_file))
     store = Store.open(Path(settings.data_dir), database)
     try:
@@ -147,6 +150,7 @@ def wire(
             ),
             membership=TelegramMembership(application.bot),
             default_timezone=settings.timezone,
+            clock=clock,
         )
     except BaseException:
         store.close()

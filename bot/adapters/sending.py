@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import (
     BadRequest,
@@ -41,7 +41,6 @@ from bot.service.ports import (
 
 __all__ = ["TelegramMembership", "TelegramSender", "keyboard"]
 
-NO_PREVIEW = {"is_disabled": True}
 MEMBERSHIP_SECONDS = 600.0  # how long an answer about a group's admins is kept
 # Telegram's words for a forum topic that is gone.
 _TOPIC_GONE = (
@@ -71,22 +70,20 @@ class TelegramSender:
     async def send(
         self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
     ) -> None:
-        preview = {"is_disabled": False, "prefer_small_media": True} if options.preview else NO_PREVIEW
-        message: dict[str, object] = {"chat_id": chat_id, "text": text, "link_preview_options": preview}
-        if html:
-            message["parse_mode"] = ParseMode.HTML.value
-        if options.thread_id is not None:
-            message["message_thread_id"] = options.thread_id
-        if options.silent:
-            message["disable_notification"] = True
-        markup = keyboard(options.buttons)
-        if markup is not None:
-            message["reply_markup"] = markup
+        preview = LinkPreviewOptions(is_disabled=False, prefer_small_media=True) if options.preview else None
         with _delivery_errors():
-            # The answer is not needed: do_api_request (PTB's request stack, rate limiter and
-            # errors all the same) skips building a Message from it, a third of the cost.
             # PACED: the delivery loop took this chat's allowance itself (see ratelimit.py).
-            await self._bot.do_api_request("sendMessage", api_kwargs=message, rate_limit_args=PACED)
+            # parse_mode and link previews not given here are PTB's Defaults (HTML, no preview).
+            await self._bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML if html else None,
+                link_preview_options=preview,
+                message_thread_id=options.thread_id,
+                disable_notification=options.silent or None,
+                reply_markup=keyboard(options.buttons),
+                rate_limit_args=PACED,
+            )
 
     async def edit(self, chat_id: int, message_id: int, html: str) -> None:
         with _delivery_errors():

@@ -51,7 +51,7 @@ from bot.service.ports import Reply
 from bot.service.presses import Pressed
 from bot.service.subscriptions import Place
 
-SUBSCRIPTION_BUTTONS = "^(mute|unsub|undo|undol|rm|rmall):|^keep$"
+SUBSCRIPTION_BUTTONS = "^(mute|unsub|undo|undol|rm|rmall|keep):"
 
 __all__ = ["TelegramHandlers", "build_application", "publish_command_menu"]
 

@@ -302,7 +302,7 @@ class Delivery:
         chat_id = job.chat_id
         while True:
             try:
-                await self._sender.send(chat_id, text, html=as_html)
+                await self._sender.send(chat_id, text, html=as_html, options=job.options)
             except RetryLater as exc:
                 log.info("Telegram asks to wait %.1f s (chat %d)", exc.seconds, chat_id)
                 if not await self._pause(exc.seconds):

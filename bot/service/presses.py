@@ -86,14 +86,14 @@ class Presses:
         return (
             (
                 Button(f"Yes, remove all {count}", f"rmall:{self._confirmation_ids}"),
-                Button("No, keep them", "keep"),
+                Button("No, keep them", f"keep:{self._confirmation_ids}"),
             ),
         )
 
     def press(self, place: Place, data: str) -> Pressed:
         """Carry out the press of a button carrying *data* under a message in *place*."""
         action, _, argument = data.partition(":")
-        if not argument.isdigit() and action != "keep":
+        if not argument.isdigit():
             return Pressed(STALE)
         try:
             if action == "mute":
@@ -105,9 +105,8 @@ class Presses:
             if action == "rmall":
                 return self._remove_all(place, int(argument))
             if action == "keep":
-                return Pressed(
-                    "Nothing was removed.", html="Nothing was removed: your subscriptions stay.", buttons=()
-                )
+                self._confirmations.pop(int(argument), None)  # the question is answered
+                return Pressed("Nothing was removed.", html=KEPT, buttons=())
         except StorageFailure:
             return Pressed(NOT_SAVED)
         return Pressed(STALE)

@@ -57,9 +57,8 @@ class Sent:
 
     @property
     def buttons(self) -> dict[str, str]:
-        """The inline buttons under the message: label -> callback data."""
-        markup = self.parameters.get("reply_markup") or {}
-        return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
+        """The inline buttons under the message as sent: label -> callback data."""
+        return _labels(self.parameters.get("reply_markup"))
 
 
 @dataclass
@@ -89,6 +88,7 @@ class _State:
     refused: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
     offset: int = 0  # the bot confirmed every update before this one
     group_admins: dict[int, set[int]] = field(default_factory=dict)  # chat -> its admins' user ids
+    keyboards: dict[int, Any] = field(default_factory=dict)  # message id -> its buttons now
 
 
 class FakeBotAPI:
@@ -165,6 +165,13 @@ class FakeBotAPI:
         with self._changed:
             return list(self._state.refused)
 
+    def buttons_now(self, message: Sent) -> dict[str, str]:
+        """The buttons under *message* now: as sent, or as the bot last changed them (an edit
+        of its text without buttons removes them, as in Telegram)."""
+        with self._changed:
+            markup = self._state.keyboards.get(message.message_id, message.parameters.get("reply_markup"))
+        return _labels(markup)
+
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self._changed:
             return [params for name, params in self._state.calls if name == method]
@@ -211,12 +218,21 @@ class FakeBotAPI:
             return sum(1 for u in self._state.updates if u["update_id"] >= self._state.offset)
 
     def user_says(
-        self, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private"
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        thread_id: int | None = None,
     ) -> int:
-        """Queue a message from a user, as Telegram would deliver it through getUpdates."""
+        """Queue a message from a user, as Telegram would deliver it through getUpdates; with
+        *thread_id*, in that topic of a forum supergroup."""
         user_id = chat_id if user_id is None else user_id
         update_id = next(self._ids)
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if thread_id is not None:
+            chat["is_forum"] = True
         if chat_type == "private":
             chat["first_name"] = f"user{user_id}"
         else:
@@ -228,6 +244,8 @@ class FakeBotAPI:
             "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
             "text": text,
         }
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             message["entities"] = [
@@ -239,21 +257,27 @@ class FakeBotAPI:
         return update_id
 
     def user_presses(self, message: Sent, label: str, *, user_id: int | None = None) -> int:
-        """A user presses the button *label* under *message*, as Telegram delivers it."""
+        """A user presses the button *label* under *message* (as its buttons are now), as
+        Telegram delivers it."""
         update_id = next(self._ids)
         user_id = message.chat_id if user_id is None else user_id
         query = {
             "id": str(update_id),
             "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
             "chat_instance": str(message.chat_id),
-            "data": message.buttons[label],
+            # As the buttons are now, else as sent (a client that has not caught up yet).
+            "data": self.buttons_now(message).get(label) or message.buttons[label],
             "message": {
                 "message_id": message.message_id,
                 "date": int(time.time()),
-                "chat": {"id": message.chat_id, "type": "private" if message.chat_id > 0 else "group"},
+                "chat": {"id": message.chat_id, "type": "private" if message.chat_id > 0 else "supergroup"},
                 "text": message.text,
             },
         }
+        thread = message.parameters.get("message_thread_id")
+        if thread is not None:
+            query["message"].update(message_thread_id=int(thread), is_topic_message=True)
+            query["message"]["chat"]["is_forum"] = True
         with self._changed:
             self._state.updates.append({"update_id": update_id, "callback_query": query})
             self._changed.notify_all()
@@ -350,11 +374,12 @@ class FakeBotAPI:
                 admin = user_id in self._state.group_admins.get(int(params["chat_id"]), set())
             user = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
             if admin:
-                return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False,
-                        "can_manage_chat": True, "can_delete_messages": True, "can_manage_video_chats": True,
-                        "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
-                        "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
-                        "can_delete_stories": False}  # fmt: skip
+                rights = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                          "can_restrict_members", "can_change_info", "can_invite_users")  # fmt: skip
+                rights_off = ("can_be_edited", "is_anonymous", "can_promote_members", "can_post_stories",
+                              "can_edit_stories", "can_delete_stories")  # fmt: skip
+                return {"status": "administrator", "user": user, **dict.fromkeys(rights, True),
+                        **dict.fromkeys(rights_off, False)}  # fmt: skip
             return {"status": "member", "user": user}
         if method == "getUpdates":
             return self._updates(
@@ -362,6 +387,11 @@ class FakeBotAPI:
                 float(params.get("timeout", 0) or 0),
                 int(params.get("limit", 100) or 100),
             )
+        if method == "editMessageReplyMarkup":
+            with self._changed:
+                self._state.keyboards[int(params["message_id"])] = params.get("reply_markup")
+                self._changed.notify_all()
+            return True
         if method in ("sendMessage", "editMessageText"):
             edited = method == "editMessageText"
             sent = Sent(
@@ -373,6 +403,7 @@ class FakeBotAPI:
                 at=time.monotonic(),
             )
             with self._changed:
+                self._state.keyboards[sent.message_id] = params.get("reply_markup")
                 (self._state.edits if edited else self._state.sent).append(sent)
                 if not edited:
                     self._state.per_chat[sent.chat_id] = self._state.per_chat.get(sent.chat_id, 0) + 1
@@ -507,6 +538,12 @@ def check_message(method: str, params: dict[str, Any]) -> str | None:
             if data is not None and len(str(data).encode()) > CALLBACK_DATA_LIMIT:
                 return "BUTTON_DATA_INVALID"
     return None
+
+
+def _labels(markup: Any) -> dict[str, str]:
+    """label -> callback data of an inline keyboard (None: no buttons)."""
+    rows = (markup or {}).get("inline_keyboard", []) if isinstance(markup, dict) else []
+    return {button["text"]: button["callback_data"] for row in rows for button in row}
 
 
 def _decode(key: str, value: str) -> Any:
