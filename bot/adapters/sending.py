@@ -69,29 +69,44 @@ class TelegramSender:
 
     async def send(
         self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
-    ) -> None:
-        preview = LinkPreviewOptions(is_disabled=False, prefer_small_media=True) if options.preview else None
+    ) -> int | None:
         with _delivery_errors():
             # PACED: the delivery loop took this chat's allowance itself (see ratelimit.py).
             # parse_mode and link previews not given here are PTB's Defaults (HTML, no preview).
-            await self._bot.send_message(
+            message = await self._bot.send_message(
                 chat_id,
                 text,
                 parse_mode=ParseMode.HTML if html else None,
-                link_preview_options=preview,
+                link_preview_options=_preview(options),
                 message_thread_id=options.thread_id,
                 disable_notification=options.silent or None,
                 reply_markup=keyboard(options.buttons),
                 rate_limit_args=PACED,
             )
+        return message.message_id
 
-    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
+    async def edit(
+        self, chat_id: int, message_id: int, html: str, *, options: SendOptions = DEFAULT_OPTIONS
+    ) -> None:
         with _delivery_errors():
             try:
-                await self._bot.edit_message_text(html, chat_id, message_id, parse_mode=ParseMode.HTML)
+                await self._bot.edit_message_text(
+                    html,
+                    chat_id,
+                    message_id,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=_preview(options),
+                    reply_markup=keyboard(options.buttons),
+                    rate_limit_args=PACED,
+                )
             except BadRequest as exc:
                 if "not modified" not in exc.message.casefold():
                     raise
+
+
+def _preview(options: SendOptions) -> LinkPreviewOptions | None:
+    """The link's preview, small, if the chat wants previews (None: PTB's Defaults, none)."""
+    return LinkPreviewOptions(is_disabled=False, prefer_small_media=True) if options.preview else None
 
 
 @contextlib.contextmanager

@@ -70,6 +70,7 @@ from bot.service.ports import (
     RecentItem,
     StoredSubscription,
     StoreStats,
+    StoryCopy,
 )
 
 try:
@@ -280,6 +281,9 @@ class Store:
         self._states: dict[str, FeedState] = {}
         self._seen_unfolded: dict[str, dict[str, float]] = {}
         self._alerts_unfolded: set[str] = set()
+        # Alerts sent since the last checkpoint (the table has them as pending), and sent
+        # alerts whose other sources changed since: what a later copy of the story amends.
+        self._sent_unfolded: dict[str, tuple[OutboxEntry, int | None]] = {}
         self._last_checkpoint = time.monotonic()
         self._checkpoint_failed: float | None = None  # when the last checkpoint was refused
         self._pending = {
@@ -486,10 +490,15 @@ class Store:
         both happened or neither. Returns how many digest messages were queued."""
         keys = [key for key in keys if key in self._held]
         fresh = self._new_alerts(digests)
-        record = {"release": keys, "digests": [_entry_to_doc(entry) for entry in fresh.values()]}
+        record = {
+            "release": keys,
+            "digests": [_entry_to_doc(entry) for entry in fresh.values()],
+            "told": [_told_doc(self._held[key]) for key in keys],
+        }
         self._journal.append(record)  # refused: nothing below happens
         for key in keys:
             del self._held[key]
+        self._alerts_unfolded.update(keys)  # told in a digest: a later copy brings no alert
         self._alerts_unfolded.update(fresh)
         self._pending.update(fresh)
         self._journaled(record)
@@ -579,6 +588,8 @@ class Store:
             for story in record.held
             if story.key not in self._held and not self._known_alert(story.key)
         }
+        also, edits = self._copies(record.copies)
+        alerts.update(edits)
         entry = {
             "poll": record.feed,
             "state": _state_to_doc(record.feed, record.state),
@@ -587,6 +598,7 @@ class Store:
             "recent_dropped": [list(feed_and_key) for feed_and_key in record.recent_dropped],
             "alerts": [_entry_to_doc(entry) for entry in alerts.values()],
             "held": [_held_to_doc(story) for story in held.values()],
+            "also": [[key, list(sources)] for key, sources in also.items()],
         }
         self._journal.append(entry)  # refused: nothing below happens
         self._states[record.feed] = record.state
@@ -594,8 +606,69 @@ class Store:
         self._alerts_unfolded.update(alerts)
         self._pending.update(alerts)
         self._held.update(held)
+        self._add_sources(also)
         self._journaled(entry)
         return len(alerts)
+
+    def _copies(
+        self, copies: Sequence[StoryCopy]
+    ) -> tuple[dict[str, tuple[str, ...]], dict[str, OutboxEntry]]:
+        """What later copies of stories change: each alert's (or held story's) new list of
+        other sources, and the edits that show it under alerts already sent. An edit not
+        sent yet is brought up to date rather than followed by another."""
+        also: dict[str, tuple[str, ...]] = {}
+        edits: dict[str, OutboxEntry] = {}
+        for copy in copies:
+            found = self._story(copy.key)
+            if found is None:
+                continue  # told in a digest, refused, or sent too long ago
+            entry, message_id = found
+            sources = also.get(copy.key, entry.also)
+            if copy.source in sources or len(sources) >= MAX_OTHER_SOURCES:
+                continue
+            sources = also[copy.key] = (*sources, copy.source)
+            if message_id is None:
+                continue  # waiting or held: it goes out with its sources
+            waiting = [
+                key
+                for key in (f"edit:{n}:{copy.key}" for n in range(1, len(sources)))
+                if key in edits or key in self._pending
+            ]
+            if waiting:
+                also[waiting[-1]] = sources
+                if waiting[-1] in edits:
+                    edits[waiting[-1]] = replace(edits[waiting[-1]], also=sources)
+                continue
+            assert isinstance(entry, OutboxEntry)  # (sent)
+            key = f"edit:{len(sources)}:{copy.key}"
+            edits[key] = replace(entry, key=key, also=sources, edits=message_id, instant=False, silent=True)
+        return also, edits
+
+    def _story(self, key: str) -> tuple[OutboxEntry | HeldStory, int | None] | None:
+        """The alert (or held story) *key*, and the id of the message it became if it was
+        sent; None if it cannot take other sources any more."""
+        if key in self._held:
+            return self._held[key], None
+        if key in self._pending:
+            return self._pending[key], None
+        if key in self._sent_unfolded:
+            return self._sent_unfolded[key]
+        doc_id = self._outbox_docs.get(key)
+        doc = self._outbox.get(doc_id=doc_id) if doc_id is not None else None
+        if doc is None or doc["status"] != Outcome.SENT.value or not doc["html"] or not doc.get("message_id"):
+            return None
+        return _doc_to_entry(doc), doc["message_id"]
+
+    def _add_sources(self, also: Mapping[str, tuple[str, ...]]) -> None:
+        for key, sources in also.items():
+            if key in self._held:
+                self._held[key] = replace(self._held[key], also=sources)
+            elif key in self._pending:
+                self._pending[key] = replace(self._pending[key], also=sources)
+            else:
+                found = self._story(key)
+                if found is not None and isinstance(found[0], OutboxEntry):
+                    self._sent_unfolded[key] = (replace(found[0], also=sources), found[1])
 
     def _fold_poll(self, record: dict[str, Any]) -> None:
         feed = record["poll"]
@@ -623,6 +696,11 @@ class Store:
         if held:
             ids = self._held_table.insert_multiple(held)
             self._held_docs.update(zip((doc["key"] for doc in held), ids, strict=True))
+        for key, sources in record.get("also", ()):
+            if key in self._held_docs:
+                self._held_table.update({"also": sources}, doc_ids=[self._held_docs[key]])
+            elif key in self._outbox_docs:
+                self._outbox.update({"also": sources}, doc_ids=[self._outbox_docs[key]])
 
     def _insert_outbox(self, docs: Iterable[dict[str, Any]]) -> None:
         fresh = [doc for doc in docs if doc["key"] not in self._outbox_docs]
@@ -635,6 +713,7 @@ class Store:
         if doomed:
             self._held_table.remove(doc_ids=doomed)
         self._insert_outbox(record["digests"])
+        self._insert_outbox(record.get("told", ()))
 
     def record_feed_failure(self, feed: str, state: FeedState) -> None:
         entry = {"feed_state": feed, "state": _state_to_doc(feed, state)}
@@ -675,14 +754,26 @@ class Store:
         """Alerts still to deliver, oldest first."""
         return list(self._pending.values())
 
-    def record_alert(self, key: str, outcome: Outcome, reason: str, at: float) -> None:
-        """What became of an alert; journaled, so it is durable at once and cheap.
+    def has_alert(self, key: str) -> bool:
+        """Whether the chat of alert *key* has it: sent, waiting, held, or told in a digest."""
+        return self._known_alert(key) or key in self._held
+
+    def record_alert(
+        self, key: str, outcome: Outcome, reason: str, at: float, message_id: int | None = None
+    ) -> None:
+        """What became of an alert (sent: as message *message_id*); journaled, so it is
+        durable at once and cheap.
 
         If the journal refuses it, the alert is still no longer pending (it was sent: it must
         not be sent again) and the outcome reaches the file with the next checkpoint."""
-        if self._pending.pop(key, None) is None:
+        entry = self._pending.pop(key, None)
+        if entry is None:
             return
-        self._record_outcome({"alert": key, "outcome": outcome.value, "reason": reason, "at": at})
+        record: dict[str, Any] = {"alert": key, "outcome": outcome.value, "reason": reason, "at": at}
+        if outcome is Outcome.SENT and message_id is not None and _keeps_text(key):
+            self._sent_unfolded[key] = (entry, message_id)
+            record["message_id"] = message_id
+        self._record_outcome(record)
 
     def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]:
         """The latest alerts Telegram refused for good, with the reason."""
@@ -692,18 +783,26 @@ class Store:
         return [(_doc_to_entry(doc), doc["reason"]) for doc in docs[:limit]]
 
     @_whole
-    def prune_sent(self, before: float) -> int:
-        """Forget delivered alerts sent before *before*. Returns how many were forgotten."""
-        old = [
-            doc
-            for doc in self._outbox.all()
-            if doc["status"] != "pending" and doc["status"] != Outcome.FAILED.value
-            and (doc["sent_at"] or doc["created"]) < before
-        ]  # fmt: skip
+    def prune_sent(self, before: float, *, texts_before: float | None = None) -> int:
+        """Forget delivered alerts sent before *before*, and the texts of those sent before
+        *texts_before* (kept until then so later copies of their story can amend them).
+        Returns how many alerts were forgotten."""
+        old: list[Document] = []
+        wordless: list[int] = []
+        for doc in self._outbox.all():
+            if doc["status"] == "pending" or doc["status"] == Outcome.FAILED.value:
+                continue
+            sent_at = doc["sent_at"] or doc["created"]
+            if sent_at < before:
+                old.append(doc)
+            elif texts_before is not None and doc["html"] and sent_at < texts_before:
+                wordless.append(doc.doc_id)
         if old:
             self._outbox.remove(doc_ids=[doc.doc_id for doc in old])
             for doc in old:
                 self._outbox_docs.pop(doc["key"], None)
+        if wordless:
+            self._outbox.update({"html": ""}, doc_ids=wordless)
         return len(old)
 
     # --- broadcasts ---------------------------------------------------------------------
@@ -796,6 +895,7 @@ class Store:
             self._states.clear()
             self._seen_unfolded.clear()
             self._alerts_unfolded.clear()
+            self._sent_unfolded.clear()
         self._checkpoint_failed = None
         if self._journal.records:
             self._journal.clear()
@@ -841,7 +941,11 @@ class Store:
                 return
             fields: dict[str, Any] = {"status": record["outcome"], "reason": record["reason"]}
             if record["outcome"] == Outcome.SENT.value:
-                fields.update(sent_at=record["at"], html="")  # the key stays: delivery is idempotent
+                fields["sent_at"] = record["at"]  # the key stays: delivery is idempotent
+                if "message_id" in record:
+                    fields["message_id"] = record["message_id"]  # the text stays, for a while
+                else:
+                    fields["html"] = ""
             self._outbox.update(fields, doc_ids=[doc_id])
         elif "broadcast" in record:
             doc_id = self._broadcast_docs.get(record["broadcast"])
@@ -873,6 +977,9 @@ class Store:
 
 
 CHECKPOINT_RECORDS = 20_000
+# The other sources of a story an alert names at most: a story carried by many feeds edits
+# its alert this many times at most.
+MAX_OTHER_SOURCES = 10
 CHECKPOINT_SECONDS = 60.0
 
 
@@ -897,6 +1004,10 @@ def _entry_to_doc(entry: OutboxEntry) -> dict[str, Any]:
         doc["instant"] = True
     if entry.buttons:
         doc["buttons"] = [[[button.label, button.data] for button in row] for row in entry.buttons]
+    if entry.also:
+        doc["also"] = list(entry.also)
+    if entry.edits is not None:
+        doc["edits"] = entry.edits
     return doc
 
 
@@ -911,6 +1022,8 @@ def _doc_to_entry(doc: Mapping[str, Any]) -> OutboxEntry:
         preview=doc.get("preview", False),
         buttons=tuple(tuple(Button(label, data) for label, data in row) for row in doc.get("buttons", ())),
         instant=doc.get("instant", False),
+        also=tuple(doc.get("also", ())),
+        edits=doc.get("edits"),
     )
 
 
@@ -953,6 +1066,7 @@ def _held_to_doc(story: HeldStory) -> dict[str, Any]:
         "reason": story.reason.value,
         "until": story.until,
         "held_at": story.held_at,
+        "also": list(story.also),
     }
 
 
@@ -966,7 +1080,28 @@ def _doc_to_held(doc: Mapping[str, Any]) -> HeldStory:
         reason=HoldReason(doc["reason"]),
         until=doc["until"],
         held_at=doc["held_at"],
+        also=tuple(doc.get("also", ())),
     )
+
+
+def _keeps_text(key: str) -> bool:
+    """Whether a sent message's text is kept for a while: an alert's is (a later copy of its
+    story adds its source to it); a digest's or a notice's is not."""
+    return key.startswith("alert:")
+
+
+def _told_doc(story: HeldStory) -> dict[str, Any]:
+    """What the outbox keeps of a held story once a digest told it: its key, so the story
+    reaches the chat once."""
+    return {
+        "key": story.key,
+        "chat_id": story.chat_id,
+        "html": "",
+        "created": story.held_at,
+        "status": "digested",
+        "sent_at": story.until,
+        "reason": "",
+    }
 
 
 def _counted(broadcast: Broadcast, outcome: Outcome) -> Broadcast:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import (
@@ -23,9 +23,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import (
-    TelegramError,
-)
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -275,12 +273,17 @@ class TelegramHandlers:
         if action not in ("send", "cancel") or not broadcast_id or message is None:
             await query.answer(self._broadcasts.stale_button())
             return
+        refusal = self._broadcasts.refusal(user_id)
+        if refusal is not None:  # answered to the presser alone: the preview stays as it is
+            await query.answer(refusal, show_alert=True)
+            return
         if action == "send":
             text = self._broadcasts.send(user_id, broadcast_id, message.message_id)
         else:
             text = self._broadcasts.cancel(user_id, broadcast_id)
         await query.answer()
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+        async with _edit_of_pressed():
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
     async def settings_button(self, update: Update, context: Context) -> None:
         """A button under /settings."""
@@ -309,10 +312,11 @@ class TelegramHandlers:
         assert query is not None
         await query.answer(pressed.answer)
         markup = keyboard(pressed.buttons) if pressed.buttons else None
-        if pressed.html is not None:
-            await query.edit_message_text(pressed.html, parse_mode=ParseMode.HTML, reply_markup=markup)
-        elif pressed.buttons is not None:
-            await query.edit_message_reply_markup(reply_markup=markup)
+        async with _edit_of_pressed():
+            if pressed.html is not None:
+                await query.edit_message_text(pressed.html, parse_mode=ParseMode.HTML, reply_markup=markup)
+            elif pressed.buttons is not None:
+                await query.edit_message_reply_markup(reply_markup=markup)
 
     async def stale_button(self, update: Update, context: Context) -> None:
         """A press of a button this bot does not know (forged, or from an old version)."""
@@ -352,6 +356,24 @@ class TelegramHandlers:
                 await update.effective_message.reply_text(
                     "Sorry, something went wrong on my side; please try again in a moment.", do_quote=False
                 )
+
+
+_NOT_EDITED = ("not modified", "message to edit not found", "can't be edited")
+
+
+@contextlib.asynccontextmanager
+async def _edit_of_pressed() -> AsyncIterator[None]:
+    """Editing the message a button was pressed on, after the press was answered: a message
+    that did not change (a second press) or is gone is nothing to tell the presser about."""
+    try:
+        yield
+    except BadRequest as exc:
+        reason = exc.message.casefold()
+        if not any(
+            words in reason for words in ("not modified", "message to edit not found", "can't be edited")
+        ):
+            raise
+        log.info("the pressed message was not edited: %s", exc.message)
 
 
 def _place(update: Update) -> Place:

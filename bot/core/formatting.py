@@ -11,6 +11,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
@@ -23,9 +24,11 @@ from bot.core.words import Written, token_spans
 
 __all__ = [
     "MESSAGE_LIMIT",
+    "DigestStory",
     "digest_header",
     "escape",
     "format_alert",
+    "format_also",
     "format_announcement",
     "format_digest",
     "format_duration",
@@ -43,6 +46,7 @@ __all__ = [
     "to_plain_text",
     "utf16_length",
     "visible_length",
+    "with_also",
 ]
 
 MESSAGE_LIMIT = 4096
@@ -50,6 +54,7 @@ ALERT_TITLE_CHARS = 250
 ALERT_SUMMARY_CHARS = 300
 FEED_NAME_CHARS = 64
 SHOWN_QUERIES = 5
+SHOWN_ALSO = 5  # other sources of a story named under its alert
 PREVIEW_TITLE_CHARS = 120
 
 _TAG = re.compile(r"<[^>]*>")
@@ -386,13 +391,31 @@ def format_alert(item: Item, matched: Sequence[Query], *, tz: tzinfo) -> str:
     return "\n".join(lines)
 
 
-def format_item_line(item: Item, *, tz: tzinfo) -> str:
-    """One line about an item, for lists such as the /subscribe preview."""
+def _sources(sources: Sequence[str]) -> str:
+    shown = ", ".join(escape(truncate(source, FEED_NAME_CHARS)) for source in sources[:SHOWN_ALSO])
+    more = f" and {len(sources) - SHOWN_ALSO} more" if len(sources) > SHOWN_ALSO else ""
+    return shown + more
+
+
+def format_also(sources: Sequence[str]) -> str:
+    """The line under an alert naming the other feeds that carried its story."""
+    return f"<i>Also: {_sources(sources)}</i>" if sources else ""
+
+
+def with_also(html: str, sources: Sequence[str]) -> str:
+    """An alert's text with the line naming the story's other sources, if any."""
+    return f"{html}\n{format_also(sources)}" if sources else html
+
+
+def format_item_line(item: Item, *, tz: tzinfo, also: Sequence[str] = ()) -> str:
+    """One line about an item, for lists such as the /subscribe preview and digests; *also*:
+    the other feeds that carried the story."""
     title = escape(truncate(item.title, PREVIEW_TITLE_CHARS))
     link = safe_link(item.link)
     headline = f'<a href="{escape(link)}">{title}</a>' if link else title
     when = f", {format_published(item, tz)}" if item.published else ""
-    return f"• {headline} <i>({escape(truncate(item.feed, FEED_NAME_CHARS))}{when})</i>"
+    others = f"; also {_sources(also)}" if also else ""
+    return f"• {headline} <i>({escape(truncate(item.feed, FEED_NAME_CHARS))}{when}{others})</i>"
 
 
 SUMMARY_ITEMS = 10
@@ -455,25 +478,38 @@ def digest_header(count: int, *, reason: str, detail: str = "") -> str:
     return f"🗞 <b>Your {escape(reason)} digest</b>: {stories}"
 
 
-def format_digest(stories: Sequence[tuple[Item, Sequence[str]]], *, header: str, tz: tzinfo) -> str:
+@dataclass(frozen=True, slots=True)
+class DigestStory:
+    """A story in a digest: the item, the keywords it matched, and the other feeds that
+    carried it."""
+
+    item: Item
+    keywords: Sequence[str]
+    also: Sequence[str] = ()
+
+
+def format_digest(stories: Sequence[DigestStory], *, header: str, tz: tzinfo) -> str:
     """A digest: *header*, then the stories grouped by the keyword they matched first, the
     newest first in each group and the group with the newest story first; each story's
-    title a link, with its source and time. It may be long: send it with
-    :func:`split_message`."""
-    groups: dict[str, list[Item]] = {}
-    for item, keywords in stories:
-        groups.setdefault(keywords[0] if keywords else "", []).append(item)
+    title a link, with its source and time (and its other sources). It may be long: send
+    it with :func:`split_message`."""
+    groups: dict[str, list[DigestStory]] = {}
+    for story in stories:
+        groups.setdefault(story.keywords[0] if story.keywords else "", []).append(story)
 
-    def newest(item: Item) -> float:
-        return item.published.timestamp() if item.published else 0.0
+    def newest(story: DigestStory) -> float:
+        return story.item.published.timestamp() if story.item.published else 0.0
 
     lines = [header]
     ordered = sorted(groups.items(), key=lambda group: max(map(newest, group[1])), reverse=True)
-    for keyword, items in ordered:
+    for keyword, group in ordered:
         lines.append("")
         if keyword:
             lines.append(f"<b>{escape(truncate(keyword, 100))}</b>")
-        lines += [format_item_line(item, tz=tz) for item in sorted(items, key=newest, reverse=True)]
+        lines += [
+            format_item_line(story.item, tz=tz, also=story.also)
+            for story in sorted(group, key=newest, reverse=True)
+        ]
     return "\n".join(lines)
 
 

@@ -267,10 +267,12 @@ def same_story(a: Signature, b: Signature, rules: Rules | None = None) -> Samene
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
-    """The story of an item; when it joined an earlier story, also the item it was found
-    the same as (its feed and key) and why."""
+    """The story of an item and the feed of the story's first item (*origin*); when it
+    joined an earlier story, also the item it was found the same as (its feed and key) and
+    why."""
 
     story: str
+    origin: str
     same_as: tuple[str, str] | None = None
     reason: Sameness | None = None
 
@@ -279,6 +281,7 @@ class Assignment:
 class _Entry:
     serial: int
     story: str
+    origin: str  # the feed of the story's first item
     feed: str
     key: str
     seen: datetime
@@ -317,21 +320,38 @@ class StoryGroups:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def assign_all(self, seen: Iterable[tuple[Item, datetime]]) -> None:
+        """Assign items seen before, each with when it was seen, oldest first: a restarted
+        bot finds its stories again from the items it kept."""
+        for item, moment in sorted(seen, key=lambda pair: pair[1]):
+            self.assign(item, now=moment)
+
     def assign(self, item: Item, *, now: datetime) -> Assignment:
         """Give *item*, seen at *now*, its story. An item assigned before keeps its story."""
         self.evict(now)
         known = self._by_item.get((item.feed, item.key))
         if known is not None:
-            return Assignment(self._entries[known].story)
+            entry = self._entries[known]
+            return Assignment(entry.story, entry.origin)
         sig = signature(item)
         prefix = self._title_prefix(sig.title)
         best = self._best_match(sig, prefix, item.published)
         if best is None:
-            assignment = Assignment(seen_token(f"{item.feed}\n{item.key}"))
+            assignment = Assignment(seen_token(f"{item.feed}\n{item.key}"), item.feed)
         else:
             match, reason = best
-            assignment = Assignment(match.story, (match.feed, match.key), reason)
-        entry = _Entry(self._serial, assignment.story, item.feed, item.key, now, item.published, sig, prefix)
+            assignment = Assignment(match.story, match.origin, (match.feed, match.key), reason)
+        entry = _Entry(
+            self._serial,
+            assignment.story,
+            assignment.origin,
+            item.feed,
+            item.key,
+            now,
+            item.published,
+            sig,
+            prefix,
+        )
         self._serial += 1
         self._add(entry)
         while len(self._entries) > self.max_items:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from bot.core.formatting import format_topic_paused
 from bot.core.pace import FloodGuard
 from bot.core.pacing import ChatBuckets, Pacing
 from bot.core.query import source_label
+from bot.core.sameness import StoryGroups
 from bot.core.sources import FeedSource
 from bot.service.broadcasts import Broadcasts
 from bot.service.catalogue import FeedCatalogue
@@ -102,12 +103,18 @@ def assemble(
     )
     delivery.on_chat_moved = subscriptions.move_chat
     pace = AlertPace(store, default_tz=tz, flood=flood or FloodGuard(), clock=clock)
+    stories = StoryGroups()
+    stories.assign_all(
+        (recent_item.item, datetime.fromtimestamp(recent_item.seen_at, tz=UTC))
+        for recent_item in recent.kept()
+    )
     poller = Poller(
         sources,
         fetcher=fetcher,
         store=store,
         subscriptions=subscriptions,
         recent=recent,
+        stories=stories,
         delivery=delivery,
         pace=pace,
         seen_retention_seconds=seen_retention_seconds,

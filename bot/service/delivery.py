@@ -22,6 +22,10 @@ What Telegram answers decides what happens next:
   kept; any command from it brings it back), and its pending messages are dropped.
 * The group became a supergroup: its subscriptions and pending messages move there.
 * 400 "can't parse entities": the same text goes again as plain text.
+
+An alert is sent with the other feeds its story came from so far ("Also: …"); a copy that
+comes after it was sent edits it (no new notification), so the text of a sent alert is
+kept for as long as copies of its story may come (:data:`bot.core.sameness.WINDOW`).
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from bot.core.backoff import backoff_delay
-from bot.core.formatting import to_plain_text
+from bot.core.formatting import to_plain_text, with_also
 from bot.core.pacing import ChatBuckets, Pacing
+from bot.core.sameness import WINDOW as STORY_WINDOW
 from bot.service.ports import (
     DEFAULT_OPTIONS,
     BadMarkup,
@@ -198,7 +203,10 @@ class Delivery:
         """Send the next due message, or wait for one. False when the loop is stopping, or
         when *wait* is false and nothing is due within *max_wait* seconds."""
         if self._due_prune():
-            self._store.prune_sent(self._clock() - SENT_RETENTION_SECONDS)
+            now = self._clock()
+            self._store.prune_sent(
+                now - SENT_RETENTION_SECONDS, texts_before=now - STORY_WINDOW.total_seconds()
+            )
         for broadcast in self._store.broadcasts_in_progress():
             if not broadcast.remaining:
                 await self._finish_broadcast(broadcast)
@@ -254,7 +262,7 @@ class Delivery:
             if delay > 0:
                 later(delay)
                 continue
-            return _Job(entry.chat_id, entry.html, alert=entry), None
+            return _Job(entry.chat_id, with_also(entry.html, entry.also), alert=entry), None
 
         for broadcast in self._store.broadcasts_in_progress():
             chat_id, wait = self._next_target(broadcast, now)
@@ -300,9 +308,14 @@ class Delivery:
     async def _deliver(self, job: _Job) -> None:
         text, as_html, attempt = job.html, True, 0
         chat_id = job.chat_id
+        edits = job.alert.edits if job.alert is not None else None
+        message_id: int | None = None
         while True:
             try:
-                await self._sender.send(chat_id, text, html=as_html, options=job.options)
+                if edits is None:
+                    message_id = await self._sender.send(chat_id, text, html=as_html, options=job.options)
+                else:
+                    await self._sender.edit(chat_id, edits, text, options=job.options)
             except RetryLater as exc:
                 log.info("Telegram asks to wait %.1f s (chat %d)", exc.seconds, chat_id)
                 if not await self._pause(exc.seconds):
@@ -319,7 +332,7 @@ class Delivery:
                 self._record(job, Outcome.BLOCKED, str(exc))
                 return
             except BadMarkup as exc:
-                if as_html:
+                if as_html and edits is None:
                     log.warning("chat %d refused the HTML (%s); sending plain text", chat_id, exc)
                     text, as_html = to_plain_text(job.html), False
                     continue
@@ -347,7 +360,7 @@ class Delivery:
                     return
                 continue
             self._pacer.spend(chat_id)
-            self._record(job, Outcome.SENT, "")
+            self._record(job, Outcome.SENT, "", message_id)
             if job.broadcast is not None:
                 await self._progress(job.broadcast)
             return
@@ -362,7 +375,7 @@ class Delivery:
             cursor.later[job.chat_id] = not_before
             cursor.position += 1
 
-    def _record(self, job: _Job, outcome: Outcome, reason: str) -> None:
+    def _record(self, job: _Job, outcome: Outcome, reason: str, message_id: int | None = None) -> None:
         if outcome is Outcome.SENT:
             self.counts.sent += 1
         elif outcome is Outcome.BLOCKED:
@@ -371,7 +384,7 @@ class Delivery:
             self.counts.failed += 1
         if job.alert is not None:
             self._later.pop(job.alert.key, None)
-            self._store.record_alert(job.alert.key, outcome, reason, self._clock())
+            self._store.record_alert(job.alert.key, outcome, reason, self._clock(), message_id)
         elif job.broadcast is not None:
             self._store.record_broadcast(job.broadcast, job.chat_id, outcome, reason)
 

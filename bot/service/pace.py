@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
-from bot.core.formatting import digest_header, format_alert, format_digest, split_message
+from bot.core.formatting import DigestStory, digest_header, format_alert, format_digest, split_message
 from bot.core.items import Item
 from bot.core.pace import ChatSettings, DeliveryMode, FloodGuard, HoldReason, route
 from bot.service.ports import Button, HeldStory, OutboxEntry, Store
@@ -173,7 +173,9 @@ class AlertPace:
             header = digest_header(len(stories), reason="flood", detail=str(self._flood.alerts))
         else:
             header = digest_header(len(stories), reason=reason.value)
-        html = format_digest([(s.item, s.keywords) for s in stories], header=header, tz=self.tz(chat_id))
+        html = format_digest(
+            [DigestStory(s.item, s.keywords, s.also) for s in stories], header=header, tz=self.tz(chat_id)
+        )
         first = min(story.until for story in stories)
         return [
             OutboxEntry(

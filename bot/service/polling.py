@@ -19,6 +19,11 @@ per chat and batch of polls, keeps it from ever arriving twice. A story dated mo
 recorded as seen and not sent; one dated in the future, or not dated, counts from the
 moment the bot first saw it.
 
+Each story reaches a chat once: items that are the same story (:mod:`bot.core.sameness`:
+the same wire copy in several feeds) share one alert key per chat. A later copy of a story
+the chat already has is not a new alert: the feed that carried it is added to the alert's
+"Also:" line (the alert waiting or held is sent with it, one already sent is edited).
+
 A failing feed backs off: it is tried again at its usual time, then after about one poll
 interval, two, four, ... up to a cap, with jitter, or later if its server sent Retry-After.
 Once it has failed without a break for a while, the admins are told once, and told again
@@ -31,12 +36,12 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 
 from bot.core.backoff import backoff_delay
-from bot.core.dedup import delivery_token, item_tokens, new_items, prune_seen
+from bot.core.dedup import item_tokens, new_items, prune_seen
 from bot.core.formatting import (
     SUMMARY_ITEMS,
     format_duration,
@@ -47,6 +52,7 @@ from bot.core.formatting import (
 from bot.core.items import DateShown, Item
 from bot.core.matcher import Document
 from bot.core.query import source_label
+from bot.core.sameness import Assignment, StoryGroups
 from bot.core.schedule import FeedPace, PollBounds, next_poll_delay, publishing_gap
 from bot.core.sources import FeedSource
 from bot.service.delivery import Delivery, DeliveryCounts
@@ -61,6 +67,7 @@ from bot.service.ports import (
     PollRecord,
     StorageFailure,
     Store,
+    StoryCopy,
 )
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Place, Subscriptions
@@ -255,6 +262,7 @@ class Poller:
         store: Store,
         subscriptions: Subscriptions,
         recent: RecentItems,
+        stories: StoryGroups,
         delivery: Delivery,
         pace: AlertPace,
         seen_retention_seconds: float,
@@ -274,6 +282,7 @@ class Poller:
         self._store = store
         self._subscriptions = subscriptions
         self._recent = recent
+        self._stories = stories
         self._delivery = delivery
         self._pace = pace
         self._seen_retention = seen_retention_seconds
@@ -425,7 +434,8 @@ class Poller:
         taken, too_old = self._dated(taken, now)
         label = source_label(source.name, source.host)
         change = self._recent.note(result.items if first_poll else taken, now=now)
-        candidates, held = self._alerts_for(taken, label, now)
+        stories = self._assign_stories(taken, now)
+        candidates, held, copies = self._alerts_for(taken, stories, label, now)
         alerts, over = cycle.choose(candidates)
         gap = publishing_gap(
             item.published.timestamp() for item in result.items if item.published is not None
@@ -447,6 +457,7 @@ class Poller:
             recent_dropped=change.dropped,
             alerts=alerts,
             held=held,
+            copies=copies,
         )
         queued = self._store.record_poll(record)
         cycle.commit(alerts, over)
@@ -547,31 +558,42 @@ class Poller:
         if entries and self._store.enqueue(entries):
             self._delivery.wake()
 
+    def _assign_stories(self, items: Sequence[Item], now: float) -> dict[tuple[str, str], Assignment]:
+        """The story of each of *items* (see :mod:`bot.core.sameness`), by feed and key."""
+        seen_at = datetime.fromtimestamp(now, tz=UTC)
+        return {(item.feed, item.key): self._stories.assign(item, now=seen_at) for item in items}
+
     def _alerts_for(
-        self, items: Sequence[Item], source: str, now: float
-    ) -> tuple[list[tuple[OutboxEntry, Item]], list[HeldStory]]:
-        """The alerts *items* bring to the chats they match (each to go now), and the
-        stories held for later (see :class:`~bot.service.pace.AlertPace`)."""
+        self, items: Sequence[Item], stories: Mapping[tuple[str, str], Assignment], source: str, now: float
+    ) -> tuple[list[tuple[OutboxEntry, Item]], list[HeldStory], list[StoryCopy]]:
+        """The alerts *items* bring to the chats they match (each to go now), the stories
+        held for later (see :class:`~bot.service.pace.AlertPace`), and the later copies of
+        stories that chats already have (their alerts name this feed too)."""
         alerts: list[tuple[OutboxEntry, Item]] = []
         held: list[HeldStory] = []
+        copies: list[StoryCopy] = []
         for item in items:
-            token = delivery_token(item)
+            story = stories[(item.feed, item.key)]
             for (chat_id, thread_id), matched in self._subscriptions.match(
                 Document.from_item(item, source)
             ).items():
                 if not self._store.is_active(chat_id):
                     continue
                 key = (
-                    f"alert:{chat_id}:{token}"
+                    f"alert:{chat_id}:{story.story}"
                     if thread_id is None
-                    else f"alert:{chat_id}:{thread_id}:{token}"
+                    else f"alert:{chat_id}:{thread_id}:{story.story}"
                 )
+                if self._store.has_alert(key):
+                    if item.feed != story.origin:
+                        copies.append(StoryCopy(key, item.feed))
+                    continue
                 placed = self._pace.place((chat_id, thread_id), item, matched, key=key, now=now)
                 if isinstance(placed, OutboxEntry):
                     alerts.append((placed, item))
                 elif placed is not None:
                     held.append(placed)
-        return alerts, held
+        return alerts, held, copies
 
 
 def _newest(items: Sequence[Item], limit: int) -> Sequence[Item]:

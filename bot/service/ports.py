@@ -46,6 +46,7 @@ __all__ = [
     "Store",
     "StoreStats",
     "StoredSubscription",
+    "StoryCopy",
     "TemporaryFailure",
     "TopicGone",
 ]
@@ -128,7 +129,9 @@ class OutboxEntry:
     """A message to deliver (an alert, a digest, a notice). ``key`` (chat and story) makes
     delivery idempotent: a key is enqueued at most once, so a story reaches a chat at most
     once. ``thread_id``: the forum topic it goes to; ``silent``: without a notification;
-    ``preview``: with the link's preview."""
+    ``preview``: with the link's preview; ``also``: the other feeds that carried the same
+    story (shown under the alert). An entry with ``edits`` is not a new message: it replaces
+    the text of that message (an alert sent before the story's other copies came)."""
 
     key: str
     chat_id: int
@@ -139,6 +142,17 @@ class OutboxEntry:
     preview: bool = False
     buttons: Buttons = ()
     instant: bool = False  # an alert sent at once: it counts for the chat's flood guard
+    also: tuple[str, ...] = ()
+    edits: int | None = None  # the id of the message whose text this replaces
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCopy:
+    """A later copy of a story a chat already has an alert for (sent, waiting or held):
+    the alert's *key*, and the feed that carried the copy."""
+
+    key: str
+    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +168,7 @@ class HeldStory:
     reason: HoldReason
     until: float
     held_at: float
+    also: tuple[str, ...] = ()  # the other feeds that carried the story
 
 
 class BroadcastStatus(StrEnum):
@@ -213,6 +228,7 @@ class PollRecord:
     recent_dropped: Sequence[tuple[str, str]] = ()  # (feed, item key)
     alerts: Sequence[OutboxEntry] = ()
     held: Sequence[HeldStory] = ()
+    copies: Sequence[StoryCopy] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,8 +295,11 @@ class Store(ChatPreferences, HeldStories, Protocol):
 
     def enqueue(self, entries: Iterable[OutboxEntry]) -> int: ...
     def pending(self) -> list[OutboxEntry]: ...
-    def record_alert(self, key: str, outcome: Outcome, reason: str, at: float) -> None: ...
-    def prune_sent(self, before: float) -> int: ...
+    def has_alert(self, key: str) -> bool: ...
+    def record_alert(
+        self, key: str, outcome: Outcome, reason: str, at: float, message_id: int | None = None
+    ) -> None: ...
+    def prune_sent(self, before: float, *, texts_before: float | None = None) -> int: ...
     def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]: ...
 
     def save_broadcast(self, broadcast: Broadcast) -> None: ...
@@ -388,10 +407,14 @@ DEFAULT_OPTIONS = SendOptions()
 class Sender(Protocol):
     async def send(
         self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
-    ) -> None:
-        """Send a message (Telegram HTML, or plain text), raising a :class:`DeliveryError`."""
+    ) -> int | None:
+        """Send a message (Telegram HTML, or plain text), raising a :class:`DeliveryError`;
+        return the id of the message sent (None if it is not known)."""
         ...
 
-    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
-        """Replace the text of a message the bot sent, raising a :class:`DeliveryError`."""
+    async def edit(
+        self, chat_id: int, message_id: int, html: str, *, options: SendOptions = DEFAULT_OPTIONS
+    ) -> None:
+        """Replace the text (and the buttons) of a message the bot sent, raising a
+        :class:`DeliveryError`. *options*: its preview and buttons."""
         ...

@@ -7,8 +7,10 @@ write to the bot, and can be told to fail: 429 with retry_after, 403 for chosen 
 
 It is as strict as Telegram where a bot can get it wrong (see :func:`check_message`): a
 message's HTML must parse the way Telegram parses it, its text must fit 4,096 UTF-16 code
-units once the entities are parsed, and a button's callback data must fit 64 bytes. What
-Telegram would refuse is answered with Telegram's 400, and kept in :attr:`FakeBotAPI.refused`.
+units once the entities are parsed, a button's callback data must fit 64 bytes, and an edit
+must name a message the bot sent to that chat (one that changes nothing is answered
+"message is not modified", as Telegram does). What Telegram would refuse is answered with
+Telegram's 400, and kept in :attr:`FakeBotAPI.refused`.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class _State:
     offset: int = 0  # the bot confirmed every update before this one
     group_admins: dict[int, set[int]] = field(default_factory=dict)  # chat -> its admins' user ids
     keyboards: dict[int, Any] = field(default_factory=dict)  # message id -> its buttons now
+    texts: dict[int, tuple[int, str]] = field(default_factory=dict)  # message id -> (chat, its text now)
 
 
 class FakeBotAPI:
@@ -360,10 +363,35 @@ class FakeBotAPI:
             if problem is not None:
                 self._state.refused.append((method, params, problem))
                 return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"}, 0.0
+            if method in ("editMessageText", "editMessageReplyMarkup"):
+                unchanged = self._edit_refused(method, params)
+                if unchanged is not None:
+                    return (
+                        400,
+                        {"ok": False, "error_code": 400, "description": f"Bad Request: {unchanged}"},
+                        0.0,
+                    )
         if slow:
             time.sleep(slow)  # a slow server, on purpose
         result = self._result(method, params)
         return 200, {"ok": True, "result": result}, 0.0
+
+    def _edit_refused(self, method: str, params: dict[str, Any]) -> str | None:
+        """Why Telegram refuses this edit: the bot never sent that message to that chat (a
+        refusal the test fails on), or nothing would change (an answer bots meet and ignore)."""
+        message_id = int(params["message_id"])
+        known = self._state.texts.get(message_id)
+        if known is None or known[0] != int(params["chat_id"]):
+            problem = "message to edit not found"
+            self._state.refused.append((method, params, problem))
+            return problem
+        text = known[1] if method == "editMessageReplyMarkup" else str(params.get("text", ""))
+        if text == known[1] and params.get("reply_markup") == self._state.keyboards.get(message_id):
+            return (
+                "message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message"
+            )
+        return None
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -404,6 +432,7 @@ class FakeBotAPI:
             )
             with self._changed:
                 self._state.keyboards[sent.message_id] = params.get("reply_markup")
+                self._state.texts[sent.message_id] = (sent.chat_id, sent.text)
                 (self._state.edits if edited else self._state.sent).append(sent)
                 if not edited:
                     self._state.per_chat[sent.chat_id] = self._state.per_chat.get(sent.chat_id, 0) + 1

@@ -76,7 +76,7 @@ class RecordingSender:
 
     async def send(
         self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
-    ) -> None:
+    ) -> int:
         error = self.fail(chat_id, text)
         if error is not None:
             raise error
@@ -84,8 +84,11 @@ class RecordingSender:
         self.options.append(options)
         if not html:
             self.plain.append((chat_id, text))
+        return len(self.sent)  # the message's id: its number among those sent
 
-    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
+    async def edit(
+        self, chat_id: int, message_id: int, html: str, *, options: SendOptions = DEFAULT_OPTIONS
+    ) -> None:
         self.edits.append((chat_id, message_id, html))
 
     def to(self, chat_id: int) -> list[str]:

@@ -88,7 +88,7 @@ def test_progress_is_shown_at_most_every_few_seconds(make_bot):
 
     async def slow_send(chat, text, *, html=True, options=DEFAULT_OPTIONS):
         bot.time.now += 0.5  # each message takes half a second
-        await original_send(chat, text, html=html, options=options)
+        return await original_send(chat, text, html=html, options=options)
 
     bot.sender.send = slow_send
     deliver(bot)
@@ -108,7 +108,7 @@ def test_alerts_go_before_the_rest_of_a_broadcast(make_bot):
         calls["n"] += 1
         if calls["n"] == 5:  # news arrives in the middle of the broadcast
             bot.store.enqueue([OutboxEntry(key="alert:30:x", chat_id=30, html="ALERT", created=1.0)])
-        await original_send(chat, text, html=html, options=options)
+        return await original_send(chat, text, html=html, options=options)
 
     bot.sender.send = send
     deliver(bot)
@@ -125,10 +125,11 @@ def test_a_broadcast_stopped_half_way_resumes_after_a_restart_and_reaches_each_c
     sent_so_far = {"n": 0}
 
     async def dying_send(chat, text, *, html=True, options=DEFAULT_OPTIONS):
-        await original_send(chat, text, html=html, options=options)
+        message_id = await original_send(chat, text, html=html, options=options)
         sent_so_far["n"] += 1
         if sent_so_far["n"] == 20:
             bot.delivery.stop()  # the process is told to stop after this message
+        return message_id
 
     bot.sender.send = dying_send
     deliver(bot)
