@@ -41,6 +41,10 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("subscribe", "Follow keywords: /subscribe census, oil prices"),
     ("unsubscribe", "Stop following a keyword, or all"),
     ("list", "Your subscriptions"),
+    ("settings", "How and when alerts come"),
+    ("digest", "Alerts in a digest: /digest daily 08:00"),
+    ("quiet", "Quiet hours: /quiet 23:00-07:00"),
+    ("timezone", "Your time zone: /timezone Asia/Baghdad"),
     ("feeds", "The news sources watched"),
     ("help", "How to use this bot"),
 )
@@ -132,9 +136,21 @@ class Commands:
             "/unsubscribe <i>keyword or number</i> — stop following one, e.g. "
             "<code>/unsubscribe census</code> or <code>/unsubscribe 2</code>; "
             "<code>/unsubscribe all</code> stops all\n"
-            "/list — your subscriptions, numbered\n"
+            "/list — your subscriptions, numbered, each with a ✖ button to remove it\n"
             "/feeds — the news sources I watch\n"
             "/help — this message\n\n"
+            "<b>How and when alerts come</b>\n"
+            "/settings — your settings, with buttons to change them\n"
+            "/digest — <code>/digest daily 08:00</code>, <code>/digest hourly</code> or "
+            "<code>/digest off</code> (each story at once); for one keyword: "
+            "<code>/digest daily for oil prices</code>\n"
+            "/quiet — <code>/quiet 23:00-07:00</code> holds alerts until then "
+            "(<code>/quiet 23:00-07:00 silent</code>: without a sound); <code>/quiet off</code>\n"
+            "/timezone — <code>/timezone Asia/Baghdad</code>, for times and schedules\n"
+            "/previews — <code>/previews on</code> or <code>off</code>: the link's preview under alerts\n"
+            "Under each alert, buttons mute its keyword for 24 hours or unsubscribe, with Undo. "
+            "In a forum topic, /subscribe follows keywords for that topic. In a group, only its "
+            "admins change its keywords and settings, unless /settings lets every member.\n\n"
             "<b>How keywords match</b>\n"
             "Whole words in the title or text of a story, ignoring case and accents: "
             "<code>census</code> matches “Census,” and <code>Makhmur</code> matches “Makhmūr”, "
@@ -146,9 +162,13 @@ class Commands:
             "• <code>kurd*</code>: words starting with “kurd” (Kurd, Kurdish, Kurdistan)\n"
             "• <code>source:rudaw census</code>: only from sources whose name or address has “rudaw”\n"
             "OR binds first: <code>Makhmour census OR camp</code> means Makhmour and (census or camp). "
-            "Commas separate keywords: <code>/subscribe census, oil prices</code> adds two.\n\n"
+            "Commas separate keywords: <code>/subscribe census, oil prices</code> adds two.\n"
+            "Arabic-script keywords also match with و ب ل ال before them and Sorani endings after "
+            "(<code>کەرکووک</code> matches “کەرکووکدا”); Chinese and Japanese keywords match inside "
+            "longer words.\n\n"
             "When a new story matches, you get one message with its title, a short summary "
-            "(matched words in bold), the source, the time and the link."
+            "(matched words in bold), the source, the time and the link. A story several "
+            "sources carry comes once, naming the others (“Also: …”)."
         )
         if self.is_admin(user_id):
             text += (
