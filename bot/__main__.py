@@ -32,7 +32,7 @@ from bot.adapters.console import (
     standard_streams,
 )
 from bot.adapters.feeds import HttpFeedFetcher, user_agent
-from bot.adapters.sending import TelegramMembership, TelegramSender
+from bot.adapters.sending import PressedButtons, TelegramMembership, TelegramSender
 from bot.adapters.store import Store, StoreError
 from bot.adapters.telegram import (
     TelegramHandlers,
@@ -101,6 +101,7 @@ def wire(
         )
         # One allowance per chat, read by the delivery loop and kept by the rate limiter.
         chat_buckets: ChatBuckets[int | str] = ChatBuckets(pacing.rate_of)
+        pressed = PressedButtons()  # what presses left under messages, for later edits of them
         application = build_application(
             token=token,
             base_url=settings.telegram_api_url,
@@ -124,7 +125,7 @@ def wire(
         services = assemble(
             store=store,
             fetcher=fetcher,
-            sender=TelegramSender(application.bot),
+            sender=TelegramSender(application.bot, pressed),
             sources=sources,
             admins=set(settings.admins) | set(extra_admins),
             tz=settings.tz,
@@ -155,7 +156,7 @@ def wire(
     except BaseException:
         store.close()
         raise
-    TelegramHandlers(services).register(application)
+    TelegramHandlers(services, pressed).register(application)
     bot = Bot(application=application, store=store, fetcher=fetcher, services=services)
     _schedule_polling(bot)
     application.post_init = _start_hook(bot)

@@ -69,7 +69,7 @@ def _parse_admins(value: Any) -> tuple[int, ...]:
         text = str(raw).strip()
         if not text:
             continue
-        if not text.lstrip("-").isdigit() or isinstance(raw, bool):
+        if not text.lstrip("-").isdecimal() or isinstance(raw, bool):
             raise ValueError(f"{text!r} is not a numeric Telegram user id (usernames are not accepted)")
         admins.append(int(text))
     return tuple(admins)

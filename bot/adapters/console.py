@@ -5,8 +5,9 @@ methods the bot uses: ``getUpdates`` returns the lines typed on standard input a
 from one local user, and ``sendMessage`` prints the message. Everything above it (the PTB
 Application, the handlers, the JobQueue that polls feeds, the delivery loop) is the code that
 runs against Telegram, unchanged: the same idea as errbot's text backend. Buttons under a
-message are listed below it; typing a button's text, or a word of it, presses it (the
-newest button that has it: typing ``mute`` presses the Mute button of the latest alert).
+message are listed below it; typing a button's text, or a word of it of 4 letters or more,
+presses it (the newest button that has it: ``mute`` presses the Mute button of the latest
+alert).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ CONSOLE_CHAT_ID = 1
 QUIT_WORDS = frozenset({"/quit", "/exit"})
 ANSWER_WAIT_SECONDS = 10.0
 MAX_BUTTONS = 200  # buttons remembered for pressing, the oldest forgotten first
+MIN_PRESS_LETTERS = 4  # a word shorter than this presses only a button labelled so
 BOT_USER = {
     "id": 10,
     "is_bot": True,
@@ -225,8 +227,8 @@ class TerminalBotAPI(BaseRequest):
         typed = text.casefold()
         if typed in self._buttons:
             return self._buttons[typed]
-        if typed.startswith("/"):
-            return None
+        if typed.startswith("/") or len(typed) < MIN_PRESS_LETTERS:
+            return None  # ("1" or "off" would press a button by chance)
         return next((b for label, b in reversed(self._buttons.items()) if typed in label), None)
 
     def _listed(self, markup: Any, message_id: int) -> str:

@@ -39,7 +39,7 @@ from bot.service.ports import (
     TopicGone,
 )
 
-__all__ = ["TelegramMembership", "TelegramSender", "keyboard"]
+__all__ = ["PressedButtons", "TelegramMembership", "TelegramSender", "keyboard"]
 
 MEMBERSHIP_SECONDS = 600.0  # how long an answer about a group's admins is kept
 # Telegram's words for a forum topic that is gone.
@@ -61,11 +61,36 @@ def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
     )
 
 
+class PressedButtons:
+    """The buttons a press left under a message (after Mute, an Undo), so an edit of that
+    message's text keeps them instead of bringing back those it was sent with. Kept in
+    memory for the latest :data:`PRESSED_MESSAGES` messages."""
+
+    def __init__(self) -> None:
+        self._buttons: dict[tuple[int, int], InlineKeyboardMarkup | None] = {}
+
+    def record(self, chat_id: int, message_id: int, markup: InlineKeyboardMarkup | None) -> None:
+        self._buttons.pop((chat_id, message_id), None)
+        self._buttons[(chat_id, message_id)] = markup
+        while len(self._buttons) > PRESSED_MESSAGES:
+            del self._buttons[next(iter(self._buttons))]
+
+    def get(
+        self, chat_id: int, message_id: int, sent: InlineKeyboardMarkup | None
+    ) -> InlineKeyboardMarkup | None:
+        """The buttons under the message now: as a press left them, else *sent*."""
+        return self._buttons.get((chat_id, message_id), sent)
+
+
+PRESSED_MESSAGES = 10_000
+
+
 class TelegramSender:
     """Sends and edits messages with a bot, raising the service's delivery errors."""
 
-    def __init__(self, bot: ExtBot) -> None:  # type: ignore[type-arg]
+    def __init__(self, bot: ExtBot, pressed: PressedButtons | None = None) -> None:  # type: ignore[type-arg]
         self._bot = bot
+        self._pressed = pressed or PressedButtons()
 
     async def send(
         self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
@@ -96,7 +121,7 @@ class TelegramSender:
                     message_id,
                     parse_mode=ParseMode.HTML,
                     link_preview_options=_preview(options),
-                    reply_markup=keyboard(options.buttons),
+                    reply_markup=self._pressed.get(chat_id, message_id, keyboard(options.buttons)),
                     rate_limit_args=PACED,
                 )
             except BadRequest as exc:

@@ -71,6 +71,7 @@ from bot.service.ports import (
     StoredSubscription,
     StoreStats,
     StoryCopy,
+    StoryRecord,
 )
 
 try:
@@ -270,6 +271,7 @@ class Store:
         self._broadcasts = self._db.table("broadcasts", cache_size=0)
         self._added_feeds = self._db.table("added_feeds", cache_size=0)
         self._held_table = self._db.table("held", cache_size=0)
+        self._stories = self._db.table("stories", cache_size=0)
         self._index()
         journal = path.with_name(path.name + ".journal")
         replayed = self._replay(journal)  # written to the database file before going on
@@ -283,7 +285,7 @@ class Store:
         self._alerts_unfolded: set[str] = set()
         # Alerts sent since the last checkpoint (the table has them as pending), and sent
         # alerts whose other sources changed since: what a later copy of the story amends.
-        self._sent_unfolded: dict[str, tuple[OutboxEntry, int | None]] = {}
+        self._sent_unfolded: dict[str, tuple[OutboxEntry, int] | None] = {}
         self._last_checkpoint = time.monotonic()
         self._checkpoint_failed: float | None = None  # when the last checkpoint was refused
         self._pending = {
@@ -306,6 +308,9 @@ class Store:
         self._outbox_docs = {doc["key"]: doc.doc_id for doc in self._outbox.all()}
         self._broadcast_docs = {doc["id"]: doc.doc_id for doc in self._broadcasts.all()}
         self._held_docs = {doc["key"]: doc.doc_id for doc in self._held_table.all()}
+        self._story_docs = {
+            (doc["item"]["feed"], doc["item"]["key"]): doc.doc_id for doc in self._stories.all()
+        }
 
     @classmethod
     def open(cls, data_dir: Path, name: str = "newsbot.json") -> Store:
@@ -418,10 +423,20 @@ class Store:
             if moved:
                 self._subscriptions.update({"chat_id": new}, doc_ids=moved)
             waiting = [key for key, entry in self._pending.items() if entry.chat_id == old]
-            if waiting:
-                self._outbox.update({"chat_id": new}, doc_ids=[self._outbox_docs[key] for key in waiting])
-        for key in waiting:
+            # An edit names a message of the old group: the supergroup's messages have ids of their own.
+            edits = [key for key in waiting if self._pending[key].edits is not None]
+            moving = [key for key in waiting if key not in edits]
+            if moving:
+                self._outbox.update({"chat_id": new}, doc_ids=[self._outbox_docs[key] for key in moving])
+            if edits:
+                self._outbox.update(
+                    {"status": Outcome.FAILED.value, "reason": f"the group moved to {new}"},
+                    doc_ids=[self._outbox_docs[key] for key in edits],
+                )
+        for key in moving:
             self._pending[key] = replace(self._pending[key], chat_id=new)
+        for key in edits:
+            del self._pending[key]
 
     def is_active(self, chat_id: int) -> bool:
         doc_id = self._chat_docs.get(chat_id)
@@ -504,15 +519,18 @@ class Store:
         self._journaled(record)
         return len(fresh)
 
-    def reschedule(self, keys: Sequence[str], until: float) -> None:
-        """Hold these stories until *until* instead (quiet hours turned off: now)."""
+    def reschedule(self, keys: Sequence[str], until: float, reason: HoldReason | None = None) -> None:
+        """Hold these stories until *until* instead (quiet hours turned off: now), and for
+        *reason* if given (the chat chose another pace)."""
         keys = [key for key in keys if key in self._held]
         if not keys:
             return
-        record = {"reschedule": keys, "until": until}
+        record: dict[str, Any] = {"reschedule": keys, "until": until}
+        if reason is not None:
+            record["reason"] = reason.value
         self._journal.append(record)
         for key in keys:
-            self._held[key] = replace(self._held[key], until=until)
+            self._held[key] = replace(self._held[key], until=until, reason=reason or self._held[key].reason)
         self._journaled(record)
 
     def alert_times(self, since: float) -> dict[int, list[float]]:
@@ -599,6 +617,7 @@ class Store:
             "alerts": [_entry_to_doc(entry) for entry in alerts.values()],
             "held": [_held_to_doc(story) for story in held.values()],
             "also": [[key, list(sources)] for key, sources in also.items()],
+            "stories": [_story_to_doc(story) for story in record.stories],
         }
         self._journal.append(entry)  # refused: nothing below happens
         self._states[record.feed] = record.state
@@ -623,8 +642,9 @@ class Store:
             if found is None:
                 continue  # told in a digest, refused, or sent too long ago
             entry, message_id = found
+            own = entry.item.feed if isinstance(entry, HeldStory) else entry.source
             sources = also.get(copy.key, entry.also)
-            if copy.source in sources or len(sources) >= MAX_OTHER_SOURCES:
+            if copy.source in (own, *sources) or len(sources) >= MAX_OTHER_SOURCES:
                 continue
             sources = also[copy.key] = (*sources, copy.source)
             if message_id is None:
@@ -640,8 +660,8 @@ class Store:
                     edits[waiting[-1]] = replace(edits[waiting[-1]], also=sources)
                 continue
             assert isinstance(entry, OutboxEntry)  # (sent)
-            key = f"edit:{len(sources)}:{copy.key}"
-            edits[key] = replace(entry, key=key, also=sources, edits=message_id, instant=False, silent=True)
+            edit = _edit(copy.key, entry, sources, message_id)
+            edits[edit.key] = edit
         return also, edits
 
     def _story(self, key: str) -> tuple[OutboxEntry | HeldStory, int | None] | None:
@@ -652,7 +672,7 @@ class Store:
         if key in self._pending:
             return self._pending[key], None
         if key in self._sent_unfolded:
-            return self._sent_unfolded[key]
+            return self._sent_unfolded[key]  # (None: its message cannot be edited)
         doc_id = self._outbox_docs.get(key)
         doc = self._outbox.get(doc_id=doc_id) if doc_id is not None else None
         if doc is None or doc["status"] != Outcome.SENT.value or not doc["html"] or not doc.get("message_id"):
@@ -667,7 +687,7 @@ class Store:
                 self._pending[key] = replace(self._pending[key], also=sources)
             else:
                 found = self._story(key)
-                if found is not None and isinstance(found[0], OutboxEntry):
+                if found is not None and isinstance(found[0], OutboxEntry) and found[1] is not None:
                     self._sent_unfolded[key] = (replace(found[0], also=sources), found[1])
 
     def _fold_poll(self, record: dict[str, Any]) -> None:
@@ -696,6 +716,15 @@ class Store:
         if held:
             ids = self._held_table.insert_multiple(held)
             self._held_docs.update(zip((doc["key"] for doc in held), ids, strict=True))
+        stories = [
+            doc
+            for doc in record.get("stories", ())
+            if (doc["item"]["feed"], doc["item"]["key"]) not in self._story_docs
+        ]
+        if stories:
+            ids = self._stories.insert_multiple(stories)
+            for doc, new_id in zip(stories, ids, strict=True):
+                self._story_docs[(doc["item"]["feed"], doc["item"]["key"])] = new_id
         for key, sources in record.get("also", ()):
             if key in self._held_docs:
                 self._held_table.update({"also": sources}, doc_ids=[self._held_docs[key]])
@@ -724,6 +753,12 @@ class Store:
     def recent_items(self) -> list[RecentItem]:
         self._checkpoint_if_possible()
         return [_doc_to_item(doc) for doc in self._recent.all()]
+
+    def stories(self) -> list[StoryRecord]:
+        """The items of stories that reached chats, oldest first (see :meth:`prune_sent`)."""
+        self._checkpoint_if_possible()
+        records = [_doc_to_story(doc) for doc in self._stories.all()]
+        return sorted(records, key=lambda record: record.seen_at)
 
     # --- alerts -----------------------------------------------------------------------
 
@@ -759,10 +794,16 @@ class Store:
         return self._known_alert(key) or key in self._held
 
     def record_alert(
-        self, key: str, outcome: Outcome, reason: str, at: float, message_id: int | None = None
+        self,
+        key: str,
+        outcome: Outcome,
+        reason: str,
+        at: float,
+        message_id: int | None = None,
+        also_shown: Sequence[str] = (),
     ) -> None:
-        """What became of an alert (sent: as message *message_id*); journaled, so it is
-        durable at once and cheap.
+        """What became of an alert (sent: as message *message_id*, naming *also_shown* as its
+        story's other sources); journaled, so it is durable at once and cheap.
 
         If the journal refuses it, the alert is still no longer pending (it was sent: it must
         not be sent again) and the outcome reaches the file with the next checkpoint."""
@@ -770,23 +811,41 @@ class Store:
         if entry is None:
             return
         record: dict[str, Any] = {"alert": key, "outcome": outcome.value, "reason": reason, "at": at}
-        if outcome is Outcome.SENT and message_id is not None and _keeps_text(key):
+        alert_key = key.split(":", 2)[2] if entry.edits is not None else key
+        shown: int | None = None  # the message that shows the story, if it can be edited
+        if outcome is Outcome.SENT and entry.edits is None and message_id is not None and _keeps_text(key):
             self._sent_unfolded[key] = (entry, message_id)
-            record["message_id"] = message_id
+            record["message_id"] = shown = message_id
+        elif outcome is Outcome.SENT and entry.edits is not None:
+            shown = entry.edits
+        elif entry.edits is not None:  # the message was deleted, or cannot be edited: leave it
+            self._sent_unfolded[alert_key] = None
+            record["forget"] = alert_key
+        if shown is not None and tuple(also_shown) != entry.also:
+            # Another copy came while this was on its way: the message shows one source less.
+            edit = _edit(alert_key, entry, entry.also, shown)
+            if edit.key not in self._pending and not self._known_alert(edit.key):
+                record["alerts"] = [_entry_to_doc(edit)]
+                self._pending[edit.key] = edit
+                self._alerts_unfolded.add(edit.key)
         self._record_outcome(record)
 
     def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]:
         """The latest alerts Telegram refused for good, with the reason."""
         self._checkpoint_if_possible()  # the latest refusals may still be in the journal only
-        docs = [doc for doc in self._outbox.all() if doc["status"] == Outcome.FAILED.value]
+        docs = [
+            doc
+            for doc in self._outbox.all()
+            if doc["status"] == Outcome.FAILED.value and not doc.get("edits")  # (a refused edit is no loss)
+        ]
         docs.sort(key=lambda doc: doc["created"], reverse=True)
         return [(_doc_to_entry(doc), doc["reason"]) for doc in docs[:limit]]
 
     @_whole
     def prune_sent(self, before: float, *, texts_before: float | None = None) -> int:
         """Forget delivered alerts sent before *before*, and the texts of those sent before
-        *texts_before* (kept until then so later copies of their story can amend them).
-        Returns how many alerts were forgotten."""
+        *texts_before* (kept until then so later copies of their story can amend them) with
+        the stories seen before then. Returns how many alerts were forgotten."""
         old: list[Document] = []
         wordless: list[int] = []
         for doc in self._outbox.all():
@@ -803,6 +862,12 @@ class Store:
                 self._outbox_docs.pop(doc["key"], None)
         if wordless:
             self._outbox.update({"html": ""}, doc_ids=wordless)
+        if texts_before is not None:
+            done = [doc for doc in self._stories.all() if doc["seen_at"] < texts_before]
+            if done:
+                self._stories.remove(doc_ids=[doc.doc_id for doc in done])
+                for doc in done:
+                    self._story_docs.pop((doc["item"]["feed"], doc["item"]["key"]), None)
         return len(old)
 
     # --- broadcasts ---------------------------------------------------------------------
@@ -934,19 +999,12 @@ class Store:
         elif "reschedule" in record:
             ids = [self._held_docs[key] for key in record["reschedule"] if key in self._held_docs]
             if ids:
-                self._held_table.update({"until": record["until"]}, doc_ids=ids)
+                changes = {"until": record["until"]}
+                if "reason" in record:
+                    changes["reason"] = record["reason"]
+                self._held_table.update(changes, doc_ids=ids)
         elif "alert" in record:
-            doc_id = self._outbox_docs.get(record["alert"])
-            if doc_id is None:
-                return
-            fields: dict[str, Any] = {"status": record["outcome"], "reason": record["reason"]}
-            if record["outcome"] == Outcome.SENT.value:
-                fields["sent_at"] = record["at"]  # the key stays: delivery is idempotent
-                if "message_id" in record:
-                    fields["message_id"] = record["message_id"]  # the text stays, for a while
-                else:
-                    fields["html"] = ""
-            self._outbox.update(fields, doc_ids=[doc_id])
+            self._fold_outcome(record)
         elif "broadcast" in record:
             doc_id = self._broadcast_docs.get(record["broadcast"])
             doc = self._broadcasts.get(doc_id=doc_id) if doc_id is not None else None
@@ -957,6 +1015,24 @@ class Store:
             broadcast = _counted(_doc_to_broadcast(doc), Outcome(record["outcome"]))
             done = {*doc["done"], record["chat"]}
             self._broadcasts.update(_broadcast_to_doc(broadcast, done), doc_ids=[doc_id])
+
+    def _fold_outcome(self, record: dict[str, Any]) -> None:
+        """What became of a message; with the edit a copy that came meanwhile needs, or the
+        text of an alert whose message can no longer be edited forgotten."""
+        doc_id = self._outbox_docs.get(record["alert"])
+        if doc_id is not None:
+            fields: dict[str, Any] = {"status": record["outcome"], "reason": record["reason"]}
+            if record["outcome"] == Outcome.SENT.value:
+                fields["sent_at"] = record["at"]  # the key stays: delivery is idempotent
+                if "message_id" in record:
+                    fields["message_id"] = record["message_id"]  # the text stays, for a while
+                else:
+                    fields["html"] = ""
+            self._outbox.update(fields, doc_ids=[doc_id])
+        self._insert_outbox(record.get("alerts", ()))
+        forgotten = self._outbox_docs.get(record.get("forget", ""))
+        if forgotten is not None:
+            self._outbox.update({"html": ""}, doc_ids=[forgotten])
 
     # --- statistics ---------------------------------------------------------------------
 
@@ -1004,6 +1080,8 @@ def _entry_to_doc(entry: OutboxEntry) -> dict[str, Any]:
         doc["instant"] = True
     if entry.buttons:
         doc["buttons"] = [[[button.label, button.data] for button in row] for row in entry.buttons]
+    if entry.source:
+        doc["source"] = entry.source
     if entry.also:
         doc["also"] = list(entry.also)
     if entry.edits is not None:
@@ -1022,6 +1100,7 @@ def _doc_to_entry(doc: Mapping[str, Any]) -> OutboxEntry:
         preview=doc.get("preview", False),
         buttons=tuple(tuple(Button(label, data) for label, data in row) for row in doc.get("buttons", ())),
         instant=doc.get("instant", False),
+        source=doc.get("source", ""),
         also=tuple(doc.get("also", ())),
         edits=doc.get("edits"),
     )
@@ -1082,6 +1161,22 @@ def _doc_to_held(doc: Mapping[str, Any]) -> HeldStory:
         held_at=doc["held_at"],
         also=tuple(doc.get("also", ())),
     )
+
+
+def _story_to_doc(story: StoryRecord) -> dict[str, Any]:
+    item = _item_to_doc(RecentItem(story.item, story.seen_at))
+    return {"item": item, "story": story.story, "seen_at": story.seen_at}
+
+
+def _doc_to_story(doc: Mapping[str, Any]) -> StoryRecord:
+    return StoryRecord(item=_doc_to_item(doc["item"]).item, story=doc["story"], seen_at=doc["seen_at"])
+
+
+def _edit(alert_key: str, shown: OutboxEntry, sources: tuple[str, ...], message_id: int) -> OutboxEntry:
+    """The edit that makes message *message_id* (alert *alert_key*, as in *shown*) name
+    *sources*. Its key grows with the sources, so each edit is queued once."""
+    key = f"edit:{len(sources)}:{alert_key}"
+    return replace(shown, key=key, also=sources, edits=message_id, instant=False, silent=True)
 
 
 def _keeps_text(key: str) -> bool:

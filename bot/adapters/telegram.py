@@ -38,7 +38,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.adapters.ratelimit import ChatBusy, TelegramRateLimiter
-from bot.adapters.sending import keyboard
+from bot.adapters.sending import PressedButtons, keyboard
 from bot.adapters.updates import ChatLanes
 from bot.core.formatting import split_message
 from bot.core.pacing import ChatBuckets, Rate
@@ -78,7 +78,8 @@ def _arguments(message: Message) -> str:
 class TelegramHandlers:
     """PTB callbacks for every command and button; each one parses, calls a service, replies."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, pressed: PressedButtons | None = None) -> None:
+        self._pressed = pressed or PressedButtons()  # shared with the sender's edits
         self._commands = services.commands
         self._broadcasts = services.broadcasts
         self._feeds = services.feeds
@@ -306,8 +307,7 @@ class TelegramHandlers:
         if await self._may_change(update):
             await self._show_pressed(update, self._presses.press(_place(update), query.data or ""))
 
-    @staticmethod
-    async def _show_pressed(update: Update, pressed: Pressed) -> None:
+    async def _show_pressed(self, update: Update, pressed: Pressed) -> None:
         query = update.callback_query
         assert query is not None
         await query.answer(pressed.answer)
@@ -317,6 +317,8 @@ class TelegramHandlers:
                 await query.edit_message_text(pressed.html, parse_mode=ParseMode.HTML, reply_markup=markup)
             elif pressed.buttons is not None:
                 await query.edit_message_reply_markup(reply_markup=markup)
+                if isinstance(query.message, Message):
+                    self._pressed.record(query.message.chat_id, query.message.message_id, markup)
 
     async def stale_button(self, update: Update, context: Context) -> None:
         """A press of a button this bot does not know (forged, or from an old version)."""

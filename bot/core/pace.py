@@ -12,6 +12,7 @@ Times of day are ``HH:MM`` in the chat's time zone; every moment here is a UTC e
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -32,6 +33,7 @@ __all__ = [
     "parse_timezone",
     "quiet_until",
     "route",
+    "time_zones",
 ]
 
 _CLOCK = re.compile(r"^\s*([01]?\d|2[0-3])[:.h]([0-5]\d)\s*$")
@@ -121,18 +123,27 @@ def parse_quiet(text: str) -> QuietHours | None:
     return QuietHours(start, end)
 
 
+@functools.cache
+def time_zones() -> dict[str, str]:
+    """The IANA time zones a chat may choose, by their casefolded names: those of the
+    system's database, without the names that are not places (``localtime``, ``Factory``)."""
+    return {
+        zone.casefold(): zone
+        for zone in available_timezones()
+        if zone not in ("localtime", "Factory", "posixrules") and not zone.startswith(("posix/", "right/"))
+    }
+
+
 def parse_timezone(name: str) -> str | None:
     """The IANA name a user meant (``asia/baghdad`` is ``Asia/Baghdad``), or None."""
-    name = name.strip().replace(" ", "_")
-    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+    zone = time_zones().get(name.strip().replace(" ", "_").casefold())
+    if zone is None:
         return None
     try:
-        ZoneInfo(name)
-        return name
+        ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        pass
-    folded = name.casefold()
-    return next((zone for zone in sorted(available_timezones()) if zone.casefold() == folded), None)
+        return None
+    return zone
 
 
 def _clock(text: str) -> time:
@@ -149,16 +160,26 @@ def _at(day: datetime, clock: str, tz: tzinfo) -> datetime:
     return datetime.combine(day.date(), _clock(clock), tzinfo=tz)
 
 
+QUARTER = 900  # every zone's offset from UTC is a whole number of quarter hours
+
+
 def next_digest(now: float, mode: DeliveryMode, *, daily_at: str, tz: tzinfo) -> float:
-    """When the next digest of *mode* goes out after *now*: the next full hour, or the next
-    *daily_at* in *tz*."""
-    local = _local(now, tz)
+    """When the next digest of *mode* goes out after *now*: the next full hour of *tz*, or
+    the next *daily_at* in *tz*.
+
+    Moments are compared as instants, never as wall-clock times: on the night clocks go back
+    an hour repeats, and the later 02:10 is after the first 02:30 (that day's digest went at
+    the first 02:30; the next is tomorrow's). A time skipped when clocks go forward is read
+    with the offset before the change (02:30 becomes 03:30)."""
     if mode is DeliveryMode.HOURLY:
-        following = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        return following.timestamp()
-    today = _at(local, daily_at, tz)
-    moment = today if today > local else _at(local + timedelta(days=1), daily_at, tz)
-    return moment.timestamp()
+        # The first quarter hour after now that is a full hour in tz (in India, :30 UTC).
+        moment = (now // QUARTER + 1) * QUARTER
+        while _local(moment, tz).minute != 0:
+            moment += QUARTER
+        return moment
+    local = _local(now, tz)
+    today = _at(local, daily_at, tz).timestamp()
+    return today if today > now else _at(local + timedelta(days=1), daily_at, tz).timestamp()
 
 
 def quiet_until(now: float, quiet: QuietHours, tz: tzinfo) -> float | None:

@@ -70,7 +70,7 @@ import unicodedata
 from array import array
 from collections import Counter, deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -89,6 +89,7 @@ __all__ = [
     "Sameness",
     "Signature",
     "StoryGroups",
+    "compact",
     "same_story",
     "signature",
     "text_overlap",
@@ -210,6 +211,12 @@ def signature(item: Item) -> Signature:
     )
 
 
+def compact(item: Item) -> Item:
+    """As much of *item* as its signature reads: what is stored to find its story again."""
+    raw = item.summary or item.content
+    return replace(item, summary=raw[: _TEXT_CHARS + 1], content="")
+
+
 def text_overlap(a: Signature, b: Signature) -> float:
     """The share of the shorter text's shingles that the other text has too (0 to 1)."""
     smaller = min(len(a.shingles), len(b.shingles))
@@ -267,12 +274,10 @@ def same_story(a: Signature, b: Signature, rules: Rules | None = None) -> Samene
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
-    """The story of an item and the feed of the story's first item (*origin*); when it
-    joined an earlier story, also the item it was found the same as (its feed and key) and
-    why."""
+    """The story of an item; when it joined an earlier story, also the item it was found
+    the same as (its feed and key) and why."""
 
     story: str
-    origin: str
     same_as: tuple[str, str] | None = None
     reason: Sameness | None = None
 
@@ -281,7 +286,6 @@ class Assignment:
 class _Entry:
     serial: int
     story: str
-    origin: str  # the feed of the story's first item
     feed: str
     key: str
     seen: datetime
@@ -320,38 +324,31 @@ class StoryGroups:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def assign_all(self, seen: Iterable[tuple[Item, datetime]]) -> None:
-        """Assign items seen before, each with when it was seen, oldest first: a restarted
-        bot finds its stories again from the items it kept."""
-        for item, moment in sorted(seen, key=lambda pair: pair[1]):
-            self.assign(item, now=moment)
+    def remember(self, item: Item, story: str, *, seen: datetime) -> None:
+        """Take back an item of *story* seen at *seen* (a restarted bot, from what it
+        stored): later copies of the story are found the same as it."""
+        if (item.feed, item.key) in self._by_item:
+            return
+        sig = signature(item)
+        prefix = self._title_prefix(sig.title)
+        self._add(_Entry(self._serial, story, item.feed, item.key, seen, item.published, sig, prefix))
+        self._serial += 1
 
     def assign(self, item: Item, *, now: datetime) -> Assignment:
         """Give *item*, seen at *now*, its story. An item assigned before keeps its story."""
         self.evict(now)
         known = self._by_item.get((item.feed, item.key))
         if known is not None:
-            entry = self._entries[known]
-            return Assignment(entry.story, entry.origin)
+            return Assignment(self._entries[known].story)
         sig = signature(item)
         prefix = self._title_prefix(sig.title)
         best = self._best_match(sig, prefix, item.published)
         if best is None:
-            assignment = Assignment(seen_token(f"{item.feed}\n{item.key}"), item.feed)
+            assignment = Assignment(seen_token(f"{item.feed}\n{item.key}"))
         else:
             match, reason = best
-            assignment = Assignment(match.story, match.origin, (match.feed, match.key), reason)
-        entry = _Entry(
-            self._serial,
-            assignment.story,
-            assignment.origin,
-            item.feed,
-            item.key,
-            now,
-            item.published,
-            sig,
-            prefix,
-        )
+            assignment = Assignment(match.story, (match.feed, match.key), reason)
+        entry = _Entry(self._serial, assignment.story, item.feed, item.key, now, item.published, sig, prefix)
         self._serial += 1
         self._add(entry)
         while len(self._entries) > self.max_items:

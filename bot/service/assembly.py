@@ -104,10 +104,8 @@ def assemble(
     delivery.on_chat_moved = subscriptions.move_chat
     pace = AlertPace(store, default_tz=tz, flood=flood or FloodGuard(), clock=clock)
     stories = StoryGroups()
-    stories.assign_all(
-        (recent_item.item, datetime.fromtimestamp(recent_item.seen_at, tz=UTC))
-        for recent_item in recent.kept()
-    )
+    for record in store.stories():  # the stories of the last 48 hours that reached chats
+        stories.remember(record.item, record.story, seen=datetime.fromtimestamp(record.seen_at, tz=UTC))
     poller = Poller(
         sources,
         fetcher=fetcher,

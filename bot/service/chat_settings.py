@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from zoneinfo import available_timezones
 
 from bot.core.formatting import escape
-from bot.core.pace import ChatSettings, DeliveryMode, parse_clock, parse_quiet, parse_timezone
+from bot.core.pace import ChatSettings, DeliveryMode, parse_clock, parse_quiet, parse_timezone, time_zones
 from bot.core.query import QueryError, parse_query
+from bot.core.text import strip_bidi_controls
 from bot.service.pace import AlertPace
 from bot.service.ports import Button, Buttons, Reply, StorageFailure
 from bot.service.presses import NOT_SAVED as PRESS_NOT_SAVED
@@ -47,6 +47,12 @@ _MODE_WORDS = {
     "instant": DeliveryMode.INSTANT, "off": DeliveryMode.INSTANT, "now": DeliveryMode.INSTANT,
     "hourly": DeliveryMode.HOURLY, "daily": DeliveryMode.DAILY,
 }  # fmt: skip
+
+
+def _echo(typed: str, limit: int) -> str:
+    """What the user typed, shown back: without bidi controls (a right-to-left override
+    would turn the rest of the answer around), cut and escaped."""
+    return escape(strip_bidi_controls(typed)[:limit])
 
 
 def _mode_text(mode: DeliveryMode, daily_at: str) -> str:
@@ -175,7 +181,7 @@ class ChatSettingsCommands:
         if len(parts) == 2:
             clock = parse_clock(parts[1])
             if clock is None or mode is not DeliveryMode.DAILY:
-                return f"{escape(parts[1])} is not a time of day like 08:00. {DIGEST_USAGE}"
+                return f"{_echo(parts[1], 20)} is not a time of day like 08:00. {DIGEST_USAGE}"
             daily_at = clock
         if target.strip():
             return self._digest_for(place, target.strip(), mode, settings.with_changes(daily_at=daily_at))
@@ -188,7 +194,7 @@ class ChatSettingsCommands:
         subscription = self._find(place, target)
         if subscription is None:
             return (
-                f"You do not follow <code>{escape(target[:100])}</code>; "
+                f"You do not follow <code>{_echo(target, 100)}</code>; "
                 "/list shows the keywords and their numbers."
             )
         try:
@@ -204,7 +210,7 @@ class ChatSettingsCommands:
 
     def _find(self, place: Place, target: str) -> Subscription | None:
         subscriptions = self._subscriptions.in_place(*place)
-        if target.isdigit() and 1 <= int(target) <= len(subscriptions):
+        if target.isdecimal() and 1 <= int(target) <= len(subscriptions):
             return subscriptions[int(target) - 1]
         try:
             key = parse_query(target).key
@@ -228,7 +234,7 @@ class ChatSettingsCommands:
         silent = text.casefold().endswith(" silent")
         quiet = parse_quiet(text[: -len(" silent")] if silent else text)
         if quiet is None:
-            return f"<code>{escape(text[:50])}</code> is not quiet hours like 23:00-07:00. {QUIET_USAGE}"
+            return f"<code>{_echo(text, 50)}</code> is not quiet hours like 23:00-07:00. {QUIET_USAGE}"
         quiet = replace(quiet, silent=silent)
         how = "alerts come without a sound" if silent else "alerts wait and come together when they end"
         return self._save(
@@ -244,12 +250,11 @@ class ChatSettingsCommands:
             return f"Your time zone is {current}. Change it with {TIMEZONE_EXAMPLES}."
         zone = parse_timezone(name)
         if zone is None:
-            close = sorted(
-                z for z in available_timezones() if name.casefold().replace(" ", "_") in z.casefold()
-            )[:5]
+            typed = name.casefold().replace(" ", "_")
+            close = sorted(zone for folded, zone in time_zones().items() if typed in folded)[:5]
             hint = f" Did you mean {', '.join(f'<code>{z}</code>' for z in close)}?" if close else ""
             return (
-                f"I do not know the time zone <code>{escape(name[:64])}</code>.{hint} "
+                f"I do not know the time zone <code>{_echo(name, 64)}</code>.{hint} "
                 f"Write it as in {TIMEZONE_EXAMPLES}."
             )
         return self._save(

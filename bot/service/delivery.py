@@ -253,7 +253,10 @@ class Delivery:
             nonlocal soonest
             soonest = delay if soonest is None else min(soonest, delay)
 
-        for entry in self._store.pending():  # alerts first, oldest first
+        pending = self._store.pending()
+        # Alerts first, oldest first, then the edits that add sources to alerts already
+        # sent (they make no sound and can wait), then announcements.
+        for entry in [*(e for e in pending if e.edits is None), *(e for e in pending if e.edits is not None)]:
             not_before = self._later.get(entry.key, 0.0)
             if not_before > now:
                 later(not_before - now)
@@ -324,6 +327,9 @@ class Delivery:
             except ChatMoved as exc:
                 log.info("chat %d became %d; moving its subscriptions and messages", chat_id, exc.new_chat_id)
                 self.on_chat_moved(chat_id, exc.new_chat_id)
+                if edits is not None:  # its message stays in the old group: nothing to edit there
+                    self._record(job, Outcome.FAILED, str(exc))
+                    return
                 chat_id = exc.new_chat_id
                 continue
             except ChatUnreachable as exc:
@@ -384,7 +390,9 @@ class Delivery:
             self.counts.failed += 1
         if job.alert is not None:
             self._later.pop(job.alert.key, None)
-            self._store.record_alert(job.alert.key, outcome, reason, self._clock(), message_id)
+            self._store.record_alert(
+                job.alert.key, outcome, reason, self._clock(), message_id, also_shown=job.alert.also
+            )
         elif job.broadcast is not None:
             self._store.record_broadcast(job.broadcast, job.chat_id, outcome, reason)
 

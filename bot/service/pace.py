@@ -18,9 +18,10 @@ from dataclasses import replace
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
+from bot.core.dedup import seen_token
 from bot.core.formatting import DigestStory, digest_header, format_alert, format_digest, split_message
 from bot.core.items import Item
-from bot.core.pace import ChatSettings, DeliveryMode, FloodGuard, HoldReason, route
+from bot.core.pace import ChatSettings, DeliveryMode, FloodGuard, HoldReason, next_digest, quiet_until, route
 from bot.service.ports import Button, HeldStory, OutboxEntry, Store
 from bot.service.subscriptions import Place, Subscription
 
@@ -78,23 +79,46 @@ class AlertPace:
         return ZoneInfo(name) if name else self._default_tz
 
     def save(self, chat_id: int, settings: ChatSettings) -> None:
-        """Save what a chat chose; stories its old settings held that the new ones would
-        not hold go out now (quiet hours turned off release what they held)."""
+        """Save what a chat chose, and move what it holds to the new schedule: stories held
+        for its digest follow the new pace, time of day or time zone (and go now if the chat
+        now wants each story at once); stories held by quiet hours that no longer hold now
+        go now (quietly if quiet hours are now silent)."""
         before = self.settings(chat_id)
         self._store.save_chat_settings(chat_id, settings)
         self._settings[chat_id] = settings
-        released: list[HoldReason] = []
-        if before.quiet is not None and settings.quiet != before.quiet:
-            released.append(HoldReason.QUIET)
-        if settings.delivery is DeliveryMode.INSTANT and before.delivery is not DeliveryMode.INSTANT:
-            released += [HoldReason.HOURLY, HoldReason.DAILY]
-        if released:
-            self.release_now(chat_id, released)
+        now = self._clock()
+        held = [story for story in self._store.held() if story.chat_id == chat_id]
+        if (before.delivery, before.daily_at, before.timezone) != (
+            settings.delivery,
+            settings.daily_at,
+            settings.timezone,
+        ):
+            self._follow_pace(held, before.delivery, settings, now)
+        if settings.quiet != before.quiet:
+            quiet = settings.quiet
+            end = quiet_until(now, quiet, self.tz(chat_id)) if quiet and not quiet.silent else None
+            self._store.reschedule([s.key for s in held if s.reason is HoldReason.QUIET], end or now)
 
-    def release_now(self, chat_id: int, reasons: Sequence[HoldReason]) -> None:
-        """Send now what is held for *chat_id* for these reasons."""
-        keys = [s.key for s in self._store.held() if s.chat_id == chat_id and s.reason in reasons]
-        self._store.reschedule(keys, self._clock())
+    def _follow_pace(
+        self, held: Sequence[HeldStory], before: DeliveryMode, settings: ChatSettings, now: float
+    ) -> None:
+        """Move stories held for a digest to the chat's new pace: those held for the chat's
+        own pace take the new one, those held for a subscription's keep theirs; both at the
+        new time of day and time zone."""
+        moves: dict[tuple[float, HoldReason], list[str]] = {}
+        for story in held:
+            if story.reason not in (HoldReason.HOURLY, HoldReason.DAILY):
+                continue
+            mode = DeliveryMode(story.reason.value)
+            if mode is before:
+                mode = settings.delivery
+            move: tuple[float, HoldReason] = (now, story.reason)
+            if mode is not DeliveryMode.INSTANT:
+                tz = self.tz(story.chat_id)
+                move = (next_digest(now, mode, daily_at=settings.daily_at, tz=tz), HoldReason(mode.value))
+            moves.setdefault(move, []).append(story.key)
+        for (until, reason), keys in moves.items():
+            self._store.reschedule(keys, until, reason)
 
     # --- where a story goes -------------------------------------------------------------
 
@@ -134,6 +158,7 @@ class AlertPace:
             preview=settings.previews,
             buttons=alert_buttons(awake),
             instant=True,
+            source=item.feed,
         )
 
     def _recent(self, chat_id: int, now: float) -> list[float]:
@@ -149,7 +174,8 @@ class AlertPace:
 
     def release_due(self) -> int:
         """Turn the held stories whose time has come into digest messages; returns how many
-        messages were queued."""
+        messages were queued. During quiet hours a digest waits for their end (or, if they
+        are silent, comes without a sound)."""
         now = self._clock()
         due: dict[tuple[int, int | None, HoldReason], list[HeldStory]] = {}
         for story in self._store.held():
@@ -157,12 +183,18 @@ class AlertPace:
                 due.setdefault((story.chat_id, story.thread_id, story.reason), []).append(story)
         queued = 0
         for (chat_id, thread_id, reason), stories in due.items():
-            digests = self._digest((chat_id, thread_id), reason, stories, now)
-            queued += self._store.release([story.key for story in stories], digests)
+            keys = [story.key for story in stories]
+            quiet = self.settings(chat_id).quiet
+            quiet_end = quiet_until(now, quiet, self.tz(chat_id)) if quiet is not None else None
+            if quiet_end is not None and quiet is not None and not quiet.silent:
+                self._store.reschedule(keys, quiet_end)
+                continue
+            digests = self._digest((chat_id, thread_id), reason, stories, now, silent=quiet_end is not None)
+            queued += self._store.release(keys, digests)
         return queued
 
     def _digest(
-        self, place: Place, reason: HoldReason, stories: Sequence[HeldStory], now: float
+        self, place: Place, reason: HoldReason, stories: Sequence[HeldStory], now: float, *, silent: bool
     ) -> list[OutboxEntry]:
         chat_id, thread_id = place
         settings = self.settings(chat_id)
@@ -176,15 +208,17 @@ class AlertPace:
         html = format_digest(
             [DigestStory(s.item, s.keywords, s.also) for s in stories], header=header, tz=self.tz(chat_id)
         )
-        first = min(story.until for story in stories)
+        # One key per release: the same stories are never released twice, and two releases
+        # never share a key (one would be taken for the other, already sent).
+        release = seen_token("\n".join(sorted(story.key for story in stories)))[:12]
         return [
             OutboxEntry(
-                key=f"digest:{chat_id}:{thread_id or 0}:{reason.value}:{first:.0f}:{number}",
+                key=f"digest:{chat_id}:{thread_id or 0}:{reason.value}:{release}:{number}",
                 chat_id=chat_id,
                 html=part,
                 created=now,
                 thread_id=thread_id,
-                silent=number > 0,  # one notification per digest
+                silent=silent or number > 0,  # one notification per digest
             )
             for number, part in enumerate(split_message(html))
         ]

@@ -52,7 +52,7 @@ from bot.core.formatting import (
 from bot.core.items import DateShown, Item
 from bot.core.matcher import Document
 from bot.core.query import source_label
-from bot.core.sameness import Assignment, StoryGroups
+from bot.core.sameness import Assignment, StoryGroups, compact
 from bot.core.schedule import FeedPace, PollBounds, next_poll_delay, publishing_gap
 from bot.core.sources import FeedSource
 from bot.service.delivery import Delivery, DeliveryCounts
@@ -68,6 +68,7 @@ from bot.service.ports import (
     StorageFailure,
     Store,
     StoryCopy,
+    StoryRecord,
 )
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Place, Subscriptions
@@ -248,6 +249,19 @@ class _CycleAlerts:
     @property
     def chats_over(self) -> int:
         return len(self._over)
+
+
+@dataclass(frozen=True, slots=True)
+class _Matched:
+    """What a poll's new items bring to the chats they match: the alerts to go now, the
+    stories held for later (see :class:`~bot.service.pace.AlertPace`), the later copies of
+    stories that chats already have (their alerts name this feed too), and the items that
+    matched a chat (their stories are kept, so a restart still knows them)."""
+
+    alerts: list[tuple[OutboxEntry, Item]]
+    held: list[HeldStory]
+    copies: list[StoryCopy]
+    items: list[Item]
 
 
 class Poller:
@@ -435,8 +449,8 @@ class Poller:
         label = source_label(source.name, source.host)
         change = self._recent.note(result.items if first_poll else taken, now=now)
         stories = self._assign_stories(taken, now)
-        candidates, held, copies = self._alerts_for(taken, stories, label, now)
-        alerts, over = cycle.choose(candidates)
+        matched = self._alerts_for(taken, stories, label, now)
+        alerts, over = cycle.choose(matched.alerts)
         gap = publishing_gap(
             item.published.timestamp() for item in result.items if item.published is not None
         )
@@ -456,8 +470,12 @@ class Poller:
             recent_added=change.added,
             recent_dropped=change.dropped,
             alerts=alerts,
-            held=held,
-            copies=copies,
+            held=matched.held,
+            copies=matched.copies,
+            stories=[
+                StoryRecord(compact(item), stories[(item.feed, item.key)].story, now)
+                for item in matched.items
+            ],
         )
         queued = self._store.record_poll(record)
         cycle.commit(alerts, over)
@@ -565,35 +583,36 @@ class Poller:
 
     def _alerts_for(
         self, items: Sequence[Item], stories: Mapping[tuple[str, str], Assignment], source: str, now: float
-    ) -> tuple[list[tuple[OutboxEntry, Item]], list[HeldStory], list[StoryCopy]]:
-        """The alerts *items* bring to the chats they match (each to go now), the stories
-        held for later (see :class:`~bot.service.pace.AlertPace`), and the later copies of
-        stories that chats already have (their alerts name this feed too)."""
+    ) -> _Matched:
+        """What *items* bring to the chats they match (see :class:`_Matched`)."""
         alerts: list[tuple[OutboxEntry, Item]] = []
         held: list[HeldStory] = []
         copies: list[StoryCopy] = []
+        reached: list[Item] = []
         for item in items:
             story = stories[(item.feed, item.key)]
-            for (chat_id, thread_id), matched in self._subscriptions.match(
-                Document.from_item(item, source)
-            ).items():
-                if not self._store.is_active(chat_id):
-                    continue
+            places = [
+                (place, matched)
+                for place, matched in self._subscriptions.match(Document.from_item(item, source)).items()
+                if self._store.is_active(place[0])
+            ]
+            if places:
+                reached.append(item)
+            for (chat_id, thread_id), matched in places:
                 key = (
                     f"alert:{chat_id}:{story.story}"
                     if thread_id is None
                     else f"alert:{chat_id}:{thread_id}:{story.story}"
                 )
                 if self._store.has_alert(key):
-                    if item.feed != story.origin:
-                        copies.append(StoryCopy(key, item.feed))
+                    copies.append(StoryCopy(key, item.feed))
                     continue
                 placed = self._pace.place((chat_id, thread_id), item, matched, key=key, now=now)
                 if isinstance(placed, OutboxEntry):
                     alerts.append((placed, item))
                 elif placed is not None:
                     held.append(placed)
-        return alerts, held, copies
+        return _Matched(alerts, held, copies, reached)
 
 
 def _newest(items: Sequence[Item], limit: int) -> Sequence[Item]:

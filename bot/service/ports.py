@@ -47,6 +47,7 @@ __all__ = [
     "StoreStats",
     "StoredSubscription",
     "StoryCopy",
+    "StoryRecord",
     "TemporaryFailure",
     "TopicGone",
 ]
@@ -142,8 +143,20 @@ class OutboxEntry:
     preview: bool = False
     buttons: Buttons = ()
     instant: bool = False  # an alert sent at once: it counts for the chat's flood guard
+    source: str = ""  # the feed of the story the alert shows
     also: tuple[str, ...] = ()
     edits: int | None = None  # the id of the message whose text this replaces
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRecord:
+    """An item of a story that reached a chat, kept for the 48 hours its copies may come
+    (see :mod:`bot.core.sameness`): as much of the item as its signature reads, its story,
+    and when it was seen."""
+
+    item: Item
+    story: str
+    seen_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +242,7 @@ class PollRecord:
     alerts: Sequence[OutboxEntry] = ()
     held: Sequence[HeldStory] = ()
     copies: Sequence[StoryCopy] = ()
+    stories: Sequence[StoryRecord] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +276,7 @@ class HeldStories(Protocol):
 
     def held(self) -> list[HeldStory]: ...
     def release(self, keys: Sequence[str], digests: Sequence[OutboxEntry]) -> int: ...
-    def reschedule(self, keys: Sequence[str], until: float) -> None: ...
+    def reschedule(self, keys: Sequence[str], until: float, reason: HoldReason | None = None) -> None: ...
     def alert_times(self, since: float) -> dict[int, list[float]]: ...
 
 
@@ -290,6 +304,7 @@ class Store(ChatPreferences, HeldStories, Protocol):
     def record_poll(self, record: PollRecord) -> int: ...
     def record_feed_failure(self, feed: str, state: FeedState) -> None: ...
     def recent_items(self) -> list[RecentItem]: ...
+    def stories(self) -> list[StoryRecord]: ...
 
     def migrate_chat(self, old: int, new: int) -> None: ...
 
@@ -297,7 +312,13 @@ class Store(ChatPreferences, HeldStories, Protocol):
     def pending(self) -> list[OutboxEntry]: ...
     def has_alert(self, key: str) -> bool: ...
     def record_alert(
-        self, key: str, outcome: Outcome, reason: str, at: float, message_id: int | None = None
+        self,
+        key: str,
+        outcome: Outcome,
+        reason: str,
+        at: float,
+        message_id: int | None = None,
+        also_shown: Sequence[str] = (),
     ) -> None: ...
     def prune_sent(self, before: float, *, texts_before: float | None = None) -> int: ...
     def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]: ...

@@ -93,7 +93,7 @@ class Presses:
     def press(self, place: Place, data: str) -> Pressed:
         """Carry out the press of a button carrying *data* under a message in *place*."""
         action, _, argument = data.partition(":")
-        if not argument.isdigit():
+        if not argument.isdecimal():
             return Pressed(STALE)
         try:
             if action == "mute":

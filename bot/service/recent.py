@@ -75,10 +75,6 @@ class RecentItems:
     def __len__(self) -> int:
         return len(self._items)
 
-    def kept(self) -> list[RecentItem]:
-        """Every item kept, with when it was first seen."""
-        return [kept.recent for kept in self._items.values()]
-
     def documents(self) -> list[Document]:
         """The searchable form of every item kept."""
         return [self._document(kept) for kept in self._items.values()]

@@ -169,7 +169,7 @@ class Subscriptions:
                 subscription = by_key.get(parse_query(text).key)
             except QueryError:
                 subscription = None
-            if subscription is None and text.isdigit() and 1 <= int(text) <= len(numbered):
+            if subscription is None and text.isdecimal() and 1 <= int(text) <= len(numbered):
                 subscription = numbered[int(text) - 1].id
             if subscription is None or subscription in doomed:
                 outcome.missing.append(text)

@@ -63,7 +63,7 @@ def test_a_copy_of_a_sent_alert_queues_an_edit_of_its_message(store: Store, tmp_
     assert not edit.instant, "an edit is no alert for the flood guard"
     assert copies(store, "Times") == 0, "the edit not sent yet is brought up to date"
     assert [e.also for e in store.pending()] == [("Daily", "Times")]
-    store.record_alert(edit.key, Outcome.SENT, "", at=3.0)
+    store.record_alert(edit.key, Outcome.SENT, "", at=3.0, also_shown=("Daily", "Times"))
 
     again = crash_and_reopen(store, tmp_path)  # the sent alert's text and sources survive
     again.checkpoint()

@@ -96,7 +96,17 @@ def test_command_menu_is_published(tmp_path: Path, api: FakeBotAPI, feeds: FeedS
             lambda: bool(api.calls("setMyCommands")) and bool(api.calls("getUpdates")), what="start"
         )
     published = api.calls("setMyCommands")[0]["commands"]
-    assert [c["command"] for c in published] == ["subscribe", "unsubscribe", "list", "feeds", "help"]
+    assert [c["command"] for c in published] == [
+        "subscribe",
+        "unsubscribe",
+        "list",
+        "settings",
+        "digest",
+        "quiet",
+        "timezone",
+        "feeds",
+        "help",
+    ]
 
 
 def test_broadcast_is_for_admins_previewed_and_reaches_every_chat_once(

@@ -79,6 +79,32 @@ def test_the_hourly_digest_comes_at_the_next_full_hour():
     )
 
 
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_the_night_clocks_go_back_the_later_hour_is_after_that_days_digest():
+    # 27 Oct 2024: Berlin's 03:00 CEST became 02:00 CET; 02:10 came twice. The digest at
+    # 02:30 went at the first 02:30 (00:30 UTC); a story at the second 02:10 (01:10 UTC)
+    # waits for the next day's, never for a moment already past.
+    daily = next_digest(at("2024-10-27T01:10"), DeliveryMode.DAILY, daily_at="02:30", tz=BERLIN)
+    assert iso(daily) == "2024-10-28 01:30"
+    assert iso(next_digest(at("2024-10-27T00:30"), DeliveryMode.HOURLY, daily_at="08:00", tz=BERLIN)) == (
+        "2024-10-27 01:00"
+    ), "the repeated hour has its digest too"
+
+
+def test_a_daily_time_skipped_when_clocks_go_forward_comes_an_hour_later():
+    # 31 Mar 2024: Berlin went from 02:00 CET to 03:00 CEST; 02:30 did not exist.
+    assert iso(next_digest(at("2024-03-31T00:00"), DeliveryMode.DAILY, daily_at="02:30", tz=BERLIN)) == (
+        "2024-03-31 01:30"
+    )
+
+
+def test_the_hourly_digest_comes_at_the_local_full_hour_in_a_half_hour_zone():
+    assert iso(next_digest(at("2027-01-15T05:10"), DeliveryMode.HOURLY, daily_at="08:00",
+                           tz=ZoneInfo("Asia/Kolkata"))) == "2027-01-15 05:30"  # fmt: skip
+
+
 def test_quiet_hours_across_midnight():
     quiet = QuietHours("23:00", "07:00")
     assert quiet_until(at("2027-01-15T21:00"), quiet, BAGHDAD) == at("2027-01-16T04:00")  # 00:00 local
