@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +32,15 @@ from bot.adapters.console import (
     standard_streams,
 )
 from bot.adapters.feeds import HttpFeedFetcher, user_agent
+from bot.adapters.sending import PressedButtons, TelegramMembership, TelegramSender
 from bot.adapters.store import Store, StoreError
 from bot.adapters.telegram import (
     TelegramHandlers,
-    TelegramSender,
     build_application,
     publish_command_menu,
     stop_on_signals,
 )
+from bot.core.pace import FloodGuard
 from bot.core.pacing import ChatBuckets, Pacing, Rate
 from bot.core.schedule import PollBounds
 from bot.logs import configure_logging, redact
@@ -85,8 +87,10 @@ def wire(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
     extra_admins: Collection[int] = (),
+    clock: Callable[[], float] = time.time,
 ) -> Bot:
-    """Build every part from *settings* and connect them; nothing runs yet."""
+    """Build every part from *settings* and connect them; nothing runs yet. *clock* is the
+    wall clock the services read (tests of schedules pass one they can move)."""
     sources = load_feeds(Path(settings.feeds_file))
     store = Store.open(Path(settings.data_dir), database)
     try:
@@ -97,6 +101,7 @@ def wire(
         )
         # One allowance per chat, read by the delivery loop and kept by the rate limiter.
         chat_buckets: ChatBuckets[int | str] = ChatBuckets(pacing.rate_of)
+        pressed = PressedButtons()  # what presses left under messages, for later edits of them
         application = build_application(
             token=token,
             base_url=settings.telegram_api_url,
@@ -120,7 +125,7 @@ def wire(
         services = assemble(
             store=store,
             fetcher=fetcher,
-            sender=TelegramSender(application.bot),
+            sender=TelegramSender(application.bot, pressed),
             sources=sources,
             admins=set(settings.admins) | set(extra_admins),
             tz=settings.tz,
@@ -141,11 +146,17 @@ def wire(
                 alerts_per_chat=settings.max_alerts_per_chat_poll,
                 max_story_age=settings.max_story_age_days * 24 * 3600,
             ),
+            flood=FloodGuard(
+                alerts=settings.flood_alerts_per_hour, window=settings.flood_window_minutes * 60
+            ),
+            membership=TelegramMembership(application.bot),
+            default_timezone=settings.timezone,
+            clock=clock,
         )
     except BaseException:
         store.close()
         raise
-    TelegramHandlers(services.commands, services.broadcasts, services.feeds).register(application)
+    TelegramHandlers(services, pressed).register(application)
     bot = Bot(application=application, store=store, fetcher=fetcher, services=services)
     _schedule_polling(bot)
     application.post_init = _start_hook(bot)
@@ -157,6 +168,8 @@ def wire(
 def _schedule_polling(bot: Bot) -> None:
     async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         bot.services.scheduler.tick()  # starts the feeds that are due, without waiting for them
+        if bot.services.pace.release_due():  # digests whose time has come
+            bot.services.delivery.wake()
 
     job_queue = bot.application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"

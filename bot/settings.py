@@ -69,7 +69,7 @@ def _parse_admins(value: Any) -> tuple[int, ...]:
         text = str(raw).strip()
         if not text:
             continue
-        if not text.lstrip("-").isdigit() or isinstance(raw, bool):
+        if not text.lstrip("-").isdecimal() or isinstance(raw, bool):
             raise ValueError(f"{text!r} is not a numeric Telegram user id (usernames are not accepted)")
         admins.append(int(text))
     return tuple(admins)
@@ -149,6 +149,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Most commands (and button presses) one chat may send a minute, after a burst."),
     Setting("command_burst", "NEWSBOT_COMMAND_BURST", 10, _parse_int(1),
             "Commands a chat may send at once before that pace applies; the excess is dropped."),
+    Setting("flood_alerts_per_hour", "NEWSBOT_FLOOD_ALERTS_PER_HOUR", 10, _parse_int(0),
+            "Alerts a chat gets at once in a flood window; more are held for one digest (0: no guard)."),
+    Setting("flood_window_minutes", "NEWSBOT_FLOOD_WINDOW_MINUTES", 60, _parse_int(1),
+            "The flood guard's window, in minutes: it opens with a chat's first alert."),
     Setting("max_subscriptions_per_chat", "NEWSBOT_MAX_SUBSCRIPTIONS", 50, _parse_int(1),
             "Most subscriptions one chat may have."),
     Setting("max_new_items_per_feed_poll", "NEWSBOT_MAX_NEW_ITEMS_PER_FEED_POLL", 50, _parse_int(1),
@@ -193,6 +197,8 @@ class Settings:
     rate_group_per_minute: int
     commands_per_minute: int
     command_burst: int
+    flood_alerts_per_hour: int
+    flood_window_minutes: int
     max_subscriptions_per_chat: int
     max_new_items_per_feed_poll: int
     max_alerts_per_chat_poll: int

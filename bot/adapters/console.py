@@ -5,7 +5,9 @@ methods the bot uses: ``getUpdates`` returns the lines typed on standard input a
 from one local user, and ``sendMessage`` prints the message. Everything above it (the PTB
 Application, the handlers, the JobQueue that polls feeds, the delivery loop) is the code that
 runs against Telegram, unchanged: the same idea as errbot's text backend. Buttons under a
-message are listed below it; typing a button's text presses it.
+message are listed below it; typing a button's text, or a word of it of 4 letters or more,
+presses it (the newest button that has it: ``mute`` presses the Mute button of the latest
+alert).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ CONSOLE_USER_ID = 1
 CONSOLE_CHAT_ID = 1
 QUIT_WORDS = frozenset({"/quit", "/exit"})
 ANSWER_WAIT_SECONDS = 10.0
+MAX_BUTTONS = 200  # buttons remembered for pressing, the oldest forgotten first
+MIN_PRESS_LETTERS = 4  # a word shorter than this presses only a button labelled so
 BOT_USER = {
     "id": 10,
     "is_bot": True,
@@ -100,6 +104,7 @@ class TerminalBotAPI(BaseRequest):
         self._ended = False
         self._quit_called = False
         # The buttons of the latest message that has some: label -> (message id, data).
+        # label (casefolded) -> (message id, callback data), the newest buttons last
         self._buttons: dict[str, tuple[int, str]] = {}
         # Like a person, hand over the next line once the bot has answered the last one
         # (so a scripted session can press the buttons of a reply it has not seen yet).
@@ -149,13 +154,16 @@ class TerminalBotAPI(BaseRequest):
             result = self._show(parameters, next(self._ids))
         elif name == "editMessageText":
             result = self._show(parameters, int(str(parameters.get("message_id", 0))), edited=True)
+        elif name == "editMessageReplyMarkup":
+            self._show_buttons(parameters, int(str(parameters.get("message_id", 0))))
+            result = True
         elif name == "answerCallbackQuery":
             if parameters.get("text"):
                 print(f"\n{printable(str(parameters['text']))}", file=self._stdout, flush=True)
             result = True
         else:  # deleteWebhook, setMyCommands ...: nothing to do here
             result = True
-        if name in ("sendMessage", "editMessageText"):
+        if name in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
             self._answered.set()
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
@@ -185,10 +193,9 @@ class TerminalBotAPI(BaseRequest):
 
     def _update(self, text: str) -> dict[str, Any]:
         number = next(self._ids)
-        pressed = self._buttons.get(text.casefold())
+        pressed = self._pressed(text)
         if pressed is not None:
             message_id, data = pressed
-            self._buttons = {}
             pressed_under = {
                 "message_id": message_id,
                 "date": int(time.time()),
@@ -215,17 +222,46 @@ class TerminalBotAPI(BaseRequest):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_length(command)}]
         return {"update_id": number, "message": message}
 
+    def _pressed(self, text: str) -> tuple[int, str] | None:
+        """The button *text* presses: the one labelled so, else the newest whose label has it."""
+        typed = text.casefold()
+        if typed in self._buttons:
+            return self._buttons[typed]
+        if typed.startswith("/") or len(typed) < MIN_PRESS_LETTERS:
+            return None  # ("1" or "off" would press a button by chance)
+        return next((b for label, b in reversed(self._buttons.items()) if typed in label), None)
+
+    def _listed(self, markup: Any, message_id: int) -> str:
+        """The buttons of a message, remembered for pressing and listed for the reader."""
+        self._buttons = {label: b for label, b in self._buttons.items() if b[0] != message_id}
+        buttons = _buttons(markup)
+        for label, data in buttons:
+            self._buttons[label.casefold()] = (message_id, data)
+        while len(self._buttons) > MAX_BUTTONS:
+            del self._buttons[next(iter(self._buttons))]
+        if not buttons:
+            return ""
+        labels = "   ".join(f"[ {printable(label)} ]" for label, _ in buttons)
+        return f"{labels}   (type a button's text, or a word of it, to press it)"
+
+    def _show_buttons(self, parameters: dict[str, Any], message_id: int) -> None:
+        listed = self._listed(parameters.get("reply_markup"), message_id)
+        shown = (
+            f"(the buttons of that message, now:)\n{listed}"
+            if listed
+            else "(that message has no buttons now)"
+        )
+        print(f"\n{shown}", file=self._stdout, flush=True)
+
     def _show(self, parameters: dict[str, Any], message_id: int, *, edited: bool = False) -> dict[str, Any]:
         text = str(parameters.get("text", ""))
         plain = parameters.get("parse_mode") is None
         shown = printable(text) if plain else render_html(text, color=self._color)
         if edited:
-            shown = f"(the message above, updated:)\n{shown}"
-        buttons = _buttons(parameters.get("reply_markup"))
-        if buttons:
-            self._buttons = {label.casefold(): (message_id, data) for label, data in buttons}
-            labels = "   ".join(f"[ {printable(label)} ]" for label, _ in buttons)
-            shown += f"\n{labels}   (type a button's text to press it)"
+            shown = f"(an earlier message, updated:)\n{shown}"
+        listed = self._listed(parameters.get("reply_markup"), message_id)
+        if listed:
+            shown += f"\n{listed}"
         print(f"\n{shown}", file=self._stdout, flush=True)
         return {
             "message_id": message_id,

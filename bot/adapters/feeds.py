@@ -60,7 +60,7 @@ def retry_after(value: str, *, now: datetime | None = None) -> float | None:
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isdecimal():
         seconds = float(value)
     else:
         try:
@@ -128,7 +128,7 @@ def cache_seconds(headers: Mapping[str, str], *, now: datetime | None = None) ->
         return None
     for directive in control.split(","):
         name, _, value = directive.strip().partition("=")
-        if name in ("max-age", "s-maxage") and value.strip().isdigit():
+        if name in ("max-age", "s-maxage") and value.strip().isdecimal():
             return float(value.strip())
     expires = headers.get("expires", "")
     if not expires:
@@ -331,7 +331,7 @@ class HttpFeedFetcher:
         if response.status_code >= 300:
             raise FeedError(f"HTTP {response.status_code} without a usable Location")
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
+        if declared.isdecimal() and int(declared) > self._max_bytes:
             raise FeedError(f"too large: {int(declared)} bytes, the limit is {self._max_bytes}")
         return _Download(
             body=await self._read_capped(response),

@@ -115,4 +115,4 @@ def _chat_key(chat_id: object) -> int | str:
     if isinstance(chat_id, int):
         return chat_id
     text = str(chat_id)
-    return int(text) if text.lstrip("-").isdigit() else text
+    return int(text) if text.lstrip("-").isdecimal() else text

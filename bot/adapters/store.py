@@ -56,17 +56,22 @@ from bot.adapters.durable_files import (
     replace_file,
 )
 from bot.core.items import DateShown, Item
+from bot.core.pace import ChatSettings, DeliveryMode, HoldReason, QuietHours
 from bot.core.sources import FeedSource
 from bot.service.ports import (
     Broadcast,
     BroadcastStatus,
+    Button,
     FeedState,
+    HeldStory,
     OutboxEntry,
     Outcome,
     PollRecord,
     RecentItem,
     StoredSubscription,
     StoreStats,
+    StoryCopy,
+    StoryRecord,
 )
 
 try:
@@ -191,7 +196,7 @@ def _item_to_doc(recent: RecentItem) -> dict[str, Any]:
     }
 
 
-def _doc_to_item(doc: Document) -> RecentItem:
+def _doc_to_item(doc: Mapping[str, Any]) -> RecentItem:
     published = doc.get("published")
     item = Item(
         feed=doc["feed"],
@@ -265,6 +270,8 @@ class Store:
         self._outbox = self._db.table("outbox", cache_size=0)
         self._broadcasts = self._db.table("broadcasts", cache_size=0)
         self._added_feeds = self._db.table("added_feeds", cache_size=0)
+        self._held_table = self._db.table("held", cache_size=0)
+        self._stories = self._db.table("stories", cache_size=0)
         self._index()
         journal = path.with_name(path.name + ".journal")
         replayed = self._replay(journal)  # written to the database file before going on
@@ -276,11 +283,15 @@ class Store:
         self._states: dict[str, FeedState] = {}
         self._seen_unfolded: dict[str, dict[str, float]] = {}
         self._alerts_unfolded: set[str] = set()
+        # Alerts sent since the last checkpoint (the table has them as pending), and sent
+        # alerts whose other sources changed since: what a later copy of the story amends.
+        self._sent_unfolded: dict[str, tuple[OutboxEntry, int] | None] = {}
         self._last_checkpoint = time.monotonic()
         self._checkpoint_failed: float | None = None  # when the last checkpoint was refused
         self._pending = {
             doc["key"]: _doc_to_entry(doc) for doc in self._outbox.all() if doc["status"] == "pending"
         }
+        self._held: dict[str, HeldStory] = {doc["key"]: _doc_to_held(doc) for doc in self._held_table.all()}
         self._in_progress: dict[str, Broadcast] = {}
         self._done: dict[str, set[int]] = {}  # broadcast -> chats done, for those in progress
         for doc in self._broadcasts.all():
@@ -296,6 +307,10 @@ class Store:
         self._recent_docs = {(doc["feed"], doc["key"]): doc.doc_id for doc in self._recent.all()}
         self._outbox_docs = {doc["key"]: doc.doc_id for doc in self._outbox.all()}
         self._broadcast_docs = {doc["id"]: doc.doc_id for doc in self._broadcasts.all()}
+        self._held_docs = {doc["key"]: doc.doc_id for doc in self._held_table.all()}
+        self._story_docs = {
+            (doc["item"]["feed"], doc["item"]["key"]): doc.doc_id for doc in self._stories.all()
+        }
 
     @classmethod
     def open(cls, data_dir: Path, name: str = "newsbot.json") -> Store:
@@ -408,10 +423,20 @@ class Store:
             if moved:
                 self._subscriptions.update({"chat_id": new}, doc_ids=moved)
             waiting = [key for key, entry in self._pending.items() if entry.chat_id == old]
-            if waiting:
-                self._outbox.update({"chat_id": new}, doc_ids=[self._outbox_docs[key] for key in waiting])
-        for key in waiting:
+            # An edit names a message of the old group: the supergroup's messages have ids of their own.
+            edits = [key for key in waiting if self._pending[key].edits is not None]
+            moving = [key for key in waiting if key not in edits]
+            if moving:
+                self._outbox.update({"chat_id": new}, doc_ids=[self._outbox_docs[key] for key in moving])
+            if edits:
+                self._outbox.update(
+                    {"status": Outcome.FAILED.value, "reason": f"the group moved to {new}"},
+                    doc_ids=[self._outbox_docs[key] for key in edits],
+                )
+        for key in moving:
             self._pending[key] = replace(self._pending[key], chat_id=new)
+        for key in edits:
+            del self._pending[key]
 
     def is_active(self, chat_id: int) -> bool:
         doc_id = self._chat_docs.get(chat_id)
@@ -424,18 +449,101 @@ class Store:
     # --- subscriptions ------------------------------------------------------------------
 
     def all_subscriptions(self) -> list[StoredSubscription]:
+        return [_doc_to_subscription(doc) for doc in self._subscriptions.all()]
+
+    @_whole
+    def add_subscriptions(
+        self, chat_id: int, queries: Sequence[str], thread_id: int | None = None
+    ) -> list[StoredSubscription]:
+        now = datetime.now(UTC).timestamp()
+        ids = self._subscriptions.insert_multiple(
+            {"chat_id": chat_id, "query": query, "created": now, "thread_id": thread_id} for query in queries
+        )
         return [
-            StoredSubscription(id=doc.doc_id, chat_id=doc["chat_id"], query=doc["query"])
-            for doc in self._subscriptions.all()
+            StoredSubscription(id=i, chat_id=chat_id, query=q, thread_id=thread_id)
+            for i, q in zip(ids, queries, strict=True)
         ]
 
     @_whole
-    def add_subscriptions(self, chat_id: int, queries: Sequence[str]) -> list[StoredSubscription]:
-        now = datetime.now(UTC).timestamp()
-        ids = self._subscriptions.insert_multiple(
-            {"chat_id": chat_id, "query": query, "created": now} for query in queries
+    def update_subscription(self, subscription: StoredSubscription) -> None:
+        """Save a subscription's own pace and mute (its query, chat and topic stay)."""
+        self._subscriptions.update(
+            {
+                "delivery": subscription.delivery.value if subscription.delivery else None,
+                "muted_until": subscription.muted_until,
+            },
+            doc_ids=[subscription.id],
         )
-        return [StoredSubscription(id=i, chat_id=chat_id, query=q) for i, q in zip(ids, queries, strict=True)]
+
+    # --- what chats chose ---------------------------------------------------------------
+
+    def chat_settings(self, chat_id: int) -> ChatSettings:
+        doc_id = self._chat_docs.get(chat_id)
+        doc = self._chats.get(doc_id=doc_id) if doc_id is not None else None
+        return _doc_to_settings(doc.get("settings") if doc is not None else None)
+
+    @_whole
+    def save_chat_settings(self, chat_id: int, settings: ChatSettings) -> None:
+        """Save what a chat chose (a chat the bot has not met is registered with it)."""
+        doc = {"settings": _settings_to_doc(settings)}
+        doc_id = self._chat_docs.get(chat_id)
+        if doc_id is None:
+            now = datetime.now(UTC).timestamp()
+            fields = {"chat_id": chat_id, "type": "", "title": "", "active": True, "since": now, "reason": ""}
+            self._chat_docs[chat_id] = self._chats.insert(fields | doc)
+        else:
+            self._chats.update(doc, doc_ids=[doc_id])
+
+    # --- stories held for digests -------------------------------------------------------
+
+    def held(self) -> list[HeldStory]:
+        """Every story held, oldest first."""
+        return sorted(self._held.values(), key=lambda story: story.held_at)
+
+    def release(self, keys: Sequence[str], digests: Sequence[OutboxEntry]) -> int:
+        """Replace held stories by the digests that tell them, at once: after a crash either
+        both happened or neither. Returns how many digest messages were queued."""
+        keys = [key for key in keys if key in self._held]
+        fresh = self._new_alerts(digests)
+        record = {
+            "release": keys,
+            "digests": [_entry_to_doc(entry) for entry in fresh.values()],
+            "told": [_told_doc(self._held[key]) for key in keys],
+        }
+        self._journal.append(record)  # refused: nothing below happens
+        for key in keys:
+            del self._held[key]
+        self._alerts_unfolded.update(keys)  # told in a digest: a later copy brings no alert
+        self._alerts_unfolded.update(fresh)
+        self._pending.update(fresh)
+        self._journaled(record)
+        return len(fresh)
+
+    def reschedule(self, keys: Sequence[str], until: float, reason: HoldReason | None = None) -> None:
+        """Hold these stories until *until* instead (quiet hours turned off: now), and for
+        *reason* if given (the chat chose another pace)."""
+        keys = [key for key in keys if key in self._held]
+        if not keys:
+            return
+        record: dict[str, Any] = {"reschedule": keys, "until": until}
+        if reason is not None:
+            record["reason"] = reason.value
+        self._journal.append(record)
+        for key in keys:
+            self._held[key] = replace(self._held[key], until=until, reason=reason or self._held[key].reason)
+        self._journaled(record)
+
+    def alert_times(self, since: float) -> dict[int, list[float]]:
+        """When each chat's instant alerts since *since* were queued, oldest first."""
+        self._checkpoint_if_possible()
+        times: dict[int, list[float]] = {}
+        for doc in self._outbox.all():
+            if doc.get("instant") and doc["created"] >= since:
+                times.setdefault(doc["chat_id"], []).append(doc["created"])
+        for entry in self._pending.values():  # (the journal's are folded in: counted once)
+            if entry.instant and entry.created >= since and entry.key not in self._outbox_docs:
+                times.setdefault(entry.chat_id, []).append(entry.created)
+        return {chat: sorted(moments) for chat, moments in times.items()}
 
     @_whole
     def remove_subscriptions(self, ids: Iterable[int]) -> None:
@@ -493,6 +601,13 @@ class Store:
         Returns the number of alerts enqueued (alerts already in the outbox are skipped).
         """
         alerts = self._new_alerts(record.alerts)
+        held = {
+            story.key: story
+            for story in record.held
+            if story.key not in self._held and not self._known_alert(story.key)
+        }
+        also, edits = self._copies(record.copies)
+        alerts.update(edits)
         entry = {
             "poll": record.feed,
             "state": _state_to_doc(record.feed, record.state),
@@ -500,14 +615,80 @@ class Store:
             "recent_added": [_item_to_doc(recent) for recent in record.recent_added],
             "recent_dropped": [list(feed_and_key) for feed_and_key in record.recent_dropped],
             "alerts": [_entry_to_doc(entry) for entry in alerts.values()],
+            "held": [_held_to_doc(story) for story in held.values()],
+            "also": [[key, list(sources)] for key, sources in also.items()],
+            "stories": [_story_to_doc(story) for story in record.stories],
         }
         self._journal.append(entry)  # refused: nothing below happens
         self._states[record.feed] = record.state
         self._seen_unfolded[record.feed] = dict(record.seen)
         self._alerts_unfolded.update(alerts)
         self._pending.update(alerts)
+        self._held.update(held)
+        self._add_sources(also)
         self._journaled(entry)
         return len(alerts)
+
+    def _copies(
+        self, copies: Sequence[StoryCopy]
+    ) -> tuple[dict[str, tuple[str, ...]], dict[str, OutboxEntry]]:
+        """What later copies of stories change: each alert's (or held story's) new list of
+        other sources, and the edits that show it under alerts already sent. An edit not
+        sent yet is brought up to date rather than followed by another."""
+        also: dict[str, tuple[str, ...]] = {}
+        edits: dict[str, OutboxEntry] = {}
+        for copy in copies:
+            found = self._story(copy.key)
+            if found is None:
+                continue  # told in a digest, refused, or sent too long ago
+            entry, message_id = found
+            own = entry.item.feed if isinstance(entry, HeldStory) else entry.source
+            sources = also.get(copy.key, entry.also)
+            if copy.source in (own, *sources) or len(sources) >= MAX_OTHER_SOURCES:
+                continue
+            sources = also[copy.key] = (*sources, copy.source)
+            if message_id is None:
+                continue  # waiting or held: it goes out with its sources
+            waiting = [
+                key
+                for key in (f"edit:{n}:{copy.key}" for n in range(1, len(sources)))
+                if key in edits or key in self._pending
+            ]
+            if waiting:
+                also[waiting[-1]] = sources
+                if waiting[-1] in edits:
+                    edits[waiting[-1]] = replace(edits[waiting[-1]], also=sources)
+                continue
+            assert isinstance(entry, OutboxEntry)  # (sent)
+            edit = _edit(copy.key, entry, sources, message_id)
+            edits[edit.key] = edit
+        return also, edits
+
+    def _story(self, key: str) -> tuple[OutboxEntry | HeldStory, int | None] | None:
+        """The alert (or held story) *key*, and the id of the message it became if it was
+        sent; None if it cannot take other sources any more."""
+        if key in self._held:
+            return self._held[key], None
+        if key in self._pending:
+            return self._pending[key], None
+        if key in self._sent_unfolded:
+            return self._sent_unfolded[key]  # (None: its message cannot be edited)
+        doc_id = self._outbox_docs.get(key)
+        doc = self._outbox.get(doc_id=doc_id) if doc_id is not None else None
+        if doc is None or doc["status"] != Outcome.SENT.value or not doc["html"] or not doc.get("message_id"):
+            return None
+        return _doc_to_entry(doc), doc["message_id"]
+
+    def _add_sources(self, also: Mapping[str, tuple[str, ...]]) -> None:
+        for key, sources in also.items():
+            if key in self._held:
+                self._held[key] = replace(self._held[key], also=sources)
+            elif key in self._pending:
+                self._pending[key] = replace(self._pending[key], also=sources)
+            else:
+                found = self._story(key)
+                if found is not None and isinstance(found[0], OutboxEntry) and found[1] is not None:
+                    self._sent_unfolded[key] = (replace(found[0], also=sources), found[1])
 
     def _fold_poll(self, record: dict[str, Any]) -> None:
         feed = record["poll"]
@@ -530,10 +711,38 @@ class Store:
             ids = self._recent.insert_multiple(fresh)
             for doc, new_id in zip(fresh, ids, strict=True):
                 self._recent_docs[(doc["feed"], doc["key"])] = new_id
-        alerts = [doc for doc in record["alerts"] if doc["key"] not in self._outbox_docs]
-        if alerts:
-            ids = self._outbox.insert_multiple(alerts)
-            self._outbox_docs.update(zip((doc["key"] for doc in alerts), ids, strict=True))
+        self._insert_outbox(record["alerts"])
+        held = [doc for doc in record.get("held", ()) if doc["key"] not in self._held_docs]
+        if held:
+            ids = self._held_table.insert_multiple(held)
+            self._held_docs.update(zip((doc["key"] for doc in held), ids, strict=True))
+        stories = [
+            doc
+            for doc in record.get("stories", ())
+            if (doc["item"]["feed"], doc["item"]["key"]) not in self._story_docs
+        ]
+        if stories:
+            ids = self._stories.insert_multiple(stories)
+            for doc, new_id in zip(stories, ids, strict=True):
+                self._story_docs[(doc["item"]["feed"], doc["item"]["key"])] = new_id
+        for key, sources in record.get("also", ()):
+            if key in self._held_docs:
+                self._held_table.update({"also": sources}, doc_ids=[self._held_docs[key]])
+            elif key in self._outbox_docs:
+                self._outbox.update({"also": sources}, doc_ids=[self._outbox_docs[key]])
+
+    def _insert_outbox(self, docs: Iterable[dict[str, Any]]) -> None:
+        fresh = [doc for doc in docs if doc["key"] not in self._outbox_docs]
+        if fresh:
+            ids = self._outbox.insert_multiple(fresh)
+            self._outbox_docs.update(zip((doc["key"] for doc in fresh), ids, strict=True))
+
+    def _fold_release(self, record: dict[str, Any]) -> None:
+        doomed = [self._held_docs.pop(key) for key in record["release"] if key in self._held_docs]
+        if doomed:
+            self._held_table.remove(doc_ids=doomed)
+        self._insert_outbox(record["digests"])
+        self._insert_outbox(record.get("told", ()))
 
     def record_feed_failure(self, feed: str, state: FeedState) -> None:
         entry = {"feed_state": feed, "state": _state_to_doc(feed, state)}
@@ -544,6 +753,12 @@ class Store:
     def recent_items(self) -> list[RecentItem]:
         self._checkpoint_if_possible()
         return [_doc_to_item(doc) for doc in self._recent.all()]
+
+    def stories(self) -> list[StoryRecord]:
+        """The items of stories that reached chats, oldest first (see :meth:`prune_sent`)."""
+        self._checkpoint_if_possible()
+        records = [_doc_to_story(doc) for doc in self._stories.all()]
+        return sorted(records, key=lambda record: record.seen_at)
 
     # --- alerts -----------------------------------------------------------------------
 
@@ -558,10 +773,14 @@ class Store:
         self._pending.update(fresh)
         return len(ids)
 
+    def _known_alert(self, key: str) -> bool:
+        return key in self._outbox_docs or key in self._alerts_unfolded
+
     def _new_alerts(self, entries: Iterable[OutboxEntry]) -> dict[str, OutboxEntry]:
+        """The entries not queued before, nor held for a digest (a story reaches a chat once)."""
         fresh: dict[str, OutboxEntry] = {}
         for entry in entries:
-            known = entry.key in self._outbox_docs or entry.key in self._alerts_unfolded
+            known = self._known_alert(entry.key) or entry.key in self._held
             if not known and entry.key not in fresh:
                 fresh[entry.key] = entry
         return fresh
@@ -570,35 +789,85 @@ class Store:
         """Alerts still to deliver, oldest first."""
         return list(self._pending.values())
 
-    def record_alert(self, key: str, outcome: Outcome, reason: str, at: float) -> None:
-        """What became of an alert; journaled, so it is durable at once and cheap.
+    def has_alert(self, key: str) -> bool:
+        """Whether the chat of alert *key* has it: sent, waiting, held, or told in a digest."""
+        return self._known_alert(key) or key in self._held
+
+    def record_alert(
+        self,
+        key: str,
+        outcome: Outcome,
+        reason: str,
+        at: float,
+        message_id: int | None = None,
+        also_shown: Sequence[str] = (),
+    ) -> None:
+        """What became of an alert (sent: as message *message_id*, naming *also_shown* as its
+        story's other sources); journaled, so it is durable at once and cheap.
 
         If the journal refuses it, the alert is still no longer pending (it was sent: it must
         not be sent again) and the outcome reaches the file with the next checkpoint."""
-        if self._pending.pop(key, None) is None:
+        entry = self._pending.pop(key, None)
+        if entry is None:
             return
-        self._record_outcome({"alert": key, "outcome": outcome.value, "reason": reason, "at": at})
+        record: dict[str, Any] = {"alert": key, "outcome": outcome.value, "reason": reason, "at": at}
+        alert_key = key.split(":", 2)[2] if entry.edits is not None else key
+        shown: int | None = None  # the message that shows the story, if it can be edited
+        if outcome is Outcome.SENT and entry.edits is None and message_id is not None and _keeps_text(key):
+            self._sent_unfolded[key] = (entry, message_id)
+            record["message_id"] = shown = message_id
+        elif outcome is Outcome.SENT and entry.edits is not None:
+            shown = entry.edits
+        elif entry.edits is not None:  # the message was deleted, or cannot be edited: leave it
+            self._sent_unfolded[alert_key] = None
+            record["forget"] = alert_key
+        if shown is not None and tuple(also_shown) != entry.also:
+            # Another copy came while this was on its way: the message shows one source less.
+            edit = _edit(alert_key, entry, entry.also, shown)
+            if edit.key not in self._pending and not self._known_alert(edit.key):
+                record["alerts"] = [_entry_to_doc(edit)]
+                self._pending[edit.key] = edit
+                self._alerts_unfolded.add(edit.key)
+        self._record_outcome(record)
 
     def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]:
         """The latest alerts Telegram refused for good, with the reason."""
         self._checkpoint_if_possible()  # the latest refusals may still be in the journal only
-        docs = [doc for doc in self._outbox.all() if doc["status"] == Outcome.FAILED.value]
+        docs = [
+            doc
+            for doc in self._outbox.all()
+            if doc["status"] == Outcome.FAILED.value and not doc.get("edits")  # (a refused edit is no loss)
+        ]
         docs.sort(key=lambda doc: doc["created"], reverse=True)
         return [(_doc_to_entry(doc), doc["reason"]) for doc in docs[:limit]]
 
     @_whole
-    def prune_sent(self, before: float) -> int:
-        """Forget delivered alerts sent before *before*. Returns how many were forgotten."""
-        old = [
-            doc
-            for doc in self._outbox.all()
-            if doc["status"] != "pending" and doc["status"] != Outcome.FAILED.value
-            and (doc["sent_at"] or doc["created"]) < before
-        ]  # fmt: skip
+    def prune_sent(self, before: float, *, texts_before: float | None = None) -> int:
+        """Forget delivered alerts sent before *before*, and the texts of those sent before
+        *texts_before* (kept until then so later copies of their story can amend them) with
+        the stories seen before then. Returns how many alerts were forgotten."""
+        old: list[Document] = []
+        wordless: list[int] = []
+        for doc in self._outbox.all():
+            if doc["status"] == "pending" or doc["status"] == Outcome.FAILED.value:
+                continue
+            sent_at = doc["sent_at"] or doc["created"]
+            if sent_at < before:
+                old.append(doc)
+            elif texts_before is not None and doc["html"] and sent_at < texts_before:
+                wordless.append(doc.doc_id)
         if old:
             self._outbox.remove(doc_ids=[doc.doc_id for doc in old])
             for doc in old:
                 self._outbox_docs.pop(doc["key"], None)
+        if wordless:
+            self._outbox.update({"html": ""}, doc_ids=wordless)
+        if texts_before is not None:
+            done = [doc for doc in self._stories.all() if doc["seen_at"] < texts_before]
+            if done:
+                self._stories.remove(doc_ids=[doc.doc_id for doc in done])
+                for doc in done:
+                    self._story_docs.pop((doc["item"]["feed"], doc["item"]["key"]), None)
         return len(old)
 
     # --- broadcasts ---------------------------------------------------------------------
@@ -691,6 +960,7 @@ class Store:
             self._states.clear()
             self._seen_unfolded.clear()
             self._alerts_unfolded.clear()
+            self._sent_unfolded.clear()
         self._checkpoint_failed = None
         if self._journal.records:
             self._journal.clear()
@@ -724,14 +994,17 @@ class Store:
             self._fold_poll(record)
         elif "feed_state" in record:
             self._save_feed_state(record["feed_state"], _doc_to_state(record["state"]))
+        elif "release" in record:
+            self._fold_release(record)
+        elif "reschedule" in record:
+            ids = [self._held_docs[key] for key in record["reschedule"] if key in self._held_docs]
+            if ids:
+                changes = {"until": record["until"]}
+                if "reason" in record:
+                    changes["reason"] = record["reason"]
+                self._held_table.update(changes, doc_ids=ids)
         elif "alert" in record:
-            doc_id = self._outbox_docs.get(record["alert"])
-            if doc_id is None:
-                return
-            fields: dict[str, Any] = {"status": record["outcome"], "reason": record["reason"]}
-            if record["outcome"] == Outcome.SENT.value:
-                fields.update(sent_at=record["at"], html="")  # the key stays: delivery is idempotent
-            self._outbox.update(fields, doc_ids=[doc_id])
+            self._fold_outcome(record)
         elif "broadcast" in record:
             doc_id = self._broadcast_docs.get(record["broadcast"])
             doc = self._broadcasts.get(doc_id=doc_id) if doc_id is not None else None
@@ -742,6 +1015,24 @@ class Store:
             broadcast = _counted(_doc_to_broadcast(doc), Outcome(record["outcome"]))
             done = {*doc["done"], record["chat"]}
             self._broadcasts.update(_broadcast_to_doc(broadcast, done), doc_ids=[doc_id])
+
+    def _fold_outcome(self, record: dict[str, Any]) -> None:
+        """What became of a message; with the edit a copy that came meanwhile needs, or the
+        text of an alert whose message can no longer be edited forgotten."""
+        doc_id = self._outbox_docs.get(record["alert"])
+        if doc_id is not None:
+            fields: dict[str, Any] = {"status": record["outcome"], "reason": record["reason"]}
+            if record["outcome"] == Outcome.SENT.value:
+                fields["sent_at"] = record["at"]  # the key stays: delivery is idempotent
+                if "message_id" in record:
+                    fields["message_id"] = record["message_id"]  # the text stays, for a while
+                else:
+                    fields["html"] = ""
+            self._outbox.update(fields, doc_ids=[doc_id])
+        self._insert_outbox(record.get("alerts", ()))
+        forgotten = self._outbox_docs.get(record.get("forget", ""))
+        if forgotten is not None:
+            self._outbox.update({"html": ""}, doc_ids=[forgotten])
 
     # --- statistics ---------------------------------------------------------------------
 
@@ -762,11 +1053,14 @@ class Store:
 
 
 CHECKPOINT_RECORDS = 20_000
+# The other sources of a story an alert names at most: a story carried by many feeds edits
+# its alert this many times at most.
+MAX_OTHER_SOURCES = 10
 CHECKPOINT_SECONDS = 60.0
 
 
 def _entry_to_doc(entry: OutboxEntry) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "key": entry.key,
         "chat_id": entry.chat_id,
         "html": entry.html,
@@ -775,10 +1069,134 @@ def _entry_to_doc(entry: OutboxEntry) -> dict[str, Any]:
         "sent_at": None,
         "reason": "",
     }
+    # Written only when they differ from the default: most messages have none of them.
+    if entry.thread_id is not None:
+        doc["thread_id"] = entry.thread_id
+    if entry.silent:
+        doc["silent"] = True
+    if entry.preview:
+        doc["preview"] = True
+    if entry.instant:
+        doc["instant"] = True
+    if entry.buttons:
+        doc["buttons"] = [[[button.label, button.data] for button in row] for row in entry.buttons]
+    if entry.source:
+        doc["source"] = entry.source
+    if entry.also:
+        doc["also"] = list(entry.also)
+    if entry.edits is not None:
+        doc["edits"] = entry.edits
+    return doc
 
 
 def _doc_to_entry(doc: Mapping[str, Any]) -> OutboxEntry:
-    return OutboxEntry(key=doc["key"], chat_id=doc["chat_id"], html=doc["html"], created=doc["created"])
+    return OutboxEntry(
+        key=doc["key"],
+        chat_id=doc["chat_id"],
+        html=doc["html"],
+        created=doc["created"],
+        thread_id=doc.get("thread_id"),
+        silent=doc.get("silent", False),
+        preview=doc.get("preview", False),
+        buttons=tuple(tuple(Button(label, data) for label, data in row) for row in doc.get("buttons", ())),
+        instant=doc.get("instant", False),
+        source=doc.get("source", ""),
+        also=tuple(doc.get("also", ())),
+        edits=doc.get("edits"),
+    )
+
+
+def _doc_to_subscription(doc: Document) -> StoredSubscription:
+    delivery = doc.get("delivery")
+    return StoredSubscription(
+        id=doc.doc_id,
+        chat_id=doc["chat_id"],
+        query=doc["query"],
+        thread_id=doc.get("thread_id"),
+        delivery=DeliveryMode(delivery) if delivery else None,
+        muted_until=doc.get("muted_until"),
+    )
+
+
+def _settings_to_doc(settings: ChatSettings) -> dict[str, Any]:
+    doc = dataclasses.asdict(settings)
+    doc["delivery"] = settings.delivery.value
+    return doc
+
+
+def _doc_to_settings(doc: Mapping[str, Any] | None) -> ChatSettings:
+    if not doc:
+        return ChatSettings()
+    quiet = doc.get("quiet")
+    known = {field.name for field in dataclasses.fields(ChatSettings)}
+    values = {key: value for key, value in doc.items() if key in known}
+    values["delivery"] = DeliveryMode(doc.get("delivery", DeliveryMode.INSTANT.value))
+    values["quiet"] = QuietHours(**quiet) if quiet else None
+    return ChatSettings(**values)
+
+
+def _held_to_doc(story: HeldStory) -> dict[str, Any]:
+    return {
+        "key": story.key,
+        "chat_id": story.chat_id,
+        "thread_id": story.thread_id,
+        "item": _item_to_doc(RecentItem(story.item, story.held_at)),
+        "keywords": list(story.keywords),
+        "reason": story.reason.value,
+        "until": story.until,
+        "held_at": story.held_at,
+        "also": list(story.also),
+    }
+
+
+def _doc_to_held(doc: Mapping[str, Any]) -> HeldStory:
+    return HeldStory(
+        key=doc["key"],
+        chat_id=doc["chat_id"],
+        thread_id=doc.get("thread_id"),
+        item=_doc_to_item(doc["item"]).item,
+        keywords=tuple(doc["keywords"]),
+        reason=HoldReason(doc["reason"]),
+        until=doc["until"],
+        held_at=doc["held_at"],
+        also=tuple(doc.get("also", ())),
+    )
+
+
+def _story_to_doc(story: StoryRecord) -> dict[str, Any]:
+    item = _item_to_doc(RecentItem(story.item, story.seen_at))
+    return {"item": item, "story": story.story, "seen_at": story.seen_at}
+
+
+def _doc_to_story(doc: Mapping[str, Any]) -> StoryRecord:
+    return StoryRecord(item=_doc_to_item(doc["item"]).item, story=doc["story"], seen_at=doc["seen_at"])
+
+
+def _edit(alert_key: str, shown: OutboxEntry, sources: tuple[str, ...], message_id: int) -> OutboxEntry:
+    """The edit that makes message *message_id* (alert *alert_key*, as in *shown*) name
+    *sources*. Its key grows with the sources, so each edit is queued once."""
+    key = f"edit:{len(sources)}:{alert_key}"
+    return replace(shown, key=key, also=sources, edits=message_id, instant=False, silent=True)
+
+
+def _keeps_text(key: str) -> bool:
+    """Whether a sent message's text is kept for a while: an alert's is (a later copy of its
+    story adds its source to it); a digest's or a notice's is not."""
+    return key.startswith("alert:")
+
+
+def _told_doc(story: HeldStory) -> dict[str, Any]:
+    """What the outbox keeps of a held story once a digest told it: its key, so the story
+    reaches the chat once."""
+    return {
+        "key": story.key,
+        "chat_id": story.chat_id,
+        "html": "",
+        "created": story.held_at,
+        "status": "digested",
+        "sent_at": story.until,
+        "reason": "",
+    }
 
 
 def _counted(broadcast: Broadcast, outcome: Outcome) -> Broadcast:

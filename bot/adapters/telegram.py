@@ -1,7 +1,7 @@
-"""The Telegram edge: PTB handlers, the message sender and the Application builder.
+"""The Telegram edge: PTB handlers and the Application builder.
 
-Handlers parse the update, call :class:`~bot.service.commands.Commands` and reply; they hold
-no logic of their own. The sender turns PTB's exceptions into the service's delivery errors.
+Handlers parse the update, call a service and reply; they hold no logic of their own. Where
+a command comes from is a *place*: the chat, and its forum topic when it comes from one.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import (
@@ -24,15 +23,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-)
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -41,29 +32,26 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
-    ExtBot,
     MessageHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot.adapters.ratelimit import PACED, ChatBusy, TelegramRateLimiter
+from bot.adapters.ratelimit import ChatBusy, TelegramRateLimiter
+from bot.adapters.sending import PressedButtons, keyboard
 from bot.adapters.updates import ChatLanes
 from bot.core.formatting import split_message
 from bot.core.pacing import ChatBuckets, Rate
-from bot.service.broadcasts import Broadcasts
-from bot.service.catalogue import FeedCatalogue
-from bot.service.commands import BOT_COMMANDS, Commands
-from bot.service.ports import (
-    BadMarkup,
-    ChatMoved,
-    ChatUnreachable,
-    MessageRejected,
-    RetryLater,
-    TemporaryFailure,
-)
+from bot.service.assembly import Services
+from bot.service.commands import BOT_COMMANDS
+from bot.service.permissions import ONLY_ADMINS
+from bot.service.ports import Reply
+from bot.service.presses import Pressed
+from bot.service.subscriptions import Place
 
-__all__ = ["TelegramHandlers", "TelegramSender", "build_application", "publish_command_menu"]
+SUBSCRIPTION_BUTTONS = "^(mute|unsub|undo|undol|rm|rmall|keep):"
+
+__all__ = ["TelegramHandlers", "build_application", "publish_command_menu"]
 
 log = logging.getLogger(__name__)
 
@@ -71,56 +59,6 @@ Context = ContextTypes.DEFAULT_TYPE
 
 NO_PREVIEW = {"is_disabled": True}
 BUTTON = "broadcast"  # callback data: broadcast:<send|cancel>:<id>, well under Telegram's 64 bytes
-
-
-class TelegramSender:
-    """Sends and edits messages with a bot, raising the service's delivery errors."""
-
-    def __init__(self, bot: ExtBot) -> None:  # type: ignore[type-arg]
-        self._bot = bot
-
-    async def send(self, chat_id: int, text: str, *, html: bool = True) -> None:
-        message: dict[str, object] = {"chat_id": chat_id, "text": text, "link_preview_options": NO_PREVIEW}
-        if html:
-            message["parse_mode"] = ParseMode.HTML.value
-        with _delivery_errors():
-            # The answer is not needed: do_api_request (PTB's request stack, rate limiter and
-            # errors all the same) skips building a Message from it, a third of the cost.
-            # PACED: the delivery loop took this chat's allowance itself (see ratelimit.py).
-            await self._bot.do_api_request("sendMessage", api_kwargs=message, rate_limit_args=PACED)
-
-    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
-        with _delivery_errors():
-            try:
-                await self._bot.edit_message_text(html, chat_id, message_id, parse_mode=ParseMode.HTML)
-            except BadRequest as exc:
-                if "not modified" not in exc.message.casefold():
-                    raise
-
-
-@contextlib.contextmanager
-def _delivery_errors() -> Iterator[None]:
-    """Translate PTB's exceptions into :mod:`bot.service.ports` delivery errors."""
-    try:
-        yield
-    except RetryAfter as exc:
-        wait = exc.retry_after  # seconds, or a timedelta when PTB_TIMEDELTA is set
-        raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from None
-    except ChatMigrated as exc:
-        raise ChatMoved(exc.new_chat_id) from None
-    except Forbidden as exc:
-        raise ChatUnreachable(exc.message) from None
-    except BadRequest as exc:  # before NetworkError, which it subclasses
-        reason = exc.message.casefold()
-        if "chat not found" in reason:
-            raise ChatUnreachable(exc.message) from None
-        if "can't parse entities" in reason:
-            raise BadMarkup(exc.message) from None
-        raise MessageRejected(exc.message) from None
-    except (NetworkError, InvalidToken) as exc:
-        raise TemporaryFailure(exc.message) from None
-    except TelegramError as exc:
-        raise TemporaryFailure(exc.message) from None
 
 
 def _for_another_bot(update: Update, context: Context) -> bool:
@@ -138,12 +76,17 @@ def _arguments(message: Message) -> str:
 
 
 class TelegramHandlers:
-    """PTB callbacks for every command; each one parses, calls :class:`Commands`, replies."""
+    """PTB callbacks for every command and button; each one parses, calls a service, replies."""
 
-    def __init__(self, commands: Commands, broadcasts: Broadcasts, feeds: FeedCatalogue) -> None:
-        self._commands = commands
-        self._broadcasts = broadcasts
-        self._feeds = feeds
+    def __init__(self, services: Services, pressed: PressedButtons | None = None) -> None:
+        self._pressed = pressed or PressedButtons()  # shared with the sender's edits
+        self._commands = services.commands
+        self._broadcasts = services.broadcasts
+        self._feeds = services.feeds
+        self._settings = services.chat_settings
+        self._presses = services.presses
+        self._permissions = services.permissions
+        self._subscriptions = services.subscriptions
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(MessageHandler(filters.COMMAND, self.remember_chat), group=-1)
@@ -153,6 +96,11 @@ class TelegramHandlers:
             "subscribe": self.subscribe,
             "unsubscribe": self.unsubscribe,
             "list": self.list,
+            "settings": self.settings,
+            "digest": self.digest,
+            "quiet": self.quiet,
+            "timezone": self.timezone,
+            "previews": self.previews,
             "feeds": self.feeds,
             "stats": self.stats,
             "broadcast": self.broadcast,
@@ -168,26 +116,55 @@ class TelegramHandlers:
         )
         application.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
         application.add_handler(CallbackQueryHandler(self.broadcast_button, pattern=f"^{BUTTON}:"))
+        application.add_handler(CallbackQueryHandler(self.settings_button, pattern="^set:"))
+        application.add_handler(CallbackQueryHandler(self.subscription_button, pattern=SUBSCRIPTION_BUTTONS))
         application.add_handler(CallbackQueryHandler(self.stale_button))
         application.add_error_handler(self.on_error)
 
     @staticmethod
-    async def _reply(update: Update, html: str) -> None:
-        """Answer in the update's chat; a reply over Telegram's length limit goes in parts,
-        cut at line breaks."""
-        if update.effective_message is not None:
-            for part in split_message(html):
-                await update.effective_message.reply_html(part, do_quote=False)
+    async def _reply(update: Update, reply: str | Reply) -> None:
+        """Answer in the update's chat (and topic); a reply over Telegram's length limit goes
+        in parts, cut at line breaks, its buttons under the last."""
+        message = update.effective_message
+        if message is None:
+            return
+        if isinstance(reply, str):
+            reply = Reply(reply)
+        parts = split_message(reply.html)
+        for number, part in enumerate(parts):
+            markup = keyboard(reply.buttons) if number == len(parts) - 1 else None
+            await message.reply_html(part, do_quote=False, reply_markup=markup)
 
     @staticmethod
     def _user_id(update: Update) -> int | None:
         return update.effective_user.id if update.effective_user else None
 
+    async def _may_change(self, update: Update) -> bool:
+        """Whether the sender may change this chat's subscriptions and settings; if not,
+        they are told why."""
+        chat = update.effective_chat
+        if chat is None:
+            return False
+        message = update.effective_message
+        as_group = (
+            message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id
+        )
+        allowed = await self._permissions.may_change(
+            chat.id, chat.type, self._user_id(update), as_group=as_group
+        )
+        if not allowed:
+            if update.callback_query is not None:
+                await update.callback_query.answer(ONLY_ADMINS, show_alert=True)
+            else:
+                await self._reply(update, ONLY_ADMINS)
+        return allowed
+
     async def remember_chat(self, update: Update, context: Context) -> None:
-        """Every chat that uses one of this bot's commands is one it may write to (again)."""
+        """Every chat that uses one of this bot's commands is one it may write to (again);
+        a forum topic whose subscriptions were paused works again."""
         chat = update.effective_chat
         if chat is not None and not _for_another_bot(update, context):
-            self._commands.chat_seen(chat.id, chat.type, chat.effective_name or "")
+            self._commands.chat_seen(_place(update), chat.type, chat.effective_name or "")
 
     async def start(self, update: Update, context: Context) -> None:
         """Welcome and help."""
@@ -198,21 +175,57 @@ class TelegramHandlers:
         await self._reply(update, self._commands.help(self._user_id(update)))
 
     async def subscribe(self, update: Update, context: Context) -> None:
-        """Add keyword subscriptions for this chat."""
-        assert update.effective_chat and update.effective_message
-        reply = self._commands.subscribe(update.effective_chat.id, _arguments(update.effective_message))
-        await self._reply(update, reply)
+        """Add keyword subscriptions for this chat (or forum topic)."""
+        assert update.effective_message
+        if await self._may_change(update):
+            await self._reply(
+                update, self._commands.subscribe(_place(update), _arguments(update.effective_message))
+            )
 
     async def unsubscribe(self, update: Update, context: Context) -> None:
-        """Remove keyword subscriptions of this chat."""
-        assert update.effective_chat and update.effective_message
-        reply = self._commands.unsubscribe(update.effective_chat.id, _arguments(update.effective_message))
-        await self._reply(update, reply)
+        """Remove keyword subscriptions of this chat (or forum topic)."""
+        assert update.effective_message
+        if await self._may_change(update):
+            await self._reply(update, self._commands.unsubscribe(*_placed(update)))
 
     async def list(self, update: Update, context: Context) -> None:
-        """This chat's subscriptions."""
-        assert update.effective_chat
-        await self._reply(update, self._commands.list(update.effective_chat.id))
+        """This chat's (or forum topic's) subscriptions."""
+        await self._reply(update, self._commands.list(_place(update)))
+
+    async def settings(self, update: Update, context: Context) -> None:
+        """This chat's settings, with buttons to change them."""
+        await self._reply(update, self._settings.show(_place(update), group=_is_group(update)))
+
+    async def digest(self, update: Update, context: Context) -> None:
+        """/digest daily 08:00, hourly, off; or for one keyword."""
+        assert update.effective_message
+        if await self._may_change(update):
+            await self._reply(
+                update, self._settings.digest(_place(update), _arguments(update.effective_message))
+            )
+
+    async def quiet(self, update: Update, context: Context) -> None:
+        """/quiet 23:00-07:00 [silent], /quiet off."""
+        assert update.effective_message
+        if await self._may_change(update):
+            await self._reply(
+                update, self._settings.quiet(_place(update), _arguments(update.effective_message))
+            )
+
+    async def timezone(self, update: Update, context: Context) -> None:
+        """/timezone Asia/Baghdad."""
+        assert update.effective_message
+        arguments = _arguments(update.effective_message)
+        if not arguments.strip() or await self._may_change(update):
+            await self._reply(update, self._settings.timezone(_place(update), arguments))
+
+    async def previews(self, update: Update, context: Context) -> None:
+        """/previews on|off."""
+        assert update.effective_message
+        if await self._may_change(update):
+            await self._reply(
+                update, self._settings.previews(_place(update), _arguments(update.effective_message))
+            )
 
     async def feeds(self, update: Update, context: Context) -> None:
         """The news sources; for admins, with each one's health."""
@@ -261,12 +274,51 @@ class TelegramHandlers:
         if action not in ("send", "cancel") or not broadcast_id or message is None:
             await query.answer(self._broadcasts.stale_button())
             return
+        refusal = self._broadcasts.refusal(user_id)
+        if refusal is not None:  # answered to the presser alone: the preview stays as it is
+            await query.answer(refusal, show_alert=True)
+            return
         if action == "send":
             text = self._broadcasts.send(user_id, broadcast_id, message.message_id)
         else:
             text = self._broadcasts.cancel(user_id, broadcast_id)
         await query.answer()
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+        async with _edit_of_pressed():
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+
+    async def settings_button(self, update: Update, context: Context) -> None:
+        """A button under /settings."""
+        query = update.callback_query
+        assert query is not None
+        if not isinstance(query.message, Message):
+            await query.answer(self._broadcasts.stale_button())
+            return
+        if await self._may_change(update):
+            pressed = self._settings.press(_place(update), query.data or "", group=_is_group(update))
+            await self._show_pressed(update, pressed)
+
+    async def subscription_button(self, update: Update, context: Context) -> None:
+        """Mute, unsubscribe, undo, remove or confirm, under an alert or /list."""
+        query = update.callback_query
+        assert query is not None
+        if not isinstance(query.message, Message):
+            await query.answer(self._broadcasts.stale_button())
+            return
+        if await self._may_change(update):
+            await self._show_pressed(update, self._presses.press(_place(update), query.data or ""))
+
+    async def _show_pressed(self, update: Update, pressed: Pressed) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer(pressed.answer)
+        markup = keyboard(pressed.buttons) if pressed.buttons else None
+        async with _edit_of_pressed():
+            if pressed.html is not None:
+                await query.edit_message_text(pressed.html, parse_mode=ParseMode.HTML, reply_markup=markup)
+            elif pressed.buttons is not None:
+                await query.edit_message_reply_markup(reply_markup=markup)
+                if isinstance(query.message, Message):
+                    self._pressed.record(query.message.chat_id, query.message.message_id, markup)
 
     async def stale_button(self, update: Update, context: Context) -> None:
         """A press of a button this bot does not know (forged, or from an old version)."""
@@ -306,6 +358,43 @@ class TelegramHandlers:
                 await update.effective_message.reply_text(
                     "Sorry, something went wrong on my side; please try again in a moment.", do_quote=False
                 )
+
+
+_NOT_EDITED = ("not modified", "message to edit not found", "can't be edited")
+
+
+@contextlib.asynccontextmanager
+async def _edit_of_pressed() -> AsyncIterator[None]:
+    """Editing the message a button was pressed on, after the press was answered: a message
+    that did not change (a second press) or is gone is nothing to tell the presser about."""
+    try:
+        yield
+    except BadRequest as exc:
+        reason = exc.message.casefold()
+        if not any(
+            words in reason for words in ("not modified", "message to edit not found", "can't be edited")
+        ):
+            raise
+        log.info("the pressed message was not edited: %s", exc.message)
+
+
+def _place(update: Update) -> Place:
+    """The chat an update comes from, and its forum topic when it comes from one."""
+    chat = update.effective_chat
+    message = update.effective_message
+    assert chat is not None
+    thread = message.message_thread_id if message is not None and message.is_topic_message else None
+    return chat.id, thread
+
+
+def _placed(update: Update) -> tuple[Place, str]:
+    """Where a command comes from, and its arguments."""
+    assert update.effective_message is not None
+    return _place(update), _arguments(update.effective_message)
+
+
+def _is_group(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type != "private"
 
 
 def build_application(

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bot.core.items import Item
 
-__all__ = ["delivery_token", "item_tokens", "new_items", "normalize_link", "prune_seen", "seen_token"]
+__all__ = ["item_tokens", "new_items", "normalize_link", "prune_seen", "seen_token"]
 
 
 def seen_token(key: str) -> str:
@@ -33,16 +33,6 @@ def normalize_link(link: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
-
-
-def delivery_token(item: Item) -> str:
-    """The token that identifies an item for delivery to a chat.
-
-    It is the item's link when it has one, so the same story published in two feeds (or
-    under a changed guid) reaches a chat once; otherwise the item's key within its feed.
-    """
-    link = normalize_link(item.link)
-    return seen_token(link if link else f"{item.feed}\n{item.key}")
 
 
 def item_tokens(item: Item) -> tuple[str, ...]:

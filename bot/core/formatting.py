@@ -11,6 +11,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
@@ -23,22 +24,29 @@ from bot.core.words import Written, token_spans
 
 __all__ = [
     "MESSAGE_LIMIT",
+    "DigestStory",
+    "digest_header",
     "escape",
     "format_alert",
+    "format_also",
     "format_announcement",
+    "format_digest",
     "format_duration",
     "format_feed_back",
     "format_feed_down",
     "format_item_line",
     "format_overflow",
     "format_published",
+    "format_subscription_list",
     "format_time",
+    "format_topic_paused",
     "highlight",
     "safe_link",
     "split_message",
     "to_plain_text",
     "utf16_length",
     "visible_length",
+    "with_also",
 ]
 
 MESSAGE_LIMIT = 4096
@@ -46,6 +54,7 @@ ALERT_TITLE_CHARS = 250
 ALERT_SUMMARY_CHARS = 300
 FEED_NAME_CHARS = 64
 SHOWN_QUERIES = 5
+SHOWN_ALSO = 5  # other sources of a story named under its alert
 PREVIEW_TITLE_CHARS = 120
 
 _TAG = re.compile(r"<[^>]*>")
@@ -382,13 +391,31 @@ def format_alert(item: Item, matched: Sequence[Query], *, tz: tzinfo) -> str:
     return "\n".join(lines)
 
 
-def format_item_line(item: Item, *, tz: tzinfo) -> str:
-    """One line about an item, for lists such as the /subscribe preview."""
+def _sources(sources: Sequence[str]) -> str:
+    shown = ", ".join(escape(truncate(source, FEED_NAME_CHARS)) for source in sources[:SHOWN_ALSO])
+    more = f" and {len(sources) - SHOWN_ALSO} more" if len(sources) > SHOWN_ALSO else ""
+    return shown + more
+
+
+def format_also(sources: Sequence[str]) -> str:
+    """The line under an alert naming the other feeds that carried its story."""
+    return f"<i>Also: {_sources(sources)}</i>" if sources else ""
+
+
+def with_also(html: str, sources: Sequence[str]) -> str:
+    """An alert's text with the line naming the story's other sources, if any."""
+    return f"{html}\n{format_also(sources)}" if sources else html
+
+
+def format_item_line(item: Item, *, tz: tzinfo, also: Sequence[str] = ()) -> str:
+    """One line about an item, for lists such as the /subscribe preview and digests; *also*:
+    the other feeds that carried the story."""
     title = escape(truncate(item.title, PREVIEW_TITLE_CHARS))
     link = safe_link(item.link)
     headline = f'<a href="{escape(link)}">{title}</a>' if link else title
     when = f", {format_published(item, tz)}" if item.published else ""
-    return f"• {headline} <i>({escape(truncate(item.feed, FEED_NAME_CHARS))}{when})</i>"
+    others = f"; also {_sources(also)}" if also else ""
+    return f"• {headline} <i>({escape(truncate(item.feed, FEED_NAME_CHARS))}{when}{others})</i>"
 
 
 SUMMARY_ITEMS = 10
@@ -413,6 +440,76 @@ def format_overflow(items: Sequence[Item], count: int, *, tz: tzinfo) -> str:
         shown += 1
     if count > shown:
         lines.append(f"and {count - shown:,} more")
+    return "\n".join(lines)
+
+
+def format_subscription_list(queries: Sequence[str], *, limit: int) -> str:
+    """/list: a chat's subscriptions, numbered, and how to remove one."""
+    lines = [f"<b>Your subscriptions</b> ({len(queries)} of {limit}):"]
+    lines += [f"{number}. <code>{escape(text)}</code>" for number, text in enumerate(queries, start=1)]
+    lines.append("\nRemove one with its ✖ button, or <code>/unsubscribe 1</code> (its number) or its text.")
+    return "\n".join(lines)
+
+
+def format_topic_paused(keywords: Sequence[str]) -> str:
+    """The group's notice that a forum topic it followed keywords in is gone."""
+    shown = ", ".join(f"<code>{escape(truncate(k, 100))}</code>" for k in keywords[:10])
+    more = f" and {len(keywords) - 10} more" if len(keywords) > 10 else ""
+    return (
+        f"A topic where this group follows {shown}{more} was closed or deleted, so those "
+        "keywords are paused. Send any command in that topic to resume them, or "
+        "/subscribe them again in another topic."
+    )
+
+
+def digest_header(count: int, *, reason: str, detail: str = "") -> str:
+    """The first line of a digest of *count* stories, saying why they come together:
+    *reason* ``hourly`` or ``daily`` (the chat's digest), ``quiet`` (its quiet hours,
+    *detail* ``23:00–07:00``) or ``flood`` (the flood guard, *detail* how many alerts)."""
+    stories = f"{count:,} {'story' if count == 1 else 'stories'}"
+    if reason == "quiet":
+        return f"🌙 <b>While your quiet hours ({escape(detail)}) were on</b>: {stories}"
+    if reason == "flood":
+        return (
+            f"⏸ <b>{stories} more</b> came after your first {escape(detail)} alerts of the hour, so they "
+            "come together instead of one notification each. For fewer, narrow your keywords (/list) "
+            "or have them all come once an hour: /digest hourly"
+        )
+    return f"🗞 <b>Your {escape(reason)} digest</b>: {stories}"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestStory:
+    """A story in a digest: the item, the keywords it matched, and the other feeds that
+    carried it."""
+
+    item: Item
+    keywords: Sequence[str]
+    also: Sequence[str] = ()
+
+
+def format_digest(stories: Sequence[DigestStory], *, header: str, tz: tzinfo) -> str:
+    """A digest: *header*, then the stories grouped by the keyword they matched first, the
+    newest first in each group and the group with the newest story first; each story's
+    title a link, with its source and time (and its other sources). It may be long: send
+    it with :func:`split_message`."""
+    groups: dict[str, list[DigestStory]] = {}
+    for story in stories:
+        groups.setdefault(story.keywords[0] if story.keywords else "", []).append(story)
+
+    def newest(story: DigestStory) -> float:
+        return story.item.published.timestamp() if story.item.published else 0.0
+
+    lines = [header]
+    ordered = sorted(groups.items(), key=lambda group: max(map(newest, group[1])), reverse=True)
+    for keyword, group in ordered:
+        lines.append("")
+        if keyword:
+            lines.append(f"<b>{escape(truncate(keyword, 100))}</b>")
+        lines += [
+            format_item_line(story.item, tz=tz, also=story.also)
+            for story in sorted(group, key=newest, reverse=True)
+        ]
     return "\n".join(lines)
 
 

@@ -70,7 +70,7 @@ import unicodedata
 from array import array
 from collections import Counter, deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -89,6 +89,7 @@ __all__ = [
     "Sameness",
     "Signature",
     "StoryGroups",
+    "compact",
     "same_story",
     "signature",
     "text_overlap",
@@ -210,6 +211,12 @@ def signature(item: Item) -> Signature:
     )
 
 
+def compact(item: Item) -> Item:
+    """As much of *item* as its signature reads: what is stored to find its story again."""
+    raw = item.summary or item.content
+    return replace(item, summary=raw[: _TEXT_CHARS + 1], content="")
+
+
 def text_overlap(a: Signature, b: Signature) -> float:
     """The share of the shorter text's shingles that the other text has too (0 to 1)."""
     smaller = min(len(a.shingles), len(b.shingles))
@@ -316,6 +323,16 @@ class StoryGroups:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def remember(self, item: Item, story: str, *, seen: datetime) -> None:
+        """Take back an item of *story* seen at *seen* (a restarted bot, from what it
+        stored): later copies of the story are found the same as it."""
+        if (item.feed, item.key) in self._by_item:
+            return
+        sig = signature(item)
+        prefix = self._title_prefix(sig.title)
+        self._add(_Entry(self._serial, story, item.feed, item.key, seen, item.published, sig, prefix))
+        self._serial += 1
 
     def assign(self, item: Item, *, now: datetime) -> Assignment:
         """Give *item*, seen at *now*, its story. An item assigned before keeps its story."""

@@ -76,10 +76,10 @@ def feed_not_before(*, ttl: str = "", update_period: str = "", update_frequency:
     """Seconds a feed asks readers to wait between polls: its RSS ``<ttl>`` (minutes) or its
     ``sy:updatePeriod`` divided by ``sy:updateFrequency``; None when it says nothing usable."""
     waits: list[float] = []
-    if ttl.strip().isdigit() and int(ttl) > 0:
+    if ttl.strip().isdecimal() and int(ttl) > 0:
         waits.append(int(ttl) * 60.0)
     period = _PERIODS.get(update_period.strip().lower())
     if period is not None:
         frequency = update_frequency.strip()
-        waits.append(period / (int(frequency) if frequency.isdigit() and int(frequency) > 0 else 1))
+        waits.append(period / (int(frequency) if frequency.isdecimal() and int(frequency) > 0 else 1))
     return max(waits) if waits else None

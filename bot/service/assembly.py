@@ -5,22 +5,38 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 
+from bot.core.formatting import format_topic_paused
+from bot.core.pace import FloodGuard
 from bot.core.pacing import ChatBuckets, Pacing
 from bot.core.query import source_label
+from bot.core.sameness import StoryGroups
 from bot.core.sources import FeedSource
 from bot.service.broadcasts import Broadcasts
 from bot.service.catalogue import FeedCatalogue
+from bot.service.chat_settings import ChatSettingsCommands
 from bot.service.commands import Commands
 from bot.service.delivery import Delivery
+from bot.service.pace import AlertPace
+from bot.service.permissions import Membership, Permissions
 from bot.service.polling import FeedPolicy, Poller, PollLimits
-from bot.service.ports import FeedFetcher, Sender, Store
+from bot.service.ports import FeedFetcher, OutboxEntry, Sender, Store
+from bot.service.presses import Presses
 from bot.service.recent import RecentItems
 from bot.service.scheduling import FeedScheduler
 from bot.service.subscriptions import Subscriptions
+from bot.service.undo import Undos
 
-__all__ = ["Services", "assemble"]
+__all__ = ["NoGroupAdmins", "Services", "assemble"]
+
+
+class NoGroupAdmins:
+    """Membership for a bot that cannot ask Telegram (tests, one-off runs): in a group, only
+    the bot's admins and members of a group that allows everyone may change things."""
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +47,12 @@ class Services:
     broadcasts: Broadcasts
     poller: Poller
     scheduler: FeedScheduler
+    pace: AlertPace
     commands: Commands
     feeds: FeedCatalogue
+    presses: Presses
+    chat_settings: ChatSettingsCommands
+    permissions: Permissions
 
 
 def assemble(
@@ -49,6 +69,9 @@ def assemble(
     chat_buckets: ChatBuckets[int | str] | None = None,
     feed_policy: FeedPolicy | None = None,
     poll_limits: PollLimits | None = None,
+    flood: FloodGuard | None = None,
+    membership: Membership | None = None,
+    default_timezone: str = "UTC",
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -59,6 +82,15 @@ def assemble(
         store.recent_items(), source_labels={s.name: source_label(s.name, s.host) for s in sources}
     )
     subscriptions = Subscriptions(store, max_per_chat=max_subscriptions_per_chat, seen=recent.documents())
+
+    def topic_gone(chat_id: int, thread_id: int) -> None:
+        """A forum topic was deleted or closed: pause its subscriptions, tell the group once."""
+        paused = subscriptions.pause((chat_id, thread_id))
+        if paused:
+            now = clock()
+            notice = format_topic_paused([s.query.text for s in paused])
+            store.enqueue([OutboxEntry(f"topic-gone:{chat_id}:{thread_id}:{now:.0f}", chat_id, notice, now)])
+
     delivery = Delivery(
         store,
         sender,
@@ -67,31 +99,41 @@ def assemble(
         clock=clock,
         monotonic=monotonic,
         sleep=sleep,
+        on_topic_gone=topic_gone,
     )
     delivery.on_chat_moved = subscriptions.move_chat
+    pace = AlertPace(store, default_tz=tz, flood=flood or FloodGuard(), clock=clock)
+    stories = StoryGroups()
+    for record in store.stories():  # the stories of the last 48 hours that reached chats
+        stories.remember(record.item, record.story, seen=datetime.fromtimestamp(record.seen_at, tz=UTC))
     poller = Poller(
         sources,
         fetcher=fetcher,
         store=store,
         subscriptions=subscriptions,
         recent=recent,
+        stories=stories,
         delivery=delivery,
-        tz=tz,
+        pace=pace,
         seen_retention_seconds=seen_retention_seconds,
         policy=feed_policy,
         limits=poll_limits,
         admins=tuple(admins),
         clock=clock,
     )
+    presses = Presses(subscriptions, undos=Undos(clock), clock=clock)
     commands = Commands(
         store=store,
         subscriptions=subscriptions,
         recent=recent,
         poller=poller,
+        pace=pace,
+        presses=presses,
         admins=admins,
-        tz=tz,
         clock=clock,
     )
+    chat_settings = ChatSettingsCommands(pace, subscriptions, default_timezone=default_timezone)
+    permissions = Permissions(membership or NoGroupAdmins(), pace, admins=admins)
     broadcasts = Broadcasts(store=store, delivery=delivery, sender=sender, admins=admins, clock=clock)
     delivery.on_progress = broadcasts.show_progress
     feeds = FeedCatalogue(
@@ -104,4 +146,7 @@ def assemble(
         clock=clock,
     )
     scheduler = FeedScheduler(poller, report_every=poller.bounds.usual, clock=clock, monotonic=monotonic)
-    return Services(subscriptions, recent, delivery, broadcasts, poller, scheduler, commands, feeds)
+    return Services(
+        subscriptions, recent, delivery, broadcasts, poller, scheduler, pace, commands, feeds,
+        presses, chat_settings, permissions,
+    )  # fmt: skip

@@ -118,6 +118,10 @@ class Broadcasts:
         self._delivery.wake()
         return self.progress_text(started)
 
+    def refusal(self, user_id: int | None) -> str | None:
+        """Why *user_id* may not press a preview's buttons (None: an admin may)."""
+        return None if user_id in self._admins else REFUSAL
+
     def stale_button(self) -> str:
         """The answer to a press that is not a valid button of a preview (short: a toast)."""
         return "This button no longer works."

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection
-from datetime import tzinfo
 
 from bot.core.formatting import (
     escape,
@@ -18,10 +17,12 @@ from bot.core.formatting import (
 )
 from bot.core.query import EXAMPLE as QUERY_EXAMPLE
 from bot.core.query import Query, split_queries
+from bot.service.pace import AlertPace
 from bot.service.polling import Poller
-from bot.service.ports import StorageFailure, Store
+from bot.service.ports import Button, Buttons, Reply, StorageFailure, Store
+from bot.service.presses import Presses
 from bot.service.recent import RecentItems
-from bot.service.subscriptions import Subscriptions
+from bot.service.subscriptions import Place, Subscriptions
 
 __all__ = ["BOT_COMMANDS", "NOT_SAVED", "REFUSAL", "SLOW_DOWN", "Commands"]
 
@@ -40,6 +41,10 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("subscribe", "Follow keywords: /subscribe census, oil prices"),
     ("unsubscribe", "Stop following a keyword, or all"),
     ("list", "Your subscriptions"),
+    ("settings", "How and when alerts come"),
+    ("digest", "Alerts in a digest: /digest daily 08:00"),
+    ("quiet", "Quiet hours: /quiet 23:00-07:00"),
+    ("timezone", "Your time zone: /timezone Asia/Baghdad"),
     ("feeds", "The news sources watched"),
     ("help", "How to use this bot"),
 )
@@ -78,26 +83,32 @@ class Commands:
         subscriptions: Subscriptions,
         recent: RecentItems,
         poller: Poller,
+        pace: AlertPace,
+        presses: Presses,
         admins: Collection[int],
-        tz: tzinfo,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._subscriptions = subscriptions
         self._recent = recent
         self._poller = poller
+        self._pace = pace
+        self._presses = presses
         self._admins = frozenset(admins)
-        self._tz = tz
         self._clock = clock
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self._admins
 
-    def chat_seen(self, chat_id: int, kind: str, title: str) -> None:
-        """Record that a chat used a command: it is (again) one the bot may write to. If
-        the store cannot write that, the command itself still gets its answer."""
+    def chat_seen(self, place: Place, kind: str, title: str) -> None:
+        """Record that a chat used a command: it is (again) one the bot may write to, and a
+        forum topic whose subscriptions were paused (it was closed) works again. If the
+        store cannot write that, the command itself still gets its answer."""
+        chat_id = place[0]
         try:
             self._store.register_chat(chat_id, kind, title)
+            if place[1] is not None and self._subscriptions.resume(place):
+                log.info("chat %d: topic %d is back; its subscriptions are resumed", chat_id, place[1])
         except StorageFailure as exc:
             log.warning("chat %d used a command but could not be recorded: %s", chat_id, exc)
 
@@ -125,9 +136,21 @@ class Commands:
             "/unsubscribe <i>keyword or number</i> — stop following one, e.g. "
             "<code>/unsubscribe census</code> or <code>/unsubscribe 2</code>; "
             "<code>/unsubscribe all</code> stops all\n"
-            "/list — your subscriptions, numbered\n"
+            "/list — your subscriptions, numbered, each with a ✖ button to remove it\n"
             "/feeds — the news sources I watch\n"
             "/help — this message\n\n"
+            "<b>How and when alerts come</b>\n"
+            "/settings — your settings, with buttons to change them\n"
+            "/digest — <code>/digest daily 08:00</code>, <code>/digest hourly</code> or "
+            "<code>/digest off</code> (each story at once); for one keyword: "
+            "<code>/digest daily for oil prices</code>\n"
+            "/quiet — <code>/quiet 23:00-07:00</code> holds alerts until then "
+            "(<code>/quiet 23:00-07:00 silent</code>: without a sound); <code>/quiet off</code>\n"
+            "/timezone — <code>/timezone Asia/Baghdad</code>, for times and schedules\n"
+            "/previews — <code>/previews on</code> or <code>off</code>: the link's preview under alerts\n"
+            "Under each alert, buttons mute its keyword for 24 hours or unsubscribe, with Undo. "
+            "In a forum topic, /subscribe follows keywords for that topic. In a group, only its "
+            "admins change its keywords and settings, unless /settings lets every member.\n\n"
             "<b>How keywords match</b>\n"
             "Whole words in the title or text of a story, ignoring case and accents: "
             "<code>census</code> matches “Census,” and <code>Makhmur</code> matches “Makhmūr”, "
@@ -139,9 +162,13 @@ class Commands:
             "• <code>kurd*</code>: words starting with “kurd” (Kurd, Kurdish, Kurdistan)\n"
             "• <code>source:rudaw census</code>: only from sources whose name or address has “rudaw”\n"
             "OR binds first: <code>Makhmour census OR camp</code> means Makhmour and (census or camp). "
-            "Commas separate keywords: <code>/subscribe census, oil prices</code> adds two.\n\n"
+            "Commas separate keywords: <code>/subscribe census, oil prices</code> adds two.\n"
+            "Arabic-script keywords also match with و ب ل ال before them and Sorani endings after "
+            "(<code>کەرکووک</code> matches “کەرکووکدا”); Chinese and Japanese keywords match inside "
+            "longer words.\n\n"
             "When a new story matches, you get one message with its title, a short summary "
-            "(matched words in bold), the source, the time and the link."
+            "(matched words in bold), the source, the time and the link. A story several "
+            "sources carry comes once, naming the others (“Also: …”)."
         )
         if self.is_admin(user_id):
             text += (
@@ -155,12 +182,13 @@ class Commands:
             )
         return text
 
-    def subscribe(self, chat_id: int, arguments: str) -> str:
+    def subscribe(self, place: Place, arguments: str) -> str:
+        """Follow keywords in a chat (or in the forum topic the command was sent in)."""
         texts = split_queries(arguments)
         if not texts:
             return f"Tell me what to follow, for example {SUBSCRIBE_EXAMPLES}."
         try:
-            outcome = self._subscriptions.subscribe(chat_id, texts)
+            outcome = self._subscriptions.subscribe(place[0], texts, place[1])
         except StorageFailure:
             return NOT_SAVED
         lines: list[str] = []
@@ -183,10 +211,10 @@ class Commands:
             )
         if outcome.added:
             lines.append("")
-            lines.append(self._preview(outcome.added))
+            lines.append(self._preview(outcome.added, place[0]))
         return "\n".join(lines)
 
-    def _preview(self, queries: list[Query]) -> str:
+    def _preview(self, queries: list[Query], chat_id: int) -> str:
         found = self._recent.matching(queries, now=self._clock(), limit=PREVIEW_ITEMS)
         if not found:
             return (
@@ -194,43 +222,44 @@ class Commands:
                 "you will get a message as soon as a new story does."
             )
         lines = ["Recent stories it would have caught:"]
-        lines += [format_item_line(item, tz=self._tz) for item in found]
+        lines += [format_item_line(item, tz=self._pace.tz(chat_id)) for item in found]
         lines.append("New stories will come as alerts.")
         return "\n".join(lines)
 
-    def unsubscribe(self, chat_id: int, arguments: str) -> str:
+    def unsubscribe(self, place: Place, arguments: str) -> Reply:
+        """Stop following keywords, by their text or number; "all" asks first."""
         texts = split_queries(arguments)
         if not texts:
-            return (
+            return Reply(
                 "Tell me which keyword to stop following, for example "
                 "<code>/unsubscribe census</code>, or <code>/unsubscribe all</code>. "
                 "Your subscriptions: /list"
             )
+        if len(texts) == 1 and texts[0].casefold() == "all":
+            subscriptions = self._subscriptions.in_place(*place)
+            if not subscriptions:
+                return Reply("You have no subscriptions.")
+            return Reply(
+                f"Remove all {len(subscriptions)} subscriptions: {_codes([s.query for s in subscriptions])}?",
+                self._presses.confirm_all(place),
+            )
         try:
-            if len(texts) == 1 and texts[0].casefold() == "all":
-                removed = self._subscriptions.unsubscribe_all(chat_id)
-                if not removed:
-                    return "You have no subscriptions."
-                return f"Unsubscribed from all {len(removed)}: {_codes(removed)}."
-            outcome = self._subscriptions.unsubscribe(chat_id, texts)
+            outcome = self._subscriptions.unsubscribe(place[0], texts, place[1])
         except StorageFailure:
-            return NOT_SAVED
+            return Reply(NOT_SAVED)
         lines = []
+        buttons: Buttons = ()
         if outcome.removed:
-            lines.append(f"Unsubscribed from {_codes(outcome.removed)}.")
+            lines.append(f"Unsubscribed from {_codes([s.query for s in outcome.removed])}.")
+            undo = self._presses.offer_undo(place, outcome.removed)
+            buttons = ((Button("↩ Undo", f"undo:{undo}"),),)
         if outcome.missing:
             lines.append(f"You are not subscribed to {_codes(outcome.missing)}; see /list for the numbers.")
-        return "\n".join(lines)
+        return Reply("\n".join(lines), buttons)
 
-    def list(self, chat_id: int) -> str:
-        queries = self._subscriptions.of_chat(chat_id)
-        if not queries:
-            return f"You have no subscriptions yet. Try {SUBSCRIBE_EXAMPLES}."
-        limit = self._subscriptions.max_per_chat
-        lines = [f"<b>Your subscriptions</b> ({len(queries)} of {limit}):"]
-        lines += [f"{number}. {_code(query.text)}" for number, query in enumerate(queries, start=1)]
-        lines.append("\nRemove one with <code>/unsubscribe 1</code> (its number) or its text.")
-        return "\n".join(lines)
+    def list(self, place: Place) -> Reply:
+        """The chat's (or topic's) subscriptions, numbered, each with a remove button."""
+        return self._presses.listing(place)
 
     def unknown(self, command: str) -> str:
         return f"I don't know {_code(command)}. Send /help to see what I can do."

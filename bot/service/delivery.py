@@ -22,6 +22,10 @@ What Telegram answers decides what happens next:
   kept; any command from it brings it back), and its pending messages are dropped.
 * The group became a supergroup: its subscriptions and pending messages move there.
 * 400 "can't parse entities": the same text goes again as plain text.
+
+An alert is sent with the other feeds its story came from so far ("Also: …"); a copy that
+comes after it was sent edits it (no new notification), so the text of a sent alert is
+kept for as long as copies of its story may come (:data:`bot.core.sameness.WINDOW`).
 """
 
 from __future__ import annotations
@@ -35,9 +39,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from bot.core.backoff import backoff_delay
-from bot.core.formatting import to_plain_text
+from bot.core.formatting import to_plain_text, with_also
 from bot.core.pacing import ChatBuckets, Pacing
+from bot.core.sameness import WINDOW as STORY_WINDOW
 from bot.service.ports import (
+    DEFAULT_OPTIONS,
     BadMarkup,
     Broadcast,
     BroadcastStatus,
@@ -48,9 +54,11 @@ from bot.service.ports import (
     Outcome,
     RetryLater,
     Sender,
+    SendOptions,
     StorageFailure,
     Store,
     TemporaryFailure,
+    TopicGone,
 )
 
 __all__ = ["Delivery", "DeliveryCounts", "Pacing", "Retries"]
@@ -87,6 +95,15 @@ class _Job:
     alert: OutboxEntry | None = None
     broadcast: str | None = None
 
+    @property
+    def options(self) -> SendOptions:
+        alert = self.alert
+        if alert is None:
+            return DEFAULT_OPTIONS
+        return SendOptions(
+            thread_id=alert.thread_id, silent=alert.silent, preview=alert.preview, buttons=alert.buttons
+        )
+
 
 @dataclass(slots=True)
 class _Cursor:
@@ -115,9 +132,11 @@ class Delivery:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         jitter: Callable[[], float] = random.random,
+        on_topic_gone: Callable[[int, int], None] = lambda chat_id, thread_id: None,
     ) -> None:
         self._store = store
         self._sender = sender
+        self._on_topic_gone = on_topic_gone  # a forum topic was deleted or closed
         self._retries = retries
         self._progress_every = progress_every_seconds
         self._clock = clock
@@ -184,7 +203,10 @@ class Delivery:
         """Send the next due message, or wait for one. False when the loop is stopping, or
         when *wait* is false and nothing is due within *max_wait* seconds."""
         if self._due_prune():
-            self._store.prune_sent(self._clock() - SENT_RETENTION_SECONDS)
+            now = self._clock()
+            self._store.prune_sent(
+                now - SENT_RETENTION_SECONDS, texts_before=now - STORY_WINDOW.total_seconds()
+            )
         for broadcast in self._store.broadcasts_in_progress():
             if not broadcast.remaining:
                 await self._finish_broadcast(broadcast)
@@ -231,7 +253,10 @@ class Delivery:
             nonlocal soonest
             soonest = delay if soonest is None else min(soonest, delay)
 
-        for entry in self._store.pending():  # alerts first, oldest first
+        pending = self._store.pending()
+        # Alerts first, oldest first, then the edits that add sources to alerts already
+        # sent (they make no sound and can wait), then announcements.
+        for entry in [*(e for e in pending if e.edits is None), *(e for e in pending if e.edits is not None)]:
             not_before = self._later.get(entry.key, 0.0)
             if not_before > now:
                 later(not_before - now)
@@ -240,7 +265,7 @@ class Delivery:
             if delay > 0:
                 later(delay)
                 continue
-            return _Job(entry.chat_id, entry.html, alert=entry), None
+            return _Job(entry.chat_id, with_also(entry.html, entry.also), alert=entry), None
 
         for broadcast in self._store.broadcasts_in_progress():
             chat_id, wait = self._next_target(broadcast, now)
@@ -286,9 +311,14 @@ class Delivery:
     async def _deliver(self, job: _Job) -> None:
         text, as_html, attempt = job.html, True, 0
         chat_id = job.chat_id
+        edits = job.alert.edits if job.alert is not None else None
+        message_id: int | None = None
         while True:
             try:
-                await self._sender.send(chat_id, text, html=as_html)
+                if edits is None:
+                    message_id = await self._sender.send(chat_id, text, html=as_html, options=job.options)
+                else:
+                    await self._sender.edit(chat_id, edits, text, options=job.options)
             except RetryLater as exc:
                 log.info("Telegram asks to wait %.1f s (chat %d)", exc.seconds, chat_id)
                 if not await self._pause(exc.seconds):
@@ -297,6 +327,9 @@ class Delivery:
             except ChatMoved as exc:
                 log.info("chat %d became %d; moving its subscriptions and messages", chat_id, exc.new_chat_id)
                 self.on_chat_moved(chat_id, exc.new_chat_id)
+                if edits is not None:  # its message stays in the old group: nothing to edit there
+                    self._record(job, Outcome.FAILED, str(exc))
+                    return
                 chat_id = exc.new_chat_id
                 continue
             except ChatUnreachable as exc:
@@ -305,11 +338,18 @@ class Delivery:
                 self._record(job, Outcome.BLOCKED, str(exc))
                 return
             except BadMarkup as exc:
-                if as_html:
+                if as_html and edits is None:
                     log.warning("chat %d refused the HTML (%s); sending plain text", chat_id, exc)
                     text, as_html = to_plain_text(job.html), False
                     continue
                 self._record(job, Outcome.FAILED, str(exc))
+                return
+            except TopicGone as exc:
+                log.info("chat %d: the topic %s is gone (%s); its subscriptions are paused",
+                         chat_id, job.options.thread_id, exc)  # fmt: skip
+                self._record(job, Outcome.FAILED, str(exc))
+                if job.alert is not None and job.alert.thread_id is not None:
+                    self._on_topic_gone(chat_id, job.alert.thread_id)
                 return
             except MessageRejected as exc:
                 log.warning("chat %d refused a message for good: %s", chat_id, exc)
@@ -326,7 +366,7 @@ class Delivery:
                     return
                 continue
             self._pacer.spend(chat_id)
-            self._record(job, Outcome.SENT, "")
+            self._record(job, Outcome.SENT, "", message_id)
             if job.broadcast is not None:
                 await self._progress(job.broadcast)
             return
@@ -341,7 +381,7 @@ class Delivery:
             cursor.later[job.chat_id] = not_before
             cursor.position += 1
 
-    def _record(self, job: _Job, outcome: Outcome, reason: str) -> None:
+    def _record(self, job: _Job, outcome: Outcome, reason: str, message_id: int | None = None) -> None:
         if outcome is Outcome.SENT:
             self.counts.sent += 1
         elif outcome is Outcome.BLOCKED:
@@ -350,7 +390,9 @@ class Delivery:
             self.counts.failed += 1
         if job.alert is not None:
             self._later.pop(job.alert.key, None)
-            self._store.record_alert(job.alert.key, outcome, reason, self._clock())
+            self._store.record_alert(
+                job.alert.key, outcome, reason, self._clock(), message_id, also_shown=job.alert.also
+            )
         elif job.broadcast is not None:
             self._store.record_broadcast(job.broadcast, job.chat_id, outcome, reason)
 

@@ -19,6 +19,11 @@ per chat and batch of polls, keeps it from ever arriving twice. A story dated mo
 recorded as seen and not sent; one dated in the future, or not dated, counts from the
 moment the bot first saw it.
 
+Each story reaches a chat once: items that are the same story (:mod:`bot.core.sameness`:
+the same wire copy in several feeds) share one alert key per chat. A later copy of a story
+the chat already has is not a new alert: the feed that carried it is added to the alert's
+"Also:" line (the alert waiting or held is sent with it, one already sent is edited).
+
 A failing feed backs off: it is tried again at its usual time, then after about one poll
 interval, two, four, ... up to a cap, with jitter, or later if its server sent Retry-After.
 Once it has failed without a break for a while, the admins are told once, and told again
@@ -31,15 +36,14 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 
 from bot.core.backoff import backoff_delay
-from bot.core.dedup import delivery_token, item_tokens, new_items, prune_seen
+from bot.core.dedup import item_tokens, new_items, prune_seen
 from bot.core.formatting import (
     SUMMARY_ITEMS,
-    format_alert,
     format_duration,
     format_feed_back,
     format_feed_down,
@@ -48,21 +52,26 @@ from bot.core.formatting import (
 from bot.core.items import DateShown, Item
 from bot.core.matcher import Document
 from bot.core.query import source_label
+from bot.core.sameness import Assignment, StoryGroups, compact
 from bot.core.schedule import FeedPace, PollBounds, next_poll_delay, publishing_gap
 from bot.core.sources import FeedSource
 from bot.service.delivery import Delivery, DeliveryCounts
+from bot.service.pace import AlertPace
 from bot.service.ports import (
     FeedFetcher,
     FeedState,
     FetchOutcome,
     FetchResult,
+    HeldStory,
     OutboxEntry,
     PollRecord,
     StorageFailure,
     Store,
+    StoryCopy,
+    StoryRecord,
 )
 from bot.service.recent import RecentItems
-from bot.service.subscriptions import Subscriptions
+from bot.service.subscriptions import Place, Subscriptions
 
 __all__ = ["Batch", "CycleReport", "FeedPolicy", "FeedReport", "PollLimits", "Poller"]
 
@@ -185,8 +194,8 @@ class _CycleAlerts:
     def __init__(self, cap: int, started: float) -> None:
         self.cap = cap
         self.started = started
-        self._taken: dict[int, set[str]] = {}
-        self._over: dict[int, _Overflow] = {}
+        self._taken: dict[Place, set[str]] = {}
+        self._over: dict[Place, _Overflow] = {}
 
     def choose(
         self, candidates: Sequence[tuple[OutboxEntry, Item]]
@@ -194,10 +203,11 @@ class _CycleAlerts:
         """Split a feed's candidate alerts into those within the caps and those over."""
         within: list[OutboxEntry] = []
         over: list[tuple[OutboxEntry, Item]] = []
-        chosen: dict[int, set[str]] = {}
+        chosen: dict[Place, set[str]] = {}
         for entry, item in candidates:
-            taken = self._taken.get(entry.chat_id, set())
-            mine = chosen.setdefault(entry.chat_id, set())
+            place = (entry.chat_id, entry.thread_id)
+            taken = self._taken.get(place, set())
+            mine = chosen.setdefault(place, set())
             if entry.key in taken or entry.key in mine:
                 continue  # the same story from another feed, or twice in this one
             if len(taken) + len(mine) < self.cap:
@@ -210,25 +220,26 @@ class _CycleAlerts:
     def commit(self, within: Sequence[OutboxEntry], over: Sequence[tuple[OutboxEntry, Item]]) -> None:
         """The feed's choice was written: count it."""
         for entry in within:
-            self._taken.setdefault(entry.chat_id, set()).add(entry.key)
+            self._taken.setdefault((entry.chat_id, entry.thread_id), set()).add(entry.key)
         for entry, item in over:
-            overflow = self._over.setdefault(entry.chat_id, _Overflow())
+            overflow = self._over.setdefault((entry.chat_id, entry.thread_id), _Overflow())
             if entry.key in overflow.keys:
                 continue
             overflow.keys.add(entry.key)
             if len(overflow.shown) < SUMMARY_ITEMS:
                 overflow.shown.append(item)
 
-    def summaries(self, tz: tzinfo, now: float) -> list[OutboxEntry]:
-        """One message per chat that matched more than its cap: what it did not get."""
+    def summaries(self, tz_of: Callable[[int], tzinfo], now: float) -> list[OutboxEntry]:
+        """One message per chat (or topic) that matched more than its cap: what it did not get."""
         return [
             OutboxEntry(
-                key=f"summary:{chat_id}:{self.started:.3f}",  # one per chat and cycle
+                key=f"summary:{chat_id}:{thread_id or 0}:{self.started:.3f}",  # one per place and batch
                 chat_id=chat_id,
-                html=format_overflow(overflow.shown, len(overflow.keys), tz=tz),
+                html=format_overflow(overflow.shown, len(overflow.keys), tz=tz_of(chat_id)),
                 created=now,
+                thread_id=thread_id,
             )
-            for chat_id, overflow in self._over.items()
+            for (chat_id, thread_id), overflow in self._over.items()
         ]
 
     @property
@@ -238,6 +249,19 @@ class _CycleAlerts:
     @property
     def chats_over(self) -> int:
         return len(self._over)
+
+
+@dataclass(frozen=True, slots=True)
+class _Matched:
+    """What a poll's new items bring to the chats they match: the alerts to go now, the
+    stories held for later (see :class:`~bot.service.pace.AlertPace`), the later copies of
+    stories that chats already have (their alerts name this feed too), and the items that
+    matched a chat (their stories are kept, so a restart still knows them)."""
+
+    alerts: list[tuple[OutboxEntry, Item]]
+    held: list[HeldStory]
+    copies: list[StoryCopy]
+    items: list[Item]
 
 
 class Poller:
@@ -252,8 +276,9 @@ class Poller:
         store: Store,
         subscriptions: Subscriptions,
         recent: RecentItems,
+        stories: StoryGroups,
         delivery: Delivery,
-        tz: tzinfo,
+        pace: AlertPace,
         seen_retention_seconds: float,
         policy: FeedPolicy | None = None,
         limits: PollLimits | None = None,
@@ -271,8 +296,9 @@ class Poller:
         self._store = store
         self._subscriptions = subscriptions
         self._recent = recent
+        self._stories = stories
         self._delivery = delivery
-        self._tz = tz
+        self._pace = pace
         self._seen_retention = seen_retention_seconds
         self._clock = clock
         self.last_report: CycleReport | None = None
@@ -350,7 +376,7 @@ class Poller:
 
     def _queue_summaries(self, cycle: _CycleAlerts) -> None:
         """Queue, after the cycle's alerts, one summary to each chat that matched more."""
-        summaries = cycle.summaries(self._tz, self._clock())
+        summaries = cycle.summaries(self._pace.tz, self._clock())
         if not summaries:
             return
         try:
@@ -422,7 +448,9 @@ class Poller:
         taken, too_old = self._dated(taken, now)
         label = source_label(source.name, source.host)
         change = self._recent.note(result.items if first_poll else taken, now=now)
-        alerts, over = cycle.choose(self._alerts_for(taken, label, now))
+        stories = self._assign_stories(taken, now)
+        matched = self._alerts_for(taken, stories, label, now)
+        alerts, over = cycle.choose(matched.alerts)
         gap = publishing_gap(
             item.published.timestamp() for item in result.items if item.published is not None
         )
@@ -442,6 +470,12 @@ class Poller:
             recent_added=change.added,
             recent_dropped=change.dropped,
             alerts=alerts,
+            held=matched.held,
+            copies=matched.copies,
+            stories=[
+                StoryRecord(compact(item), stories[(item.feed, item.key)].story, now)
+                for item in matched.items
+            ],
         )
         queued = self._store.record_poll(record)
         cycle.commit(alerts, over)
@@ -542,21 +576,43 @@ class Poller:
         if entries and self._store.enqueue(entries):
             self._delivery.wake()
 
-    def _alerts_for(self, items: Sequence[Item], source: str, now: float) -> list[tuple[OutboxEntry, Item]]:
-        alerts = []
+    def _assign_stories(self, items: Sequence[Item], now: float) -> dict[tuple[str, str], Assignment]:
+        """The story of each of *items* (see :mod:`bot.core.sameness`), by feed and key."""
+        seen_at = datetime.fromtimestamp(now, tz=UTC)
+        return {(item.feed, item.key): self._stories.assign(item, now=seen_at) for item in items}
+
+    def _alerts_for(
+        self, items: Sequence[Item], stories: Mapping[tuple[str, str], Assignment], source: str, now: float
+    ) -> _Matched:
+        """What *items* bring to the chats they match (see :class:`_Matched`)."""
+        alerts: list[tuple[OutboxEntry, Item]] = []
+        held: list[HeldStory] = []
+        copies: list[StoryCopy] = []
+        reached: list[Item] = []
         for item in items:
-            token = delivery_token(item)
-            for chat_id, queries in self._subscriptions.match(Document.from_item(item, source)).items():
-                if not self._store.is_active(chat_id):
-                    continue
-                entry = OutboxEntry(
-                    key=f"alert:{chat_id}:{token}",
-                    chat_id=chat_id,
-                    html=format_alert(item, queries, tz=self._tz),
-                    created=now,
+            story = stories[(item.feed, item.key)]
+            places = [
+                (place, matched)
+                for place, matched in self._subscriptions.match(Document.from_item(item, source)).items()
+                if self._store.is_active(place[0])
+            ]
+            if places:
+                reached.append(item)
+            for (chat_id, thread_id), matched in places:
+                key = (
+                    f"alert:{chat_id}:{story.story}"
+                    if thread_id is None
+                    else f"alert:{chat_id}:{thread_id}:{story.story}"
                 )
-                alerts.append((entry, item))
-        return alerts
+                if self._store.has_alert(key):
+                    copies.append(StoryCopy(key, item.feed))
+                    continue
+                placed = self._pace.place((chat_id, thread_id), item, matched, key=key, now=now)
+                if isinstance(placed, OutboxEntry):
+                    alerts.append((placed, item))
+                elif placed is not None:
+                    held.append(placed)
+        return _Matched(alerts, held, copies, reached)
 
 
 def _newest(items: Sequence[Item], limit: int) -> Sequence[Item]:

@@ -13,31 +13,43 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.core.items import Item
+from bot.core.pace import ChatSettings, DeliveryMode, HoldReason
 from bot.core.sources import FeedSource
 
 __all__ = [
+    "DEFAULT_OPTIONS",
     "BadMarkup",
     "Broadcast",
     "BroadcastStatus",
+    "Button",
+    "Buttons",
     "ChatMoved",
+    "ChatPreferences",
     "ChatUnreachable",
     "DeliveryError",
     "FeedFetcher",
     "FeedState",
     "FetchOutcome",
     "FetchResult",
+    "HeldStories",
+    "HeldStory",
     "MessageRejected",
     "OutboxEntry",
     "Outcome",
     "PollRecord",
     "RecentItem",
+    "Reply",
     "RetryLater",
+    "SendOptions",
     "Sender",
     "StorageFailure",
     "Store",
     "StoreStats",
     "StoredSubscription",
+    "StoryCopy",
+    "StoryRecord",
     "TemporaryFailure",
+    "TopicGone",
 ]
 
 
@@ -46,9 +58,16 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class StoredSubscription:
+    """A chat's subscription. ``thread_id``: the forum topic it was made in (None: the
+    chat itself); ``delivery``: its own pace (None: the chat's); ``muted_until``: no alerts
+    before then (epoch seconds)."""
+
     id: int
     chat_id: int
     query: str
+    thread_id: int | None = None
+    delivery: DeliveryMode | None = None
+    muted_until: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +106,82 @@ class RecentItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button under a message: its *label*, and the callback *data* a press sends
+    back (ids only, at most 64 bytes)."""
+
+    label: str
+    data: str
+
+
+Buttons = tuple[tuple[Button, ...], ...]  # rows of buttons
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A command's answer: Telegram HTML, and buttons under it."""
+
+    html: str
+    buttons: Buttons = ()
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """An alert to deliver. ``key`` (chat and story) makes delivery idempotent: a key is
-    enqueued at most once, so a story reaches a chat at most once."""
+    """A message to deliver (an alert, a digest, a notice). ``key`` (chat and story) makes
+    delivery idempotent: a key is enqueued at most once, so a story reaches a chat at most
+    once. ``thread_id``: the forum topic it goes to; ``silent``: without a notification;
+    ``preview``: with the link's preview; ``also``: the other feeds that carried the same
+    story (shown under the alert). An entry with ``edits`` is not a new message: it replaces
+    the text of that message (an alert sent before the story's other copies came)."""
 
     key: str
     chat_id: int
     html: str
     created: float
+    thread_id: int | None = None
+    silent: bool = False
+    preview: bool = False
+    buttons: Buttons = ()
+    instant: bool = False  # an alert sent at once: it counts for the chat's flood guard
+    source: str = ""  # the feed of the story the alert shows
+    also: tuple[str, ...] = ()
+    edits: int | None = None  # the id of the message whose text this replaces
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRecord:
+    """An item of a story that reached a chat, kept for the 48 hours its copies may come
+    (see :mod:`bot.core.sameness`): as much of the item as its signature reads, its story,
+    and when it was seen."""
+
+    item: Item
+    story: str
+    seen_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCopy:
+    """A later copy of a story a chat already has an alert for (sent, waiting or held):
+    the alert's *key*, and the feed that carried the copy."""
+
+    key: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeldStory:
+    """A story held for a chat (and topic) until *until*, for *reason*: it comes in a digest
+    then. ``key`` is the alert's key, so a story is held, or sent, once."""
+
+    key: str
+    chat_id: int
+    thread_id: int | None
+    item: Item  # without its summary and full text: a digest shows title, source and time
+    keywords: tuple[str, ...]
+    reason: HoldReason
+    until: float
+    held_at: float
+    also: tuple[str, ...] = ()  # the other feeds that carried the story
 
 
 class BroadcastStatus(StrEnum):
@@ -153,6 +240,9 @@ class PollRecord:
     recent_added: Sequence[RecentItem] = ()
     recent_dropped: Sequence[tuple[str, str]] = ()  # (feed, item key)
     alerts: Sequence[OutboxEntry] = ()
+    held: Sequence[HeldStory] = ()
+    copies: Sequence[StoryCopy] = ()
+    stories: Sequence[StoryRecord] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +264,23 @@ class StorageFailure(Exception):
     kept in memory so the message is not sent twice: see the store)."""
 
 
-class Store(Protocol):
+class ChatPreferences(Protocol):
+    """What each chat chose (a chat that chose nothing has the defaults)."""
+
+    def chat_settings(self, chat_id: int) -> ChatSettings: ...
+    def save_chat_settings(self, chat_id: int, settings: ChatSettings) -> None: ...
+
+
+class HeldStories(Protocol):
+    """Stories held for digests (they are held by :meth:`Store.record_poll`)."""
+
+    def held(self) -> list[HeldStory]: ...
+    def release(self, keys: Sequence[str], digests: Sequence[OutboxEntry]) -> int: ...
+    def reschedule(self, keys: Sequence[str], until: float, reason: HoldReason | None = None) -> None: ...
+    def alert_times(self, since: float) -> dict[int, list[float]]: ...
+
+
+class Store(ChatPreferences, HeldStories, Protocol):
     """The bot's persistent state. Every method that changes state is durable on return,
     or raises :class:`StorageFailure` and changes nothing."""
 
@@ -184,7 +290,10 @@ class Store(Protocol):
     def active_chat_ids(self) -> list[int]: ...
 
     def all_subscriptions(self) -> list[StoredSubscription]: ...
-    def add_subscriptions(self, chat_id: int, queries: Sequence[str]) -> list[StoredSubscription]: ...
+    def add_subscriptions(
+        self, chat_id: int, queries: Sequence[str], thread_id: int | None = None
+    ) -> list[StoredSubscription]: ...
+    def update_subscription(self, subscription: StoredSubscription) -> None: ...
     def remove_subscriptions(self, ids: Iterable[int]) -> None: ...
 
     def added_feeds(self) -> list[FeedSource]: ...
@@ -195,13 +304,23 @@ class Store(Protocol):
     def record_poll(self, record: PollRecord) -> int: ...
     def record_feed_failure(self, feed: str, state: FeedState) -> None: ...
     def recent_items(self) -> list[RecentItem]: ...
+    def stories(self) -> list[StoryRecord]: ...
 
     def migrate_chat(self, old: int, new: int) -> None: ...
 
     def enqueue(self, entries: Iterable[OutboxEntry]) -> int: ...
     def pending(self) -> list[OutboxEntry]: ...
-    def record_alert(self, key: str, outcome: Outcome, reason: str, at: float) -> None: ...
-    def prune_sent(self, before: float) -> int: ...
+    def has_alert(self, key: str) -> bool: ...
+    def record_alert(
+        self,
+        key: str,
+        outcome: Outcome,
+        reason: str,
+        at: float,
+        message_id: int | None = None,
+        also_shown: Sequence[str] = (),
+    ) -> None: ...
+    def prune_sent(self, before: float, *, texts_before: float | None = None) -> int: ...
     def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]: ...
 
     def save_broadcast(self, broadcast: Broadcast) -> None: ...
@@ -280,6 +399,10 @@ class MessageRejected(DeliveryError):
     """Telegram refused this message itself (a 400 other than a missing chat)."""
 
 
+class TopicGone(MessageRejected):
+    """The forum topic the message was for was deleted or closed."""
+
+
 class BadMarkup(MessageRejected):
     """Telegram could not parse the message's HTML; the same text as plain text may pass."""
 
@@ -288,11 +411,31 @@ class TemporaryFailure(DeliveryError):
     """A network error, timeout or server error: the same message may succeed later."""
 
 
+@dataclass(frozen=True, slots=True)
+class SendOptions:
+    """How a message goes: to a forum topic, without a notification, with the link's
+    preview, with buttons under it."""
+
+    thread_id: int | None = None
+    silent: bool = False
+    preview: bool = False
+    buttons: Buttons = ()
+
+
+DEFAULT_OPTIONS = SendOptions()
+
+
 class Sender(Protocol):
-    async def send(self, chat_id: int, text: str, *, html: bool = True) -> None:
-        """Send a message (Telegram HTML, or plain text), raising a :class:`DeliveryError`."""
+    async def send(
+        self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
+    ) -> int | None:
+        """Send a message (Telegram HTML, or plain text), raising a :class:`DeliveryError`;
+        return the id of the message sent (None if it is not known)."""
         ...
 
-    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
-        """Replace the text of a message the bot sent, raising a :class:`DeliveryError`."""
+    async def edit(
+        self, chat_id: int, message_id: int, html: str, *, options: SendOptions = DEFAULT_OPTIONS
+    ) -> None:
+        """Replace the text (and the buttons) of a message the bot sent, raising a
+        :class:`DeliveryError`. *options*: its preview and buttons."""
         ...

@@ -1,18 +1,46 @@
-"""Chats' keyword subscriptions: adding, removing, listing, and matching items against them."""
+"""Chats' keyword subscriptions: adding, removing, listing, and matching items against them.
+
+A subscription lives in a *place*: a chat, or a topic of a forum group (its thread id). It
+may have its own pace (an hourly or daily digest while the chat's other keywords come at
+once) and may be muted for a while.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.core.matcher import Document, Matcher, collector_paused
+from bot.core.pace import DeliveryMode
 from bot.core.query import Query, QueryError, parse_query
-from bot.service.ports import Store
+from bot.service.ports import Store, StoredSubscription
 
-__all__ = ["SubscribeOutcome", "Subscriptions", "UnsubscribeOutcome"]
+__all__ = ["PAUSED", "Place", "SubscribeOutcome", "Subscription", "Subscriptions", "UnsubscribeOutcome"]
 
 log = logging.getLogger(__name__)
+
+Place = tuple[int, int | None]  # (chat id, forum topic's thread id or None)
+PAUSED = 32_503_680_000.0  # muted "until the year 3000": a topic that is gone (see pause)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A subscription and its parsed query."""
+
+    stored: StoredSubscription
+    query: Query
+
+    @property
+    def id(self) -> int:
+        return self.stored.id
+
+    @property
+    def place(self) -> Place:
+        return self.stored.chat_id, self.stored.thread_id
+
+    def muted(self, now: float) -> bool:
+        return self.stored.muted_until is not None and now < self.stored.muted_until
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +53,7 @@ class SubscribeOutcome:
 
 @dataclass(frozen=True, slots=True)
 class UnsubscribeOutcome:
-    removed: list[Query] = field(default_factory=list)
+    removed: list[Subscription] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
 
@@ -38,8 +66,8 @@ class Subscriptions:
         self._store = store
         self.max_per_chat = max_per_chat
         self._matcher: Matcher[int] = Matcher()
-        self._by_chat: dict[int, dict[int, Query]] = {}
-        self._chat_of: dict[int, int] = {}
+        self._by_id: dict[int, Subscription] = {}
+        self._by_place: dict[Place, dict[int, Subscription]] = {}
         for document in seen:
             self._matcher.observe(document)
         with collector_paused():
@@ -57,42 +85,55 @@ class Subscriptions:
                     exc,
                 )
                 continue
-            self._file(stored.id, stored.chat_id, query)
+            self._file(Subscription(stored, query))
 
     def __len__(self) -> int:
-        return len(self._chat_of)
+        return len(self._by_id)
 
-    def _file(self, subscription: int, chat_id: int, query: Query) -> None:
-        self._matcher.add(subscription, query)
-        self._by_chat.setdefault(chat_id, {})[subscription] = query
-        self._chat_of[subscription] = chat_id
+    def _file(self, subscription: Subscription) -> None:
+        self._matcher.add(subscription.id, subscription.query)
+        self._by_id[subscription.id] = subscription
+        self._by_place.setdefault(subscription.place, {})[subscription.id] = subscription
 
-    def _unfile(self, subscription: int) -> None:
-        self._matcher.remove(subscription)
-        chat_id = self._chat_of.pop(subscription)
-        queries = self._by_chat[chat_id]
-        del queries[subscription]
-        if not queries:
-            del self._by_chat[chat_id]
+    def _unfile(self, subscription_id: int) -> Subscription:
+        self._matcher.remove(subscription_id)
+        subscription = self._by_id.pop(subscription_id)
+        place = self._by_place[subscription.place]
+        del place[subscription_id]
+        if not place:
+            del self._by_place[subscription.place]
+        return subscription
 
     def move_chat(self, old: int, new: int) -> None:
         """The group *old* became the supergroup *new*: its subscriptions go with it."""
         self._store.migrate_chat(old, new)
-        queries = self._by_chat.pop(old, {})
-        if queries:
-            self._by_chat.setdefault(new, {}).update(queries)
-            for subscription in queries:
-                self._chat_of[subscription] = new
+        for place in [place for place in self._by_place if place[0] == old]:
+            for subscription in list(self._by_place[place].values()):
+                self._unfile(subscription.id)
+                moved = replace(subscription.stored, chat_id=new)
+                self._file(Subscription(moved, subscription.query))
 
-    def of_chat(self, chat_id: int) -> list[Query]:
-        """The chat's subscriptions, oldest first."""
-        return [query for _, query in sorted(self._by_chat.get(chat_id, {}).items())]
+    def get(self, subscription_id: int) -> Subscription | None:
+        return self._by_id.get(subscription_id)
 
-    def subscribe(self, chat_id: int, texts: Sequence[str]) -> SubscribeOutcome:
-        """Add the queries in *texts* to the chat, skipping invalid and duplicate ones."""
+    def in_place(self, chat_id: int, thread_id: int | None = None) -> list[Subscription]:
+        """The subscriptions of a chat (or of one of its topics), oldest first."""
+        return [s for _, s in sorted(self._by_place.get((chat_id, thread_id), {}).items())]
+
+    def of_chat(self, chat_id: int, thread_id: int | None = None) -> list[Query]:
+        """The queries of a chat (or of one of its topics), oldest first."""
+        return [subscription.query for subscription in self.in_place(chat_id, thread_id)]
+
+    def count_in_chat(self, chat_id: int) -> int:
+        """How many subscriptions a chat has, all its topics together."""
+        return sum(len(subs) for place, subs in self._by_place.items() if place[0] == chat_id)
+
+    def subscribe(self, chat_id: int, texts: Sequence[str], thread_id: int | None = None) -> SubscribeOutcome:
+        """Add the queries in *texts* to the chat (or topic), skipping invalid and duplicate
+        ones, and those over the chat's limit."""
         outcome = SubscribeOutcome()
-        keys = {query.key for query in self.of_chat(chat_id)}
-        room = self.max_per_chat - len(keys)
+        keys = {query.key for query in self.of_chat(chat_id, thread_id)}
+        room = self.max_per_chat - self.count_in_chat(chat_id)
         accepted: list[Query] = []
         for text in texts:
             try:
@@ -108,50 +149,106 @@ class Subscriptions:
                 keys.add(query.key)
                 accepted.append(query)
         if accepted:
-            stored = self._store.add_subscriptions(chat_id, [query.text for query in accepted])
+            stored = self._store.add_subscriptions(chat_id, [query.text for query in accepted], thread_id)
             for subscription, query in zip(stored, accepted, strict=True):
-                self._file(subscription.id, chat_id, query)
+                self._file(Subscription(subscription, query))
             outcome.added.extend(accepted)
         return outcome
 
-    def unsubscribe(self, chat_id: int, texts: Sequence[str]) -> UnsubscribeOutcome:
+    def unsubscribe(
+        self, chat_id: int, texts: Sequence[str], thread_id: int | None = None
+    ) -> UnsubscribeOutcome:
         """Remove the chat's subscriptions named in *texts*: by their text (compared as
         :attr:`Query.key`, so spelling and order aside) or by their number in :meth:`of_chat`."""
         outcome = UnsubscribeOutcome()
-        numbered = sorted(self._by_chat.get(chat_id, {}).items())
-        by_key = {query.key: sid for sid, query in numbered}
+        numbered = self.in_place(chat_id, thread_id)
+        by_key = {subscription.query.key: subscription.id for subscription in numbered}
         doomed: dict[int, None] = {}
         for text in texts:
             try:
                 subscription = by_key.get(parse_query(text).key)
             except QueryError:
                 subscription = None
-            if subscription is None and text.isdigit() and 1 <= int(text) <= len(numbered):
-                subscription = numbered[int(text) - 1][0]
+            if subscription is None and text.isdecimal() and 1 <= int(text) <= len(numbered):
+                subscription = numbered[int(text) - 1].id
             if subscription is None or subscription in doomed:
                 outcome.missing.append(text)
             else:
                 doomed[subscription] = None
-        self._remove(list(doomed), outcome.removed)
+        outcome.removed.extend(self.remove(list(doomed)))
         return outcome
 
-    def unsubscribe_all(self, chat_id: int) -> list[Query]:
-        removed: list[Query] = []
-        self._remove(sorted(self._by_chat.get(chat_id, {})), removed)
-        return removed
+    def unsubscribe_all(self, chat_id: int, thread_id: int | None = None) -> list[Subscription]:
+        return self.remove([subscription.id for subscription in self.in_place(chat_id, thread_id)])
 
-    def _remove(self, subscriptions: list[int], removed: list[Query]) -> None:
-        if not subscriptions:
-            return
-        self._store.remove_subscriptions(subscriptions)
-        for subscription in subscriptions:
-            removed.append(self._by_chat[self._chat_of[subscription]][subscription])
-            self._unfile(subscription)
+    def remove(self, subscription_ids: Sequence[int]) -> list[Subscription]:
+        """Remove these subscriptions (ids not known are skipped); return what was removed."""
+        known = [subscription_id for subscription_id in subscription_ids if subscription_id in self._by_id]
+        if not known:
+            return []
+        self._store.remove_subscriptions(known)
+        return [self._unfile(subscription_id) for subscription_id in known]
 
-    def match(self, document: Document) -> dict[int, list[Query]]:
-        """The chats whose subscriptions *document* matches, each with its matching queries."""
-        hits: dict[int, list[Query]] = {}
-        for subscription in sorted(self._matcher.match(document)):
-            chat_id = self._chat_of[subscription]
-            hits.setdefault(chat_id, []).append(self._by_chat[chat_id][subscription])
+    def restore(self, removed: Sequence[Subscription]) -> list[Subscription]:
+        """Add removed subscriptions back, as they were (an undo); those the chat has again
+        meanwhile are skipped. Returns what came back."""
+        back: list[Subscription] = []
+        for (chat_id, thread_id), group in _by_place(removed).items():
+            keys = {query.key for query in self.of_chat(chat_id, thread_id)}
+            fresh = [s for s in group if s.query.key not in keys]
+            if not fresh:
+                continue
+            stored = self._store.add_subscriptions(chat_id, [s.query.text for s in fresh], thread_id)
+            for new, old in zip(stored, fresh, strict=True):
+                restored = replace(new, delivery=old.stored.delivery, muted_until=old.stored.muted_until)
+                if restored != new:
+                    self._store.update_subscription(restored)
+                subscription = Subscription(restored, old.query)
+                self._file(subscription)
+                back.append(subscription)
+        return back
+
+    def _change(self, subscription_id: int, stored: StoredSubscription) -> Subscription:
+        self._store.update_subscription(stored)
+        subscription = replace(self._by_id[subscription_id], stored=stored)
+        self._by_id[subscription_id] = subscription
+        self._by_place[subscription.place][subscription_id] = subscription
+        return subscription
+
+    def set_delivery(self, subscription_id: int, delivery: DeliveryMode | None) -> Subscription:
+        """Give a subscription its own pace (None: the chat's)."""
+        return self._change(subscription_id, replace(self._by_id[subscription_id].stored, delivery=delivery))
+
+    def mute(self, subscription_id: int, until: float | None) -> Subscription:
+        """No alerts from this subscription before *until* (None: unmute)."""
+        return self._change(subscription_id, replace(self._by_id[subscription_id].stored, muted_until=until))
+
+    def pause(self, place: Place) -> list[Subscription]:
+        """The topic of *place* is gone (deleted or closed): its subscriptions bring nothing
+        until a command comes from it again (see :meth:`resume`). Returns them."""
+        paused = [s for s in self.in_place(*place) if s.stored.muted_until != PAUSED]
+        for subscription in paused:
+            self.mute(subscription.id, PAUSED)
+        return paused
+
+    def resume(self, place: Place) -> list[Subscription]:
+        """A command came from *place*: what :meth:`pause` paused there works again."""
+        resumed = [s for s in self.in_place(*place) if s.stored.muted_until == PAUSED]
+        for subscription in resumed:
+            self.mute(subscription.id, None)
+        return resumed
+
+    def match(self, document: Document) -> dict[Place, list[Subscription]]:
+        """The places whose subscriptions *document* matches, each with the matching ones."""
+        hits: dict[Place, list[Subscription]] = {}
+        for subscription_id in sorted(self._matcher.match(document)):
+            subscription = self._by_id[subscription_id]
+            hits.setdefault(subscription.place, []).append(subscription)
         return hits
+
+
+def _by_place(subscriptions: Iterable[Subscription]) -> dict[Place, list[Subscription]]:
+    grouped: dict[Place, list[Subscription]] = {}
+    for subscription in subscriptions:
+        grouped.setdefault(subscription.place, []).append(subscription)
+    return grouped

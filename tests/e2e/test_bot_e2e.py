@@ -96,7 +96,17 @@ def test_command_menu_is_published(tmp_path: Path, api: FakeBotAPI, feeds: FeedS
             lambda: bool(api.calls("setMyCommands")) and bool(api.calls("getUpdates")), what="start"
         )
     published = api.calls("setMyCommands")[0]["commands"]
-    assert [c["command"] for c in published] == ["subscribe", "unsubscribe", "list", "feeds", "help"]
+    assert [c["command"] for c in published] == [
+        "subscribe",
+        "unsubscribe",
+        "list",
+        "settings",
+        "digest",
+        "quiet",
+        "timezone",
+        "feeds",
+        "help",
+    ]
 
 
 def test_broadcast_is_for_admins_previewed_and_reaches_every_chat_once(
@@ -120,7 +130,12 @@ def test_broadcast_is_for_admins_previewed_and_reaches_every_chat_once(
         assert "will go to 4 active chats" in preview.text
         assert list(preview.buttons) == ["Send to 4 chats", "Cancel"]
         api.user_presses(preview, "Send to 4 chats", user_id=101)  # not an admin: refused
-        api.wait_until(lambda: any("only the bot's admins" in e.text for e in api.edits), what="refusal")
+        answers = lambda: [call.get("text", "") for call in api.calls("answerCallbackQuery")]  # noqa: E731
+        api.wait_until(
+            lambda: any("only the bot's admins" in text for text in answers()),
+            what="the refusal, to the presser alone",
+        )
+        assert api.edits == [], "the admin's preview stays as it was"
         api.user_presses(preview, "Send to 4 chats")
         report = api.wait_for_message(admin, lambda m: "Announcement sent" in m.text)
         bot.stop()
@@ -179,14 +194,19 @@ def test_a_server_without_set_my_commands_only_costs_a_warning(tmp_path: Path, a
 def test_groups_share_subscriptions_and_ignore_commands_for_other_bots(tmp_path: Path, api: FakeBotAPI):
     group = -1001
     feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
+    api.make_admin(group, 1)
     with BotProcess(api, data_dir=tmp_path / "data", feeds_file=feeds_file) as bot:
         api.user_says(group, "/subscribe@newsbot_test_bot census", user_id=1, chat_type="supergroup")
         api.wait_for_message(group, lambda m: "Subscribed" in m.text)
+        api.user_says(group, "/subscribe Erbil", user_id=2, chat_type="supergroup")
+        api.wait_for_message(group, lambda m: "Only this group's admins" in m.text)
         api.user_says(group, "/weather@some_other_bot Erbil", user_id=2, chat_type="supergroup")
         api.user_says(group, "/list", user_id=2, chat_type="supergroup")
         listing = api.wait_for_message(group, lambda m: "Your subscriptions" in m.text)
         bot.stop()
-    assert "1. <code>census</code>" in listing.text
+    assert "1. <code>census</code>" in listing.text and "Erbil" not in listing.text, (
+        "a member may not change it"
+    )
     assert not any("I don't know" in m.text for m in api.messages_to(group))
 
 

@@ -117,3 +117,38 @@ def test_console_prints_an_alert_when_the_feed_gets_a_new_item(tmp_path: Path):
     assert process.wait(timeout=30) == 0
     assert "Matched: census" in out.text
     assert out.text.count("Census & <results> published") == 1
+
+
+def test_console_shows_buttons_presses_them_and_shows_an_alert_updated(tmp_path: Path):
+    old = {"title": "Old census story", "guid": "1", "link": "https://example.org/1"}
+    wire, daily = tmp_path / "wire.xml", tmp_path / "daily.xml"
+    for path in (wire, daily):
+        path.write_bytes(rss([old]))
+    feeds_file = write_feeds_file(tmp_path / "feeds.toml", {"Wire": str(wire), "Daily": str(daily)})
+    process, out, err = start_console(tmp_path, feeds_file, poll_seconds=1)
+    assert process.stdin is not None
+    err.wait_for("polls in the last")
+
+    def say(line: str, then: str) -> None:
+        assert process.stdin is not None
+        process.stdin.write(line + "\n")
+        process.stdin.flush()
+        out.wait_for(then)
+
+    say("/subscribe census", "Subscribed to census.")
+    text = "Iraq began its first census in decades with counters going from door to door in every province."
+    story = {"title": "Iraq holds its first census in decades", "description": text}
+    wire.write_bytes(rss([{**story, "guid": "w", "link": "https://wire.example/census"}, old]))
+    out.wait_for("[ 🔕 Mute “census” 24 h ]   [ ✖ Unsubscribe “census” ]")
+    daily.write_bytes(rss([{**story, "guid": "d", "link": "https://daily.example/census"}, old]))
+    out.wait_for("(an earlier message, updated:)")
+    say("mute", "Muted “census” for 24 hours.")
+    out.wait_for("(the buttons of that message, now:)\n[ ↩ Undo ]")
+    say("undo", "(the buttons of that message, now:)\n[ 🔕 Mute")
+    say("/settings", "[ Hourly ]")
+    say("hourly", "✓ Hourly")
+    process.stdin.write("/quit\n")
+    process.stdin.flush()
+    assert process.wait(timeout=30) == 0
+    assert out.text.count("Iraq holds its first census in decades") == 2, "the alert, and that alert updated"
+    assert "Also: Daily" in out.text

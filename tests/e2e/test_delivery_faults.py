@@ -34,6 +34,8 @@ class World:
         self.published = [OLD]
 
     def subscribe(self, chat: int, chat_type: str = "private") -> None:
+        if chat_type != "private":
+            self.api.make_admin(chat, abs(chat))  # in a group, an admin subscribes it
         self.api.user_says(chat, "/subscribe census", user_id=abs(chat), chat_type=chat_type)
         self.api.wait_for_message(chat, lambda m: "Subscribed" in m.text)
 

@@ -7,8 +7,10 @@ write to the bot, and can be told to fail: 429 with retry_after, 403 for chosen 
 
 It is as strict as Telegram where a bot can get it wrong (see :func:`check_message`): a
 message's HTML must parse the way Telegram parses it, its text must fit 4,096 UTF-16 code
-units once the entities are parsed, and a button's callback data must fit 64 bytes. What
-Telegram would refuse is answered with Telegram's 400, and kept in :attr:`FakeBotAPI.refused`.
+units once the entities are parsed, a button's callback data must fit 64 bytes, and an edit
+must name a message the bot sent to that chat (one that changes nothing is answered
+"message is not modified", as Telegram does). What Telegram would refuse is answered with
+Telegram's 400, and kept in :attr:`FakeBotAPI.refused`.
 """
 
 from __future__ import annotations
@@ -57,9 +59,8 @@ class Sent:
 
     @property
     def buttons(self) -> dict[str, str]:
-        """The inline buttons under the message: label -> callback data."""
-        markup = self.parameters.get("reply_markup") or {}
-        return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
+        """The inline buttons under the message as sent: label -> callback data."""
+        return _labels(self.parameters.get("reply_markup"))
 
 
 @dataclass
@@ -88,6 +89,9 @@ class _State:
     blocked: dict[int, str] = field(default_factory=dict)
     refused: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
     offset: int = 0  # the bot confirmed every update before this one
+    group_admins: dict[int, set[int]] = field(default_factory=dict)  # chat -> its admins' user ids
+    keyboards: dict[int, Any] = field(default_factory=dict)  # message id -> its buttons now
+    texts: dict[int, tuple[int, str]] = field(default_factory=dict)  # message id -> (chat, its text now)
 
 
 class FakeBotAPI:
@@ -164,6 +168,13 @@ class FakeBotAPI:
         with self._changed:
             return list(self._state.refused)
 
+    def buttons_now(self, message: Sent) -> dict[str, str]:
+        """The buttons under *message* now: as sent, or as the bot last changed them (an edit
+        of its text without buttons removes them, as in Telegram)."""
+        with self._changed:
+            markup = self._state.keyboards.get(message.message_id, message.parameters.get("reply_markup"))
+        return _labels(markup)
+
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self._changed:
             return [params for name, params in self._state.calls if name == method]
@@ -210,12 +221,21 @@ class FakeBotAPI:
             return sum(1 for u in self._state.updates if u["update_id"] >= self._state.offset)
 
     def user_says(
-        self, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private"
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        thread_id: int | None = None,
     ) -> int:
-        """Queue a message from a user, as Telegram would deliver it through getUpdates."""
+        """Queue a message from a user, as Telegram would deliver it through getUpdates; with
+        *thread_id*, in that topic of a forum supergroup."""
         user_id = chat_id if user_id is None else user_id
         update_id = next(self._ids)
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if thread_id is not None:
+            chat["is_forum"] = True
         if chat_type == "private":
             chat["first_name"] = f"user{user_id}"
         else:
@@ -227,6 +247,8 @@ class FakeBotAPI:
             "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
             "text": text,
         }
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             message["entities"] = [
@@ -238,21 +260,27 @@ class FakeBotAPI:
         return update_id
 
     def user_presses(self, message: Sent, label: str, *, user_id: int | None = None) -> int:
-        """A user presses the button *label* under *message*, as Telegram delivers it."""
+        """A user presses the button *label* under *message* (as its buttons are now), as
+        Telegram delivers it."""
         update_id = next(self._ids)
         user_id = message.chat_id if user_id is None else user_id
         query = {
             "id": str(update_id),
             "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
             "chat_instance": str(message.chat_id),
-            "data": message.buttons[label],
+            # As the buttons are now, else as sent (a client that has not caught up yet).
+            "data": self.buttons_now(message).get(label) or message.buttons[label],
             "message": {
                 "message_id": message.message_id,
                 "date": int(time.time()),
-                "chat": {"id": message.chat_id, "type": "private" if message.chat_id > 0 else "group"},
+                "chat": {"id": message.chat_id, "type": "private" if message.chat_id > 0 else "supergroup"},
                 "text": message.text,
             },
         }
+        thread = message.parameters.get("message_thread_id")
+        if thread is not None:
+            query["message"].update(message_thread_id=int(thread), is_topic_message=True)
+            query["message"]["chat"]["is_forum"] = True
         with self._changed:
             self._state.updates.append({"update_id": update_id, "callback_query": query})
             self._changed.notify_all()
@@ -294,6 +322,11 @@ class FakeBotAPI:
         with self._changed:
             self._state.blocked.pop(chat_id, None)
 
+    def make_admin(self, chat_id: int, user_id: int) -> None:
+        """*user_id* administers the group *chat_id* (getChatMember says so from now on)."""
+        with self._changed:
+            self._state.group_admins.setdefault(chat_id, set()).add(user_id)
+
     def fail_next(self, fault: Fault) -> None:
         with self._changed:
             self._state.faults.append(fault)
@@ -330,20 +363,63 @@ class FakeBotAPI:
             if problem is not None:
                 self._state.refused.append((method, params, problem))
                 return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"}, 0.0
+            if method in ("editMessageText", "editMessageReplyMarkup"):
+                unchanged = self._edit_refused(method, params)
+                if unchanged is not None:
+                    return (
+                        400,
+                        {"ok": False, "error_code": 400, "description": f"Bad Request: {unchanged}"},
+                        0.0,
+                    )
         if slow:
             time.sleep(slow)  # a slow server, on purpose
         result = self._result(method, params)
         return 200, {"ok": True, "result": result}, 0.0
 
+    def _edit_refused(self, method: str, params: dict[str, Any]) -> str | None:
+        """Why Telegram refuses this edit: the bot never sent that message to that chat (a
+        refusal the test fails on), or nothing would change (an answer bots meet and ignore)."""
+        message_id = int(params["message_id"])
+        known = self._state.texts.get(message_id)
+        if known is None or known[0] != int(params["chat_id"]):
+            problem = "message to edit not found"
+            self._state.refused.append((method, params, problem))
+            return problem
+        text = known[1] if method == "editMessageReplyMarkup" else str(params.get("text", ""))
+        if text == known[1] and params.get("reply_markup") == self._state.keyboards.get(message_id):
+            return (
+                "message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message"
+            )
+        return None
+
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
+        if method == "getChatMember":
+            user_id = int(params["user_id"])
+            with self._changed:
+                admin = user_id in self._state.group_admins.get(int(params["chat_id"]), set())
+            user = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
+            if admin:
+                rights = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                          "can_restrict_members", "can_change_info", "can_invite_users")  # fmt: skip
+                rights_off = ("can_be_edited", "is_anonymous", "can_promote_members", "can_post_stories",
+                              "can_edit_stories", "can_delete_stories")  # fmt: skip
+                return {"status": "administrator", "user": user, **dict.fromkeys(rights, True),
+                        **dict.fromkeys(rights_off, False)}  # fmt: skip
+            return {"status": "member", "user": user}
         if method == "getUpdates":
             return self._updates(
                 int(params.get("offset", 0) or 0),
                 float(params.get("timeout", 0) or 0),
                 int(params.get("limit", 100) or 100),
             )
+        if method == "editMessageReplyMarkup":
+            with self._changed:
+                self._state.keyboards[int(params["message_id"])] = params.get("reply_markup")
+                self._changed.notify_all()
+            return True
         if method in ("sendMessage", "editMessageText"):
             edited = method == "editMessageText"
             sent = Sent(
@@ -355,6 +431,8 @@ class FakeBotAPI:
                 at=time.monotonic(),
             )
             with self._changed:
+                self._state.keyboards[sent.message_id] = params.get("reply_markup")
+                self._state.texts[sent.message_id] = (sent.chat_id, sent.text)
                 (self._state.edits if edited else self._state.sent).append(sent)
                 if not edited:
                     self._state.per_chat[sent.chat_id] = self._state.per_chat.get(sent.chat_id, 0) + 1
@@ -489,6 +567,12 @@ def check_message(method: str, params: dict[str, Any]) -> str | None:
             if data is not None and len(str(data).encode()) > CALLBACK_DATA_LIMIT:
                 return "BUTTON_DATA_INVALID"
     return None
+
+
+def _labels(markup: Any) -> dict[str, str]:
+    """label -> callback data of an inline keyboard (None: no buttons)."""
+    rows = (markup or {}).get("inline_keyboard", []) if isinstance(markup, dict) else []
+    return {button["text"]: button["callback_data"] for row in rows for button in row}
 
 
 def _decode(key: str, value: str) -> Any:

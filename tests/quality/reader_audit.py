@@ -123,6 +123,12 @@ class Audit:
                 for d, evidence in _varied(found, examples)
             )
             lines.append(f"| {name} | {len(found)} | {_cell(shown)} |")
+        lines += [
+            "",
+            f"One story, one alert: {len(result.merged)} alerts name other feeds that carried their story"
+            + (":" if result.merged else "."),
+            *(f"- chat {chat}: {_short(text, 160)}" for chat, text in result.merged[:examples]),
+        ]
         lines += ["", "| stories missed | count | examples |", "|---|---:|---|"]
         for cause in (*MISS_CAUSES, NOT_NEWS):
             misses = [m for m in self.misses if m.cause == cause]

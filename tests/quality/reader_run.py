@@ -68,6 +68,7 @@ CHATS: tuple[Chat, ...] = (
 # Limits high enough that pacing never holds the run up, and no cap on what one poll brings
 # turns alerts into a summary: this run judges each alert (pacing and caps have their own tests).
 FAST_DELIVERY = {
+    "NEWSBOT_FLOOD_ALERTS_PER_HOUR": "0",
     "NEWSBOT_MAX_ALERTS_PER_CHAT_POLL": "100000",
     "NEWSBOT_MAX_NEW_ITEMS_PER_FEED_POLL": "100000",
     "NEWSBOT_COMMAND_BURST": "1000",
@@ -135,6 +136,7 @@ class RunResult:
     exit_code: int
     log: str
     seconds: float
+    merged: Sequence[tuple[int, str]] = ()  # (chat, alert text) of alerts naming other sources
 
     @property
     def feeds_with_alerts(self) -> set[str]:
@@ -169,6 +171,8 @@ def run_reader(workdir: Path, *, feeds: Sequence[FeedFile] | None = None, timeou
             # The first poll of every feed has finished once each was fetched a second time.
             _wait(api, bot, lambda: all(server.hits(p) >= 2 for p in paths.values()), timeout, "first poll")
             for chat in CHATS:
+                if chat.kind != "private":
+                    api.make_admin(chat.chat_id, abs(chat.chat_id) + 1)  # an admin subscribes the group
                 api.user_says(
                     chat.chat_id,
                     "/subscribe " + ", ".join(chat.keywords),
@@ -191,15 +195,19 @@ def run_reader(workdir: Path, *, feeds: Sequence[FeedFile] | None = None, timeou
             reports = len(bot.cycles())
             _wait(api, bot, lambda: len(bot.cycles()) > reports, timeout, "the report on those polls")
             queued = sum(q for q, _ in bot.cycles())
+            # (a later copy of a story a chat has is queued as an edit of its alert)
             _wait(
                 api,
                 bot,
-                lambda: sum(_is_alert(m.text) for m in api.sent) >= queued,
+                lambda: sum(_is_alert(m.text) for m in [*api.sent, *api.edits]) >= queued,
                 timeout,
                 f"{queued} alerts to arrive",
             )
             exit_code = bot.stop()
         sent = [m for m in api.sent if _is_alert(m.text)]
+        # The alerts that name other feeds that carried their story, as the reader last saw them.
+        last = {(m.chat_id, m.message_id): m for m in [*sent, *api.edits] if _is_alert(m.text)}
+        merged = [(chat, _clean(m.text)) for (chat, _), m in sorted(last.items()) if "\nAlso: " in m.plain]
     by_name = {feed.outlet.name: feed for feed in feeds}
     delivered = [_trace(read_alert(m.chat_id, m.text), by_name) for m in sent]
     return RunResult(
@@ -210,6 +218,7 @@ def run_reader(workdir: Path, *, feeds: Sequence[FeedFile] | None = None, timeou
         exit_code=exit_code,
         log=bot.stderr,
         seconds=time.monotonic() - started,
+        merged=merged,
     )
 
 

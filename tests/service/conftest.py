@@ -12,10 +12,18 @@ import pytest
 
 from bot.adapters.store import Store
 from bot.core.items import Item
+from bot.core.pace import FloodGuard
 from bot.core.sources import FeedSource
 from bot.service.assembly import Services, assemble
 from bot.service.polling import PollLimits
-from bot.service.ports import DeliveryError, FeedState, FetchOutcome, FetchResult
+from bot.service.ports import (
+    DEFAULT_OPTIONS,
+    DeliveryError,
+    FeedState,
+    FetchOutcome,
+    FetchResult,
+    SendOptions,
+)
 
 
 class ScriptedFetcher:
@@ -62,18 +70,25 @@ class RecordingSender:
     time: FakeTime
     sent: list[tuple[int, str, float]] = field(default_factory=list)
     plain: list[tuple[int, str]] = field(default_factory=list)
+    options: list[SendOptions] = field(default_factory=list)  # how each message in sent went
     edits: list[tuple[int, int, str]] = field(default_factory=list)
     fail: Callable[[int, str], DeliveryError | None] = lambda chat, text: None
 
-    async def send(self, chat_id: int, text: str, *, html: bool = True) -> None:
+    async def send(
+        self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
+    ) -> int:
         error = self.fail(chat_id, text)
         if error is not None:
             raise error
         self.sent.append((chat_id, text, self.time.now))
+        self.options.append(options)
         if not html:
             self.plain.append((chat_id, text))
+        return len(self.sent)  # the message's id: its number among those sent
 
-    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
+    async def edit(
+        self, chat_id: int, message_id: int, html: str, *, options: SendOptions = DEFAULT_OPTIONS
+    ) -> None:
         self.edits.append((chat_id, message_id, html))
 
     def to(self, chat_id: int) -> list[str]:
@@ -96,7 +111,7 @@ class Bot:
 
 def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
               fetcher: ScriptedFetcher | None = None, time: FakeTime | None = None,
-              limits: PollLimits | None = None) -> Bot:  # fmt: skip
+              limits: PollLimits | None = None, flood: FloodGuard | None = None) -> Bot:  # fmt: skip
     store = Store.open(data_dir)
     fetcher = fetcher or ScriptedFetcher()
     time = time or FakeTime()
@@ -111,6 +126,7 @@ def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
         max_subscriptions_per_chat=50,
         seen_retention_seconds=30 * 86400,
         poll_limits=limits,
+        flood=flood,
         clock=time,
         monotonic=time,
         sleep=time.sleep,

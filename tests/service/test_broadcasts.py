@@ -6,14 +6,14 @@ import asyncio
 import itertools
 
 from bot.service.broadcasts import Preview
-from bot.service.ports import BroadcastStatus, ChatUnreachable, OutboxEntry
+from bot.service.ports import DEFAULT_OPTIONS, BroadcastStatus, ChatUnreachable, OutboxEntry
 
 ADMIN = 1000
 
 
 def chats(bot, *ids: int) -> None:
     for chat in ids:
-        bot.commands.chat_seen(chat, "private" if chat > 0 else "group", "")
+        bot.commands.chat_seen((chat, None), "private" if chat > 0 else "group", "")
 
 
 def deliver(bot) -> None:
@@ -86,9 +86,9 @@ def test_progress_is_shown_at_most_every_few_seconds(make_bot):
     bot.sender.edit = timed_edit
     original_send = bot.sender.send
 
-    async def slow_send(chat, text, *, html=True):
+    async def slow_send(chat, text, *, html=True, options=DEFAULT_OPTIONS):
         bot.time.now += 0.5  # each message takes half a second
-        await original_send(chat, text, html=html)
+        return await original_send(chat, text, html=html, options=options)
 
     bot.sender.send = slow_send
     deliver(bot)
@@ -104,11 +104,11 @@ def test_alerts_go_before_the_rest_of_a_broadcast(make_bot):
     original_send = bot.sender.send
     calls = {"n": 0}
 
-    async def send(chat, text, *, html=True):
+    async def send(chat, text, *, html=True, options=DEFAULT_OPTIONS):
         calls["n"] += 1
         if calls["n"] == 5:  # news arrives in the middle of the broadcast
             bot.store.enqueue([OutboxEntry(key="alert:30:x", chat_id=30, html="ALERT", created=1.0)])
-        await original_send(chat, text, html=html)
+        return await original_send(chat, text, html=html, options=options)
 
     bot.sender.send = send
     deliver(bot)
@@ -124,11 +124,12 @@ def test_a_broadcast_stopped_half_way_resumes_after_a_restart_and_reaches_each_c
     original_send = bot.sender.send
     sent_so_far = {"n": 0}
 
-    async def dying_send(chat, text, *, html=True):
-        await original_send(chat, text, html=html)
+    async def dying_send(chat, text, *, html=True, options=DEFAULT_OPTIONS):
+        message_id = await original_send(chat, text, html=html, options=options)
         sent_so_far["n"] += 1
         if sent_so_far["n"] == 20:
             bot.delivery.stop()  # the process is told to stop after this message
+        return message_id
 
     bot.sender.send = dying_send
     deliver(bot)

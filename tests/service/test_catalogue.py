@@ -19,8 +19,8 @@ def add(bot, arguments: str, user: int = ADMIN) -> str:
 
 def test_an_added_feed_is_polled_with_its_stories_so_far_as_the_baseline(make_bot):
     bot = make_bot(admins=(ADMIN,))
-    bot.commands.chat_seen(USER, "private", "")
-    bot.commands.subscribe(USER, "census")
+    bot.commands.chat_seen((USER, None), "private", "")
+    bot.commands.subscribe((USER, None), "census")
     bot.fetcher.publish("Wire")
     bot.fetcher.publish("Second Wire", news("1", "census old", feed="Second Wire"))
     reply = add(bot, f"{URL} Second  Wire")

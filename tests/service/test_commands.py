@@ -11,44 +11,44 @@ ADMIN = 7
 
 
 def test_subscribe_without_keyword_shows_usage_with_an_example(make_bot):
-    reply = make_bot().commands.subscribe(CHAT, "   ")
+    reply = make_bot().commands.subscribe((CHAT, None), "   ")
     assert "Tell me what to follow" in reply and "<code>/subscribe Makhmour</code>" in reply
 
 
 def test_subscribe_several_and_duplicates(make_bot):
     commands = make_bot().commands
-    reply = commands.subscribe(CHAT, "census, oil prices")
+    reply = commands.subscribe((CHAT, None), "census, oil prices")
     assert "Subscribed to <code>census</code>, <code>oil prices</code>." in reply
-    reply = commands.subscribe(CHAT, "Census, Makhmour")
+    reply = commands.subscribe((CHAT, None), "Census, Makhmour")
     assert "Subscribed to <code>Makhmour</code>." in reply
     assert "already subscribed to <code>Census</code>" in reply
 
 
 def test_subscribe_refuses_long_keywords_and_markup_is_escaped(make_bot):
     commands = make_bot().commands
-    reply = commands.subscribe(CHAT, "x" * 101)
+    reply = commands.subscribe((CHAT, None), "x" * 101)
     assert "at most 100 characters" in reply and "A correct example: <code>/subscribe" in reply
-    reply = commands.subscribe(CHAT, "<b>census</b> *bold* _it_")
+    reply = commands.subscribe((CHAT, None), "<b>census</b> *bold* _it_")
     assert "<code>&lt;b&gt;census&lt;/b&gt; *bold* _it_</code>" in reply
 
 
 def test_a_chat_has_at_most_fifty_subscriptions(make_bot):
     commands = make_bot().commands
-    commands.subscribe(CHAT, ", ".join(f"word{i}" for i in range(49)))
-    reply = commands.subscribe(CHAT, "census, extra")
+    commands.subscribe((CHAT, None), ", ".join(f"word{i}" for i in range(49)))
+    reply = commands.subscribe((CHAT, None), "census, extra")
     assert "Subscribed to <code>census</code>." in reply
     assert "Not added: <code>extra</code>: a chat can have at most 50" in reply
-    assert "(50 of 50)" in commands.list(CHAT)
+    assert "(50 of 50)" in commands.list((CHAT, None)).html
 
 
 def test_preview_shows_recent_matching_items_or_says_none(make_bot):
     bot = make_bot()
     bot.fetcher.publish("Wire", news("1", "Census starts", "in Makhmour"), news("2", "Weather"))
     asyncio.run(bot.poller.poll_once())
-    reply = bot.commands.subscribe(CHAT, "census")
+    reply = bot.commands.subscribe((CHAT, None), "census")
     assert "Recent stories it would have caught" in reply and "Census starts" in reply
     assert "Weather" not in reply
-    assert "Nothing has matched yet" in bot.commands.subscribe(CHAT, "football")
+    assert "Nothing has matched yet" in bot.commands.subscribe((CHAT, None), "football")
 
 
 def test_preview_ignores_items_older_than_a_week(make_bot):
@@ -56,24 +56,29 @@ def test_preview_ignores_items_older_than_a_week(make_bot):
     bot.fetcher.publish("Wire", news("1", "Census starts"))
     asyncio.run(bot.poller.poll_once())
     bot.time.now += 8 * 86400
-    assert "Nothing has matched yet" in bot.commands.subscribe(CHAT, "census")
+    assert "Nothing has matched yet" in bot.commands.subscribe((CHAT, None), "census")
 
 
 def test_unsubscribe_one_all_and_missing(make_bot):
-    commands = make_bot().commands
-    commands.subscribe(CHAT, "census, oil prices, Makhmour")
-    assert "Unsubscribed from <code>census</code>." in commands.unsubscribe(CHAT, "CENSUS")
-    assert "not subscribed to <code>football</code>" in commands.unsubscribe(CHAT, "football")
-    assert "Unsubscribed from all 2" in commands.unsubscribe(CHAT, "all")
-    assert "no subscriptions" in commands.unsubscribe(CHAT, "all")
-    assert "Tell me which keyword" in commands.unsubscribe(CHAT, "")
+    bot = make_bot()
+    commands = bot.commands
+    commands.subscribe((CHAT, None), "census, oil prices, Makhmour")
+    assert "Unsubscribed from <code>census</code>." in commands.unsubscribe((CHAT, None), "CENSUS").html
+    assert "not subscribed to <code>football</code>" in commands.unsubscribe((CHAT, None), "football").html
+    question = commands.unsubscribe((CHAT, None), "all")
+    assert "Remove all 2 subscriptions" in question.html, "all of them: asked first"
+    [[yes, keep]] = question.buttons
+    assert (yes.label, keep.label) == ("Yes, remove all 2", "No, keep them")
+    assert "Unsubscribed from all 2" in (bot.presses.press((CHAT, None), yes.data).html or "")
+    assert "no subscriptions" in commands.unsubscribe((CHAT, None), "all").html
+    assert "Tell me which keyword" in commands.unsubscribe((CHAT, None), "").html
 
 
 def test_list_numbers_subscriptions_and_survives_a_restart(make_bot):
-    make_bot().commands.subscribe(CHAT, "census, oil prices")
-    listing = make_bot().commands.list(CHAT)
+    make_bot().commands.subscribe((CHAT, None), "census, oil prices")
+    listing = make_bot().commands.list((CHAT, None)).html
     assert "1. <code>census</code>\n2. <code>oil prices</code>" in listing
-    assert "no subscriptions yet" in make_bot().commands.list(CHAT + 1)
+    assert "no subscriptions yet" in make_bot().commands.list((CHAT + 1, None)).html
 
 
 def test_admin_commands_refuse_non_admins(make_bot):
@@ -84,39 +89,39 @@ def test_admin_commands_refuse_non_admins(make_bot):
 
 def test_stats_for_admins(make_bot):
     bot = make_bot(admins=(ADMIN,))
-    bot.commands.chat_seen(CHAT, "private", "")
-    bot.commands.subscribe(CHAT, "census")
+    bot.commands.chat_seen((CHAT, None), "private", "")
+    bot.commands.subscribe((CHAT, None), "census")
     stats = bot.commands.stats(ADMIN)
     assert "Chats: 1 active" in stats and "Subscriptions: 1" in stats and "Last poll: none yet" in stats
 
 
 def test_subscribe_shows_how_a_query_is_read_and_explains_errors(make_bot):
     commands = make_bot().commands
-    reply = commands.subscribe(CHAT, "Makhmour census OR camp -football")
+    reply = commands.subscribe((CHAT, None), "Makhmour census OR camp -football")
     assert "Subscribed to <code>Makhmour census OR camp -football</code>." in reply
     assert "<code>Makhmour census OR camp -football</code> reads as: makhmour and (census or camp), " in reply
     assert "but not football." in reply
-    reply = commands.subscribe(CHAT, "source:rudaw Erbil")
+    reply = commands.subscribe((CHAT, None), "source:rudaw Erbil")
     assert "reads as <code>erbil source:rudaw</code>: erbil, only from sources matching “rudaw”" in reply
-    assert "reads as" not in commands.subscribe(CHAT, 'Census, "oil prices", kurd*')
-    reply = commands.subscribe(CHAT, '-football, "oil prices')
+    assert "reads as" not in commands.subscribe((CHAT, None), 'Census, "oil prices", kurd*')
+    reply = commands.subscribe((CHAT, None), '-football, "oil prices')
     assert "at least one word to look for" in reply and "quote is not closed" in reply
     assert "A correct example: <code>/subscribe Makhmour census OR camp -football</code>" in reply
 
 
 def test_unsubscribe_by_number_or_by_text_written_differently(make_bot):
     commands = make_bot().commands
-    commands.subscribe(CHAT, "census, oil prices, Makhmour OR Makhmur, kurd*")
-    reply = commands.unsubscribe(CHAT, "2, 4")
+    commands.subscribe((CHAT, None), "census, oil prices, Makhmour OR Makhmur, kurd*")
+    reply = commands.unsubscribe((CHAT, None), "2, 4").html
     assert "Unsubscribed from <code>oil prices</code>, <code>kurd*</code>." in reply
-    reply = commands.unsubscribe(CHAT, "makhmur OR MAKHMOUR")
+    reply = commands.unsubscribe((CHAT, None), "makhmur OR MAKHMOUR").html
     assert "Unsubscribed from <code>Makhmour OR Makhmur</code>." in reply
-    assert "not subscribed to <code>7</code>" in commands.unsubscribe(CHAT, "7")
-    assert "1. <code>census</code>" in commands.list(CHAT)
+    assert "not subscribed to <code>7</code>" in commands.unsubscribe((CHAT, None), "7").html
+    assert "1. <code>census</code>" in commands.list((CHAT, None)).html
 
 
 def test_a_subscription_named_like_a_number_is_removed_by_its_text_first(make_bot):
     commands = make_bot().commands
-    commands.subscribe(CHAT, "census, 1")
-    assert "Unsubscribed from <code>1</code>." in commands.unsubscribe(CHAT, "1")
-    assert "1. <code>census</code>" in commands.list(CHAT)
+    commands.subscribe((CHAT, None), "census, 1")
+    assert "Unsubscribed from <code>1</code>." in commands.unsubscribe((CHAT, None), "1").html
+    assert "1. <code>census</code>" in commands.list((CHAT, None)).html

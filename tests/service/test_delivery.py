@@ -77,8 +77,8 @@ def test_network_errors_back_off_with_jitter_then_wait_for_a_later_round(make_bo
 
 def test_a_blocked_chat_becomes_inactive_and_the_others_still_get_theirs(make_bot):
     bot = make_bot()
-    bot.commands.chat_seen(2, "private", "")
-    bot.commands.subscribe(2, "census")
+    bot.commands.chat_seen((2, None), "private", "")
+    bot.commands.subscribe((2, None), "census")
     bot.sender.fail = lambda chat, text: (
         ChatUnreachable("Forbidden: bot was blocked by the user") if chat == 2 else None
     )
@@ -89,14 +89,14 @@ def test_a_blocked_chat_becomes_inactive_and_the_others_still_get_theirs(make_bo
     assert not bot.store.is_active(2)
     assert bot.store.pending() == [], "its other pending alert is dropped, not retried"
     assert [q.text for q in bot.subscriptions.of_chat(2)] == ["census"], "subscriptions are kept"
-    bot.commands.chat_seen(2, "private", "")  # /start from the chat
+    bot.commands.chat_seen((2, None), "private", "")  # /start from the chat
     assert bot.store.is_active(2)
 
 
 def test_a_migrated_group_gets_its_messages_and_subscriptions_at_its_new_id(make_bot):
     bot = make_bot()
-    bot.commands.chat_seen(-5, "group", "")
-    bot.commands.subscribe(-5, "census")
+    bot.commands.chat_seen((-5, None), "group", "")
+    bot.commands.subscribe((-5, None), "census")
     bot.sender.fail = lambda chat, text: ChatMoved(-1005) if chat == -5 else None
     queue(bot, -5)
     deliver(bot)

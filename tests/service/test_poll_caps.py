@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.formatting import MESSAGE_LIMIT, format_overflow, visible_length
 from bot.core.items import Item
+from bot.core.pace import FloodGuard
 from bot.service.polling import PollLimits
 from tests.service.conftest import news
 from tests.service.test_polling import cycle, subscribe
 
 CHAT, OTHER = 10, 20
+NO_GUARD = FloodGuard(alerts=0)  # these tests are about the caps of one poll, not the hour's guard
 NOON = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
 
 
@@ -50,7 +52,7 @@ def test_a_feed_gives_at_most_its_cap_of_new_items_per_poll_the_newest(make_bot,
 
 
 def test_a_chat_gets_at_most_its_cap_per_cycle_across_feeds_and_one_summary(make_bot):
-    bot = make_bot(["A", "B"])
+    bot = make_bot(["A", "B"], flood=NO_GUARD)
     subscribe(bot, CHAT, "census")
     subscribe(bot, OTHER, "Erbil")
     bot.fetcher.publish("A")
@@ -80,7 +82,7 @@ def test_a_chat_gets_at_most_its_cap_per_cycle_across_feeds_and_one_summary(make
 
 
 def test_a_summary_lists_ten_stories_then_how_many_more_all_escaped(make_bot):
-    bot = make_bot()
+    bot = make_bot(flood=NO_GUARD)
     subscribe(bot, CHAT, "census")
     bot.fetcher.publish("Wire")
     cycle(bot)
@@ -102,7 +104,7 @@ def test_a_summary_stays_under_telegrams_limit_whatever_the_titles():
 
 
 def test_a_big_poll_takes_its_first_new_items_in_feed_order_when_undated(make_bot, caplog):
-    bot = make_bot(limits=PollLimits(new_items_per_feed=50, alerts_per_chat=100))
+    bot = make_bot(limits=PollLimits(new_items_per_feed=50, alerts_per_chat=100), flood=NO_GUARD)
     subscribe(bot, CHAT, "census")
     bot.fetcher.publish("Wire", *(story(n) for n in range(1000)))
     cycle(bot)

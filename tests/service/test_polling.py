@@ -26,8 +26,8 @@ def cycle(bot):
 
 
 def subscribe(bot, chat: int, text: str) -> None:
-    bot.commands.chat_seen(chat, "private", "")
-    bot.commands.subscribe(chat, text)
+    bot.commands.chat_seen((chat, None), "private", "")
+    bot.commands.subscribe((chat, None), text)
 
 
 def test_first_poll_is_a_baseline_then_new_matching_items_alert(make_bot):
@@ -173,7 +173,7 @@ def test_source_scope_uses_the_feeds_name_and_host(make_bot):
     cycle(bot)
     assert [("Erbil" in html) for html in bot.sender.to(CHAT)] == [True]
     assert [("Mosul" in html) for html in bot.sender.to(CHAT + 1)] == [True]
-    assert "Census in Erbil" in bot.commands.subscribe(CHAT + 2, "source:rudaw census")
+    assert "Census in Erbil" in bot.commands.subscribe((CHAT + 2, None), "source:rudaw census")
 
 
 def poll_every(bot, seconds: float, until: float) -> None:
@@ -215,7 +215,7 @@ def test_retry_after_from_a_feed_server_is_honoured(make_bot):
 
 def test_the_admins_are_told_once_when_a_feed_keeps_failing_and_when_it_is_back(make_bot):
     bot = make_bot(admins=(ADMIN,))
-    bot.commands.chat_seen(ADMIN, "private", "")
+    bot.commands.chat_seen((ADMIN, None), "private", "")
     bot.fetcher.publish("Wire")
     cycle(bot)
     bot.fetcher.fail("Wire", "HTTP 500 <Internal Server Error>")
@@ -234,7 +234,7 @@ def test_the_admins_are_told_once_when_a_feed_keeps_failing_and_when_it_is_back(
 
 def test_a_short_failure_does_not_bother_the_admins(make_bot):
     bot = make_bot(admins=(ADMIN,))
-    bot.commands.chat_seen(ADMIN, "private", "")
+    bot.commands.chat_seen((ADMIN, None), "private", "")
     bot.fetcher.publish("Wire")
     cycle(bot)
     bot.fetcher.fail("Wire")

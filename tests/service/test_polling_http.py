@@ -32,9 +32,9 @@ def bot(make_bot, server):
 
     made = make_bot(["Wire"], admins=(ADMIN,), fetcher=fetcher())
     made.poller.sources[:] = [FeedSource("Wire", server.url("/feed.xml"))]
-    made.commands.chat_seen(ADMIN, "private", "")
-    made.commands.chat_seen(CHAT, "private", "")
-    made.commands.subscribe(CHAT, "census")
+    made.commands.chat_seen((ADMIN, None), "private", "")
+    made.commands.chat_seen((CHAT, None), "private", "")
+    made.commands.subscribe((CHAT, None), "census")
     return made
 
 

@@ -17,45 +17,46 @@ URL = "https://wire2.example/rss"
 
 def test_a_subscription_the_disk_refuses_is_answered_clearly_and_never_appears(make_bot):
     bot = make_bot()
-    bot.commands.chat_seen(CHAT, "private", "")
-    bot.commands.subscribe(CHAT, "census")
+    bot.commands.chat_seen((CHAT, None), "private", "")
+    bot.commands.subscribe((CHAT, None), "census")
     with disk_full():
-        assert bot.commands.subscribe(CHAT, "Makhmour, oil prices") == NOT_SAVED
-    assert "Makhmour" not in bot.commands.list(CHAT)
-    assert "Subscribed" in bot.commands.subscribe(CHAT, "Erbil"), "the next one, with room, works"
+        assert bot.commands.subscribe((CHAT, None), "Makhmour, oil prices") == NOT_SAVED
+    assert "Makhmour" not in bot.commands.list((CHAT, None)).html
+    assert "Subscribed" in bot.commands.subscribe((CHAT, None), "Erbil"), "the next one, with room, works"
     restarted = make_bot()
-    listing = restarted.commands.list(CHAT)
+    listing = restarted.commands.list((CHAT, None)).html
     assert "census" in listing and "Erbil" in listing
     assert "Makhmour" not in listing and "oil prices" not in listing
 
 
 def test_an_unsubscription_the_disk_refuses_keeps_the_subscription(make_bot):
     bot = make_bot()
-    bot.commands.chat_seen(CHAT, "private", "")
-    bot.commands.subscribe(CHAT, "census, Erbil")
+    bot.commands.chat_seen((CHAT, None), "private", "")
+    bot.commands.subscribe((CHAT, None), "census, Erbil")
+    [[yes, _]] = bot.commands.unsubscribe((CHAT, None), "all").buttons
     with disk_full():
-        assert bot.commands.unsubscribe(CHAT, "census") == NOT_SAVED
-        assert bot.commands.unsubscribe(CHAT, "all") == NOT_SAVED
-    assert "census" in bot.commands.list(CHAT)
+        assert bot.commands.unsubscribe((CHAT, None), "census").html == NOT_SAVED
+        assert "could not save" in bot.presses.press((CHAT, None), yes.data).answer
+    assert "census" in bot.commands.list((CHAT, None)).html
     bot.fetcher.publish("Wire")
     cycle(bot)
     bot.fetcher.publish("Wire", news("1", "The census results"))
     cycle(bot)
     assert len(bot.sender.to(CHAT)) == 1, "it still brings alerts"
-    assert "census" in make_bot().commands.list(CHAT)
+    assert "census" in make_bot().commands.list((CHAT, None)).html
 
 
 def test_a_new_chat_the_disk_cannot_record_still_gets_its_answer(make_bot):
     bot = make_bot()
     with disk_full():
-        bot.commands.chat_seen(CHAT, "private", "")  # does not raise
-        assert bot.commands.subscribe(CHAT, "census") == NOT_SAVED
+        bot.commands.chat_seen((CHAT, None), "private", "")  # does not raise
+        assert bot.commands.subscribe((CHAT, None), "census") == NOT_SAVED
     assert not bot.store.is_active(CHAT)
 
 
 def test_admin_changes_the_disk_refuses_are_answered_clearly_and_not_kept(make_bot):
     bot = make_bot(admins=(ADMIN,))
-    bot.commands.chat_seen(ADMIN, "private", "")
+    bot.commands.chat_seen((ADMIN, None), "private", "")
     bot.fetcher.publish("Second Wire")
     with disk_full():
         assert asyncio.run(bot.feeds.add(ADMIN, f"{URL} Second Wire")) == NOT_SAVED
@@ -80,8 +81,8 @@ def test_admin_changes_the_disk_refuses_are_answered_clearly_and_not_kept(make_b
 
 def test_a_poll_the_disk_refuses_is_tried_again_and_its_alert_arrives_once(make_bot, caplog):
     bot = make_bot()
-    bot.commands.chat_seen(CHAT, "private", "")
-    bot.commands.subscribe(CHAT, "census")
+    bot.commands.chat_seen((CHAT, None), "private", "")
+    bot.commands.subscribe((CHAT, None), "census")
     bot.fetcher.publish("Wire")
     cycle(bot)
     bot.fetcher.publish("Wire", news("1", "The census results"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.dedup import delivery_token, item_tokens, new_items, normalize_link, prune_seen, seen_token
+from bot.core.dedup import item_tokens, new_items, normalize_link, prune_seen, seen_token
 from bot.core.items import Item
 
 
@@ -47,10 +47,3 @@ def test_normalize_link():
     assert normalize_link("https://example.org") == "https://example.org/"
     assert normalize_link("javascript:alert(1)") == ""
     assert normalize_link("/relative") == ""
-
-
-def test_delivery_token_is_the_link_across_feeds_and_the_key_without_one():
-    assert delivery_token(item("a", "https://x.org/1", feed="A")) == delivery_token(
-        item("b", "https://x.org/1#c", feed="B")
-    )
-    assert delivery_token(item("1", feed="A")) != delivery_token(item("1", feed="B"))

@@ -1,0 +1,188 @@
+"""Sending to Telegram: messages and edits from the delivery loop, and group membership.
+
+The sender turns PTB's exceptions into the service's delivery errors
+(:mod:`bot.service.ports`); membership answers are kept for a while, so a group's activity
+does not cost a lookup per message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import ExtBot
+
+from bot.adapters.ratelimit import PACED
+from bot.service.ports import (
+    DEFAULT_OPTIONS,
+    BadMarkup,
+    Buttons,
+    ChatMoved,
+    ChatUnreachable,
+    MessageRejected,
+    RetryLater,
+    SendOptions,
+    TemporaryFailure,
+    TopicGone,
+)
+
+__all__ = ["PressedButtons", "TelegramMembership", "TelegramSender", "keyboard"]
+
+MEMBERSHIP_SECONDS = 600.0  # how long an answer about a group's admins is kept
+# Telegram's words for a forum topic that is gone.
+_TOPIC_GONE = (
+    "message thread not found",
+    "topic_closed",
+    "topic_deleted",
+    "topic was deleted",
+    "topic is closed",
+)
+
+
+def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for rows of buttons (None for none)."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.label, callback_data=button.data) for button in row] for row in buttons]
+    )
+
+
+class PressedButtons:
+    """The buttons a press left under a message (after Mute, an Undo), so an edit of that
+    message's text keeps them instead of bringing back those it was sent with. Kept in
+    memory for the latest :data:`PRESSED_MESSAGES` messages."""
+
+    def __init__(self) -> None:
+        self._buttons: dict[tuple[int, int], InlineKeyboardMarkup | None] = {}
+
+    def record(self, chat_id: int, message_id: int, markup: InlineKeyboardMarkup | None) -> None:
+        self._buttons.pop((chat_id, message_id), None)
+        self._buttons[(chat_id, message_id)] = markup
+        while len(self._buttons) > PRESSED_MESSAGES:
+            del self._buttons[next(iter(self._buttons))]
+
+    def get(
+        self, chat_id: int, message_id: int, sent: InlineKeyboardMarkup | None
+    ) -> InlineKeyboardMarkup | None:
+        """The buttons under the message now: as a press left them, else *sent*."""
+        return self._buttons.get((chat_id, message_id), sent)
+
+
+PRESSED_MESSAGES = 10_000
+
+
+class TelegramSender:
+    """Sends and edits messages with a bot, raising the service's delivery errors."""
+
+    def __init__(self, bot: ExtBot, pressed: PressedButtons | None = None) -> None:  # type: ignore[type-arg]
+        self._bot = bot
+        self._pressed = pressed or PressedButtons()
+
+    async def send(
+        self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
+    ) -> int | None:
+        with _delivery_errors():
+            # PACED: the delivery loop took this chat's allowance itself (see ratelimit.py).
+            # parse_mode and link previews not given here are PTB's Defaults (HTML, no preview).
+            message = await self._bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML if html else None,
+                link_preview_options=_preview(options),
+                message_thread_id=options.thread_id,
+                disable_notification=options.silent or None,
+                reply_markup=keyboard(options.buttons),
+                rate_limit_args=PACED,
+            )
+        return message.message_id
+
+    async def edit(
+        self, chat_id: int, message_id: int, html: str, *, options: SendOptions = DEFAULT_OPTIONS
+    ) -> None:
+        with _delivery_errors():
+            try:
+                await self._bot.edit_message_text(
+                    html,
+                    chat_id,
+                    message_id,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=_preview(options),
+                    reply_markup=self._pressed.get(chat_id, message_id, keyboard(options.buttons)),
+                    rate_limit_args=PACED,
+                )
+            except BadRequest as exc:
+                if "not modified" not in exc.message.casefold():
+                    raise
+
+
+def _preview(options: SendOptions) -> LinkPreviewOptions | None:
+    """The link's preview, small, if the chat wants previews (None: PTB's Defaults, none)."""
+    return LinkPreviewOptions(is_disabled=False, prefer_small_media=True) if options.preview else None
+
+
+@contextlib.contextmanager
+def _delivery_errors() -> Iterator[None]:
+    """Translate PTB's exceptions into :mod:`bot.service.ports` delivery errors."""
+    try:
+        yield
+    except RetryAfter as exc:
+        wait = exc.retry_after  # seconds, or a timedelta when PTB_TIMEDELTA is set
+        raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from None
+    except ChatMigrated as exc:
+        raise ChatMoved(exc.new_chat_id) from None
+    except Forbidden as exc:
+        raise ChatUnreachable(exc.message) from None
+    except BadRequest as exc:  # before NetworkError, which it subclasses
+        reason = exc.message.casefold()
+        if "chat not found" in reason:
+            raise ChatUnreachable(exc.message) from None
+        if any(words in reason for words in _TOPIC_GONE):
+            raise TopicGone(exc.message) from None
+        if "can't parse entities" in reason:
+            raise BadMarkup(exc.message) from None
+        raise MessageRejected(exc.message) from None
+    except (NetworkError, InvalidToken) as exc:
+        raise TemporaryFailure(exc.message) from None
+    except TelegramError as exc:
+        raise TemporaryFailure(exc.message) from None
+
+
+class TelegramMembership:
+    """Whether a user administers a group, asked of Telegram (getChatMember) and kept for
+    :data:`MEMBERSHIP_SECONDS`. A lookup that fails counts as "no" and is not kept."""
+
+    def __init__(self, bot: ExtBot, clock: Callable[[], float] = time.monotonic) -> None:  # type: ignore[type-arg]
+        self._bot = bot
+        self._clock = clock
+        self._known: dict[tuple[int, int], tuple[bool, float]] = {}
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        now = self._clock()
+        known = self._known.get((chat_id, user_id))
+        if known is not None and now - known[1] < MEMBERSHIP_SECONDS:
+            return known[0]
+        try:
+            member = await self._bot.get_chat_member(chat_id, user_id)
+        except TelegramError:
+            return False
+        admin = member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+        if len(self._known) > 50_000:
+            self._known = {
+                key: value for key, value in self._known.items() if now - value[1] < MEMBERSHIP_SECONDS
+            }
+        self._known[(chat_id, user_id)] = (admin, now)
+        return admin
