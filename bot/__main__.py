@@ -151,6 +151,7 @@ def wire(
             ),
             membership=TelegramMembership(application.bot),
             default_timezone=settings.timezone,
+            default_language=settings.language,
             clock=clock,
         )
     except BaseException:
@@ -191,7 +192,7 @@ def _start_hook(bot: Bot) -> Hook:
         # On a stop signal, the feeds' parses end first (after a moment's grace): PTB waits
         # for running polls to finish, which would wait for a stuck parse until its deadline.
         stop_on_signals(application, first=bot.fetcher.stop_parsing)
-        await publish_command_menu(application.bot)
+        await publish_command_menu(application.bot, bot.services.languages.default)
         log.info("newsbot %s started as @%s", __version__, application.bot.username)
         # Not application.create_task: PTB waits for those to end before it stops.
         bot.delivering = asyncio.create_task(bot.services.delivery.run(), name="delivery")

@@ -15,6 +15,7 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -33,6 +34,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -41,6 +43,7 @@ from bot.adapters.ratelimit import ChatBusy, TelegramRateLimiter
 from bot.adapters.sending import PressedButtons, keyboard
 from bot.adapters.updates import ChatLanes
 from bot.core.formatting import split_message
+from bot.core.language import DEFAULT_LANGUAGE, LANGUAGES, _, speaking, use
 from bot.core.pacing import ChatBuckets, Rate
 from bot.service.assembly import Services
 from bot.service.commands import BOT_COMMANDS
@@ -50,6 +53,7 @@ from bot.service.presses import Pressed
 from bot.service.subscriptions import Place
 
 SUBSCRIPTION_BUTTONS = "^(mute|unsub|undo|undol|rm|rmall|keep):"
+LANGUAGE_BUTTONS = "^lang:"
 
 __all__ = ["TelegramHandlers", "build_application", "publish_command_menu"]
 
@@ -87,8 +91,10 @@ class TelegramHandlers:
         self._presses = services.presses
         self._permissions = services.permissions
         self._subscriptions = services.subscriptions
+        self._languages = services.languages
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        application.add_handler(TypeHandler(Update, self.speak_chat_language), group=-2)
         application.add_handler(MessageHandler(filters.COMMAND, self.remember_chat), group=-1)
         simple: dict[str, Callable[[Update, Context], Coroutine[Any, Any, None]]] = {
             "start": self.start,
@@ -101,6 +107,7 @@ class TelegramHandlers:
             "quiet": self.quiet,
             "timezone": self.timezone,
             "previews": self.previews,
+            "language": self.language,
             "feeds": self.feeds,
             "stats": self.stats,
             "broadcast": self.broadcast,
@@ -117,6 +124,7 @@ class TelegramHandlers:
         application.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
         application.add_handler(CallbackQueryHandler(self.broadcast_button, pattern=f"^{BUTTON}:"))
         application.add_handler(CallbackQueryHandler(self.settings_button, pattern="^set:"))
+        application.add_handler(CallbackQueryHandler(self.language_button, pattern=LANGUAGE_BUTTONS))
         application.add_handler(CallbackQueryHandler(self.subscription_button, pattern=SUBSCRIPTION_BUTTONS))
         application.add_handler(CallbackQueryHandler(self.stale_button))
         application.add_error_handler(self.on_error)
@@ -158,6 +166,20 @@ class TelegramHandlers:
             else:
                 await self._reply(update, ONLY_ADMINS)
         return allowed
+
+    async def speak_chat_language(self, update: Update, context: Context) -> None:
+        """Before any handler: everything this update is answered with is in its chat's
+        language (a private chat first takes its user's Telegram language, if it is ours)."""
+        chat = update.effective_chat
+        if chat is None:
+            use(DEFAULT_LANGUAGE)
+            return
+        user = update.effective_user
+        if self._languages.adopt(
+            chat.id, private=chat.type == chat.PRIVATE, user_language=user.language_code if user else None
+        ):
+            await publish_chat_menu(context.bot, chat.id, self._languages.of(chat.id))
+        use(self._languages.of(chat.id))
 
     async def remember_chat(self, update: Update, context: Context) -> None:
         """Every chat that uses one of this bot's commands is one it may write to (again);
@@ -226,6 +248,19 @@ class TelegramHandlers:
             await self._reply(
                 update, self._settings.previews(_place(update), _arguments(update.effective_message))
             )
+
+    async def language(self, update: Update, context: Context) -> None:
+        """/language shows the choice; /language ckb (ar, en) changes it."""
+        assert update.effective_message and update.effective_chat
+        chat_id = update.effective_chat.id
+        arguments = _arguments(update.effective_message).strip()
+        if not arguments:
+            await self._reply(update, self._languages.show(chat_id))
+        elif await self._may_change(update):
+            before = self._languages.of(chat_id)
+            await self._reply(update, self._languages.choose(chat_id, arguments))
+            if self._languages.of(chat_id) != before:
+                await publish_chat_menu(context.bot, chat_id, self._languages.of(chat_id))
 
     async def feeds(self, update: Update, context: Context) -> None:
         """The news sources; for admins, with each one's health."""
@@ -296,6 +331,23 @@ class TelegramHandlers:
         if await self._may_change(update):
             pressed = self._settings.press(_place(update), query.data or "", group=_is_group(update))
             await self._show_pressed(update, pressed)
+
+    async def language_button(self, update: Update, context: Context) -> None:
+        """A language's button under /language: the message becomes the answer, in it."""
+        query = update.callback_query
+        assert query is not None and update.effective_chat is not None
+        if not isinstance(query.message, Message):
+            await query.answer(self._broadcasts.stale_button())
+            return
+        if await self._may_change(update):
+            chat_id = update.effective_chat.id
+            before = self._languages.of(chat_id)
+            reply = self._languages.choose(chat_id, (query.data or "").removeprefix("lang:"))
+            await query.answer()
+            async with _edit_of_pressed():
+                await query.edit_message_text(reply.html, parse_mode=ParseMode.HTML)
+            if self._languages.of(chat_id) != before:
+                await publish_chat_menu(context.bot, chat_id, self._languages.of(chat_id))
 
     async def subscription_button(self, update: Update, context: Context) -> None:
         """Mute, unsubscribe, undo, remove or confirm, under an alert or /list."""
@@ -458,9 +510,32 @@ def stop_on_signals(
             loop.add_signal_handler(signum, stop)
 
 
-async def publish_command_menu(bot: object, commands: Sequence[tuple[str, str]] = BOT_COMMANDS) -> None:
-    """Show the command menu in Telegram clients; a server without the method only costs a warning."""
+def _menu(language: str, commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
+    with speaking(language):
+        return [BotCommand(name, _(text)) for name, text in commands]
+
+
+async def publish_command_menu(
+    bot: object, default: str = DEFAULT_LANGUAGE, commands: Sequence[tuple[str, str]] = BOT_COMMANDS
+) -> None:
+    """Show the command menu in Telegram clients: in the default language, and in each of
+    ours that Telegram can name for its users (a two-letter code: ``ar``, ``en``; Sorani has
+    none, so its chats get the menu per chat). A server without the method only costs a
+    warning."""
     try:
-        await bot.set_my_commands([BotCommand(name, text) for name, text in commands])  # type: ignore[attr-defined]
+        await bot.set_my_commands(_menu(default, commands))  # type: ignore[attr-defined]
+        for language in LANGUAGES:
+            if len(language) == 2:
+                await bot.set_my_commands(_menu(language, commands), language_code=language)  # type: ignore[attr-defined]
     except TelegramError as exc:
         log.warning("could not publish the command menu (setMyCommands): %s", exc.message)
+
+
+async def publish_chat_menu(
+    bot: object, chat_id: int, language: str, commands: Sequence[tuple[str, str]] = BOT_COMMANDS
+) -> None:
+    """The command menu of one chat, in the language it chose."""
+    try:
+        await bot.set_my_commands(_menu(language, commands), scope=BotCommandScopeChat(chat_id))  # type: ignore[attr-defined]
+    except TelegramError as exc:
+        log.warning("could not publish chat %d's command menu: %s", chat_id, exc.message)

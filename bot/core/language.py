@@ -48,6 +48,7 @@ __all__ = [
     "ngettext",
     "pgettext",
     "speaking",
+    "use",
 ]
 
 DOMAIN = "newsbot"
@@ -116,6 +117,12 @@ def speaking(language: str | None) -> Iterator[None]:
         yield
     finally:
         _speaking.reset(token)
+
+
+def use(language: str | None) -> None:
+    """Write in *language* (ours, else the default) from now on in this context: for an
+    update's handlers, each run in the context of its update."""
+    _speaking.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)  # type: ignore[arg-type]
 
 
 def _(message: str) -> str:
