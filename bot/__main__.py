@@ -40,6 +40,7 @@ from bot.adapters.telegram import (
     publish_command_menu,
     stop_on_signals,
 )
+from bot.core.language import _, speaking
 from bot.core.pace import FloodGuard
 from bot.core.pacing import ChatBuckets, Pacing, Rate
 from bot.core.schedule import PollBounds
@@ -102,12 +103,17 @@ def wire(
         # One allowance per chat, read by the delivery loop and kept by the rate limiter.
         chat_buckets: ChatBuckets[int | str] = ChatBuckets(pacing.rate_of)
         pressed = PressedButtons()  # what presses left under messages, for later edits of them
+
+        def slow_down(chat_id: int) -> str:
+            with speaking(services.languages.of(chat_id)):
+                return _(SLOW_DOWN)
+
         application = build_application(
             token=token,
             base_url=settings.telegram_api_url,
             chat_buckets=chat_buckets,
             command_budget=Rate(settings.commands_per_minute / 60, settings.command_burst),
-            flood_notice=SLOW_DOWN,
+            flood_notice=slow_down,
             overall_per_second=settings.rate_per_second,
             request=request,
             updates_request=updates_request,

@@ -455,7 +455,7 @@ def build_application(
     base_url: str,
     chat_buckets: ChatBuckets[int | str],
     command_budget: Rate,
-    flood_notice: str,
+    flood_notice: Callable[[int], str],
     overall_per_second: float = 30,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
@@ -463,13 +463,13 @@ def build_application(
     """The PTB Application: HTML by default, link previews off, every request paced under
     Telegram's limits (each chat's allowance in *chat_buckets*, shared with the delivery
     loop), updates from different chats handled at once, each chat within *command_budget*
-    (told *flood_notice* once when it goes over). A 429 is not retried here: it reaches the
+    (told ``flood_notice(chat_id)`` once when it goes over). A 429 is not retried here: it reaches the
     delivery loop, which waits."""
     limiter = TelegramRateLimiter(overall_per_second=overall_per_second, chats=chat_buckets)
     defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 
     async def notify(chat_id: int) -> None:
-        await application.bot.send_message(chat_id, flood_notice)
+        await application.bot.send_message(chat_id, flood_notice(chat_id))
 
     lanes = ChatLanes(budget=command_budget, notify=notify)
     builder = (
