@@ -48,6 +48,7 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("digest", N_("Alerts in a digest: /digest daily 08:00")),
     ("quiet", N_("Quiet hours: /quiet 23:00-07:00")),
     ("timezone", N_("Your time zone: /timezone Asia/Baghdad")),
+    ("language", N_("The language of my messages: /language")),
     ("feeds", N_("The news sources watched")),
     ("help", N_("How to use this bot")),
 )
@@ -181,6 +182,11 @@ class Commands:
             _("/timezone — <code>/timezone Asia/Baghdad</code>, for times and schedules"),
             # Translators: on and off are words of the command: keep them.
             _("/previews — <code>/previews on</code> or <code>off</code>: the link's preview under alerts"),
+            # Translators: keep the codes ckb, ar and en.
+            _(
+                "/language — the language of my messages: <code>/language ckb</code> (Sorani), "
+                "<code>/language ar</code> (Arabic) or <code>/language en</code> (English)"
+            ),
             _(
                 "Under each alert, buttons mute its keyword for 24 hours or unsubscribe, with Undo. "
                 "In a forum topic, /subscribe follows keywords for that topic. In a group, only its "
@@ -193,8 +199,8 @@ class Commands:
                 "<code>census</code> matches “Census,” and <code>Makhmur</code> matches “Makhmūr”, "
                 "but <code>ISIS</code> does not match “crisis”."
             ),
-            # Translators: the lines starting with • show the query language; keep what is
-            # between <code> and </code> as it is (OR, the minus, * and source: are commands).
+            # Translators: the lines starting with • show the query language. Keep OR, the minus,
+            # *, quotes and source: as they are; write the example keywords in your script.
             _("• <code>oil prices</code>: both words, in any order"),
             _('• <code>"Qarachogh mountains"</code>: the exact phrase'),
             _("• <code>Makhmour OR Makhmur OR Mexmûr</code>: any of them"),
