@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.core.dedup import seen_token
 from bot.core.formatting import DigestStory, digest_header, format_alert, format_digest, split_message
 from bot.core.items import Item
+from bot.core.language import _, embed, format_number
 from bot.core.pace import ChatSettings, DeliveryMode, FloodGuard, HoldReason, next_digest, quiet_until, route
 from bot.service.ports import Button, HeldStory, OutboxEntry, Store
 from bot.service.subscriptions import Place, Subscription
@@ -39,10 +40,16 @@ def _short(text: str) -> str:
 def alert_buttons(matched: Sequence[Subscription]) -> tuple[tuple[Button, ...], ...]:
     """Under an alert, for the (first two) subscriptions it matched: mute for a day, or
     unsubscribe. The callback data carries the subscription's id only."""
+    # Translators: buttons under an alert, two in a row: keep them short. {keyword} is a
+    # subscription the story matched (at most 24 characters); "24 h" is for 24 hours.
+    mute = _("🔕 Mute “{keyword}” 24 h")
+    # Translators: a button under an alert, beside Mute: keep it short. {keyword} is a
+    # subscription the story matched (at most 24 characters).
+    unsubscribe = _("✖ Unsubscribe “{keyword}”")
     return tuple(
         (
-            Button(f"🔕 Mute “{_short(s.query.text)}” 24 h", f"mute:{s.id}"),
-            Button(f"✖ Unsubscribe “{_short(s.query.text)}”", f"unsub:{s.id}"),
+            Button(mute.format(keyword=embed(_short(s.query.text))), f"mute:{s.id}"),
+            Button(unsubscribe.format(keyword=embed(_short(s.query.text))), f"unsub:{s.id}"),
         )
         for s in matched[:2]
     )
@@ -202,7 +209,7 @@ class AlertPace:
             quiet = settings.quiet.describe() if settings.quiet else ""
             header = digest_header(len(stories), reason="quiet", detail=quiet)
         elif reason is HoldReason.FLOOD:
-            header = digest_header(len(stories), reason="flood", detail=str(self._flood.alerts))
+            header = digest_header(len(stories), reason="flood", detail=format_number(self._flood.alerts))
         else:
             header = digest_header(len(stories), reason=reason.value)
         html = format_digest(
