@@ -107,7 +107,9 @@ def assemble(
         on_topic_gone=topic_gone,
     )
     delivery.on_chat_moved = subscriptions.move_chat
-    pace = AlertPace(store, default_tz=tz, flood=flood or FloodGuard(), clock=clock)
+    pace = AlertPace(
+        store, default_tz=tz, default_language=default_language, flood=flood or FloodGuard(), clock=clock
+    )
     languages = ChatLanguages(pace, default=default_language)
     stories = StoryGroups()
     for record in store.stories():  # the stories of the last 48 hours that reached chats

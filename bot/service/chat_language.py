@@ -24,7 +24,7 @@ class ChatLanguages:
 
     def __init__(self, pace: AlertPace, *, default: str) -> None:
         self._pace = pace
-        self._default = default
+        self._default = default  # (the pace's default too)
 
     @property
     def default(self) -> str:
@@ -33,7 +33,7 @@ class ChatLanguages:
 
     def of(self, chat_id: int) -> str:
         """The language chat *chat_id* reads."""
-        return self._pace.settings(chat_id).language or self._default
+        return self._pace.language(chat_id)
 
     def adopt(self, chat_id: int, *, private: bool, user_language: str | None) -> bool:
         """A private chat that never chose takes its user's Telegram language when it is

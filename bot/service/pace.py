@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.core.dedup import seen_token
 from bot.core.formatting import DigestStory, digest_header, format_alert, format_digest, split_message
 from bot.core.items import Item
-from bot.core.language import _, embed, format_number
+from bot.core.language import DEFAULT_LANGUAGE, _, embed, format_number, speaking
 from bot.core.pace import ChatSettings, DeliveryMode, FloodGuard, HoldReason, next_digest, quiet_until, route
 from bot.service.ports import Button, HeldStory, OutboxEntry, Store
 from bot.service.subscriptions import Place, Subscription
@@ -63,11 +63,13 @@ class AlertPace:
         store: Store,
         *,
         default_tz: tzinfo,
+        default_language: str = DEFAULT_LANGUAGE,
         flood: FloodGuard,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._default_tz = default_tz
+        self._default_language = default_language
         self._flood = flood
         self._clock = clock
         self._settings: dict[int, ChatSettings] = {}
@@ -80,6 +82,10 @@ class AlertPace:
         if settings is None:
             settings = self._settings[chat_id] = self._store.chat_settings(chat_id)
         return settings
+
+    def language(self, chat_id: int) -> str:
+        """The language chat *chat_id* reads: its choice, else the bot's default."""
+        return self.settings(chat_id).language or self._default_language
 
     def tz(self, chat_id: int) -> tzinfo:
         name = self.settings(chat_id).timezone
@@ -155,15 +161,18 @@ class AlertPace:
                 held_at=now,
             )
         recent.append(now)
+        with speaking(self.language(chat_id)):
+            html = format_alert(item, [subscription.query for subscription in awake], tz=tz)
+            buttons = alert_buttons(awake)
         return OutboxEntry(
             key=key,
             chat_id=chat_id,
-            html=format_alert(item, [subscription.query for subscription in awake], tz=tz),
+            html=html,
             created=now,
             thread_id=thread_id,
             silent=where.silent,
             preview=settings.previews,
-            buttons=alert_buttons(awake),
+            buttons=buttons,
             instant=True,
             source=item.feed,
         )
@@ -201,6 +210,12 @@ class AlertPace:
         return queued
 
     def _digest(
+        self, place: Place, reason: HoldReason, stories: Sequence[HeldStory], now: float, *, silent: bool
+    ) -> list[OutboxEntry]:
+        with speaking(self.language(place[0])):
+            return self._digest_parts(place, reason, stories, now, silent=silent)
+
+    def _digest_parts(
         self, place: Place, reason: HoldReason, stories: Sequence[HeldStory], now: float, *, silent: bool
     ) -> list[OutboxEntry]:
         chat_id, thread_id = place
