@@ -26,6 +26,8 @@ from typing import Any, TextIO
 
 from telegram.request import BaseRequest, RequestData
 
+from bot.core.language import _, embed, format_number, ngettext
+
 __all__ = ["CONSOLE_CHAT_ID", "CONSOLE_USER_ID", "TerminalBotAPI", "printable", "render_html"]
 
 CONSOLE_USER_ID = 1
@@ -242,15 +244,16 @@ class TerminalBotAPI(BaseRequest):
         if not buttons:
             return ""
         labels = "   ".join(f"[ {printable(label)} ]" for label, _ in buttons)
-        return f"{labels}   (type a button's text, or a word of it, to press it)"
+        # Translators: in the console, after the buttons of a message.
+        return _("{buttons}   (type a button's text, or a word of it, to press it)").format(buttons=labels)
 
     def _show_buttons(self, parameters: dict[str, Any], message_id: int) -> None:
         listed = self._listed(parameters.get("reply_markup"), message_id)
-        shown = (
-            f"(the buttons of that message, now:)\n{listed}"
-            if listed
-            else "(that message has no buttons now)"
-        )
+        if listed:
+            # Translators: in the console: a message's buttons changed; the new ones follow.
+            shown = _("(the buttons of that message, now:)") + f"\n{listed}"
+        else:
+            shown = _("(that message has no buttons now)")
         print(f"\n{shown}", file=self._stdout, flush=True)
 
     def _show(self, parameters: dict[str, Any], message_id: int, *, edited: bool = False) -> dict[str, Any]:
@@ -258,7 +261,8 @@ class TerminalBotAPI(BaseRequest):
         plain = parameters.get("parse_mode") is None
         shown = printable(text) if plain else render_html(text, color=self._color)
         if edited:
-            shown = f"(an earlier message, updated:)\n{shown}"
+            # Translators: in the console, above a message the bot changed; the message follows.
+            shown = _("(an earlier message, updated:)") + f"\n{shown}"
         listed = self._listed(parameters.get("reply_markup"), message_id)
         if listed:
             shown += f"\n{listed}"
@@ -287,12 +291,19 @@ def _buttons(markup: Any) -> list[tuple[str, str]]:
 
 
 def console_banner(*, feeds: int, poll_seconds: int, database: str) -> str:
-    return (
+    # Translators: the console's first lines; "census" is a keyword (translate it).
+    welcome = _(
         "newsbot console: you are a local user (and an admin); type commands as in Telegram, "
-        "for example /help or /subscribe census.\n"
-        f"Polling {feeds} feeds every {poll_seconds} s; alerts appear here. Database: {database}.\n"
-        "/quit or Ctrl-D leaves."
+        "for example /help or /subscribe census."
     )
+    # Translators: in the console; {seconds} is a number of seconds, {database} a file's path.
+    polling = ngettext(
+        "Polling {feeds} feed every {seconds} s; alerts appear here. Database: {database}.",
+        "Polling {feeds} feeds every {seconds} s; alerts appear here. Database: {database}.",
+        feeds,
+    ).format(feeds=format_number(feeds), seconds=format_number(poll_seconds), database=embed(database))
+    leave = _("/quit or Ctrl-D leaves.")
+    return f"{welcome}\n{polling}\n{leave}"
 
 
 def standard_streams() -> tuple[TextIO, TextIO, bool]:

@@ -43,7 +43,7 @@ from bot.adapters.ratelimit import ChatBusy, TelegramRateLimiter
 from bot.adapters.sending import PressedButtons, keyboard
 from bot.adapters.updates import ChatLanes
 from bot.core.formatting import split_message
-from bot.core.language import DEFAULT_LANGUAGE, LANGUAGES, _, speaking, use
+from bot.core.language import DEFAULT_LANGUAGE, LANGUAGES, _, format_number, ngettext, speaking, use
 from bot.core.pacing import ChatBuckets, Rate
 from bot.service.assembly import Services
 from bot.service.commands import BOT_COMMANDS
@@ -162,9 +162,9 @@ class TelegramHandlers:
         )
         if not allowed:
             if update.callback_query is not None:
-                await update.callback_query.answer(ONLY_ADMINS, show_alert=True)
+                await update.callback_query.answer(_(ONLY_ADMINS), show_alert=True)
             else:
-                await self._reply(update, ONLY_ADMINS)
+                await self._reply(update, _(ONLY_ADMINS))
         return allowed
 
     async def speak_chat_language(self, update: Update, context: Context) -> None:
@@ -292,9 +292,13 @@ class TelegramHandlers:
         if isinstance(preview, str):
             await self._reply(update, preview)
             return
-        chats = f"{preview.chats:,} chat{'' if preview.chats == 1 else 's'}"
-        send = InlineKeyboardButton(f"Send to {chats}", callback_data=f"{BUTTON}:send:{preview.broadcast_id}")
-        cancel = InlineKeyboardButton("Cancel", callback_data=f"{BUTTON}:cancel:{preview.broadcast_id}")
+        # Translators: a button under an announcement's preview; keep it short.
+        label = ngettext("Send to {n} chat", "Send to {n} chats", preview.chats).format(
+            n=format_number(preview.chats)
+        )
+        send = InlineKeyboardButton(label, callback_data=f"{BUTTON}:send:{preview.broadcast_id}")
+        # Translators: a button under an announcement's preview: do not send it.
+        cancel = InlineKeyboardButton(_("Cancel"), callback_data=f"{BUTTON}:cancel:{preview.broadcast_id}")
         buttons = InlineKeyboardMarkup([[send, cancel]])
         await update.effective_message.reply_html(preview.html, reply_markup=buttons, do_quote=False)
 
@@ -303,7 +307,7 @@ class TelegramHandlers:
         malformed data), or that comes without its message, is answered and changes nothing."""
         query = update.callback_query
         assert query is not None
-        action, _, broadcast_id = (query.data or "").removeprefix(f"{BUTTON}:").partition(":")
+        action, _colon, broadcast_id = (query.data or "").removeprefix(f"{BUTTON}:").partition(":")
         user_id = query.from_user.id if query.from_user else None
         message = query.message if isinstance(query.message, Message) else None
         if action not in ("send", "cancel") or not broadcast_id or message is None:
@@ -408,7 +412,7 @@ class TelegramHandlers:
         if isinstance(update, Update) and update.effective_message is not None:
             with contextlib.suppress(TelegramError):
                 await update.effective_message.reply_text(
-                    "Sorry, something went wrong on my side; please try again in a moment.", do_quote=False
+                    _("Sorry, something went wrong on my side; please try again in a moment."), do_quote=False
                 )
 
 
