@@ -96,6 +96,10 @@ def assemble(
                 notice = format_topic_paused([s.query.text for s in paused])
             store.enqueue([OutboxEntry(f"topic-gone:{chat_id}:{thread_id}:{now:.0f}", chat_id, notice, now)])
 
+    pace = AlertPace(
+        store, default_tz=tz, default_language=default_language, flood=flood or FloodGuard(), clock=clock
+    )
+    languages = ChatLanguages(pace, default=default_language)
     delivery = Delivery(
         store,
         sender,
@@ -105,12 +109,9 @@ def assemble(
         monotonic=monotonic,
         sleep=sleep,
         on_topic_gone=topic_gone,
+        language_of=pace.language,
     )
     delivery.on_chat_moved = subscriptions.move_chat
-    pace = AlertPace(
-        store, default_tz=tz, default_language=default_language, flood=flood or FloodGuard(), clock=clock
-    )
-    languages = ChatLanguages(pace, default=default_language)
     stories = StoryGroups()
     for record in store.stories():  # the stories of the last 48 hours that reached chats
         stories.remember(record.item, record.story, seen=datetime.fromtimestamp(record.seen_at, tz=UTC))
@@ -142,7 +143,9 @@ def assemble(
     )
     chat_settings = ChatSettingsCommands(pace, subscriptions, default_timezone=default_timezone)
     permissions = Permissions(membership or NoGroupAdmins(), pace, admins=admins)
-    broadcasts = Broadcasts(store=store, delivery=delivery, sender=sender, admins=admins, clock=clock)
+    broadcasts = Broadcasts(
+        store=store, delivery=delivery, sender=sender, admins=admins, clock=clock, language_of=pace.language
+    )
     delivery.on_progress = broadcasts.show_progress
     feeds = FeedCatalogue(
         sources,

@@ -20,7 +20,16 @@ from bot.core.formatting import (
     format_duration,
     utf16_length,
 )
-from bot.core.language import N_, _, direction_mark, embed, format_number, ngettext
+from bot.core.language import (
+    DEFAULT_LANGUAGE,
+    N_,
+    _,
+    direction_mark,
+    embed,
+    format_number,
+    ngettext,
+    speaking,
+)
 from bot.service.commands import NOT_SAVED
 from bot.service.delivery import Delivery
 from bot.service.ports import Broadcast, BroadcastStatus, Sender, StorageFailure, Store
@@ -57,7 +66,9 @@ class Broadcasts:
         sender: Sender,
         admins: Collection[int],
         clock: Callable[[], float] = time.time,
+        language_of: Callable[[int], str] = lambda chat_id: DEFAULT_LANGUAGE,
     ) -> None:
+        self._language_of = language_of  # the author's, for progress told outside their commands
         self._store = store
         self._delivery = delivery
         self._sender = sender
@@ -220,10 +231,12 @@ class Broadcasts:
     async def show_progress(self, broadcast: Broadcast, finished: bool) -> None:
         """Edit the author's message with the progress; at the end, also tell them anew
         (an edited message does not notify)."""
+        with speaking(self._language_of(broadcast.chat_id)):
+            progress, report = self.progress_text(broadcast), self.report_text(broadcast)
         if broadcast.message_id is not None:
-            await self._sender.edit(broadcast.chat_id, broadcast.message_id, self.progress_text(broadcast))
+            await self._sender.edit(broadcast.chat_id, broadcast.message_id, progress)
         if finished:
-            await self._sender.send(broadcast.chat_id, self.report_text(broadcast))
+            await self._sender.send(broadcast.chat_id, report)
 
     def describe_in_progress(self) -> list[str]:
         """One line per broadcast being sent, for /stats."""

@@ -20,7 +20,7 @@ from bot.core.query import EXAMPLE as QUERY_EXAMPLE
 from bot.core.query import Query, split_queries
 from bot.service.pace import AlertPace
 from bot.service.polling import Poller
-from bot.service.ports import Button, Buttons, Reply, StorageFailure, Store
+from bot.service.ports import Button, Buttons, FetchOutcome, Reply, StorageFailure, Store
 from bot.service.presses import Presses
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Place, Subscriptions
@@ -392,8 +392,18 @@ class Commands:
             )
         report = self._poller.last_report
         if report:
-            # Translators: {summary} tells what the last round of fetching feeds found.
-            lines.append(_("Last poll: {summary}").format(summary=escape(report.summary())))
+            lines.append(
+                _(
+                    "Last poll: {fetched} feeds fetched, {unchanged} unchanged, {failed} failed; "
+                    "{new} new stories, {alerts} alerts queued."
+                ).format(
+                    fetched=number(report.count(FetchOutcome.FETCHED)),
+                    unchanged=number(report.count(FetchOutcome.NOT_MODIFIED)),
+                    failed=number(report.count(FetchOutcome.FAILED)),
+                    new=number(report.new_items),
+                    alerts=number(report.alerts_queued),
+                )
+            )
         else:
             lines.append(_("Last poll: none yet"))
         return "\n".join(lines)
