@@ -26,6 +26,7 @@ from telegram.request import BaseRequest
 from bot import __version__
 from bot.adapters.batch import run_match
 from bot.adapters.console import (
+    CONSOLE_CHAT_ID,
     CONSOLE_USER_ID,
     TerminalBotAPI,
     console_banner,
@@ -272,15 +273,14 @@ def run_console(settings: Settings) -> int:
         bot.application.stop_running()
 
     terminal.on_quit = leave
-    print(
-        console_banner(
+    terminal.language = lambda: bot.services.languages.of(CONSOLE_CHAT_ID)
+    with speaking(terminal.language()):
+        banner = console_banner(
             feeds=len(bot.services.poller.sources),
             poll_seconds=settings.poll_seconds,
             database=str(Path(settings.data_dir) / CONSOLE_DATABASE),
-        ),
-        file=stdout,
-        flush=True,
-    )
+        )
+    print(banner, file=stdout, flush=True)
     try:
         bot.application.run_polling(timeout=1, drop_pending_updates=False, stop_signals=None)
     finally:

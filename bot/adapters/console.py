@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 from telegram.request import BaseRequest, RequestData
 
-from bot.core.language import _, embed, format_number, ngettext
+from bot.core.language import DEFAULT_LANGUAGE, _, embed, format_number, ngettext, speaking
 
 __all__ = ["CONSOLE_CHAT_ID", "CONSOLE_USER_ID", "TerminalBotAPI", "printable", "render_html"]
 
@@ -113,6 +113,8 @@ class TerminalBotAPI(BaseRequest):
         self._answered = asyncio.Event()
         self._answered.set()
         self.on_quit: Callable[[], None] = lambda: None
+        # The console chat's language, for the console's own words around what the bot sends.
+        self.language: Callable[[], str] = lambda: DEFAULT_LANGUAGE
 
     @property
     def read_timeout(self) -> float | None:
@@ -248,6 +250,10 @@ class TerminalBotAPI(BaseRequest):
         return _("{buttons}   (type a button's text, or a word of it, to press it)").format(buttons=labels)
 
     def _show_buttons(self, parameters: dict[str, Any], message_id: int) -> None:
+        with speaking(self.language()):
+            self._show_buttons_now(parameters, message_id)
+
+    def _show_buttons_now(self, parameters: dict[str, Any], message_id: int) -> None:
         listed = self._listed(parameters.get("reply_markup"), message_id)
         if listed:
             # Translators: in the console: a message's buttons changed; the new ones follow.
@@ -257,6 +263,10 @@ class TerminalBotAPI(BaseRequest):
         print(f"\n{shown}", file=self._stdout, flush=True)
 
     def _show(self, parameters: dict[str, Any], message_id: int, *, edited: bool = False) -> dict[str, Any]:
+        with speaking(self.language()):
+            return self._show_now(parameters, message_id, edited=edited)
+
+    def _show_now(self, parameters: dict[str, Any], message_id: int, *, edited: bool) -> dict[str, Any]:
         text = str(parameters.get("text", ""))
         plain = parameters.get("parse_mode") is None
         shown = printable(text) if plain else render_html(text, color=self._color)
