@@ -221,14 +221,15 @@ def _any_of(parts: Iterable[str]) -> str:
 
 
 def split_queries(text: str) -> list[str]:
-    """Split comma-separated queries, dropping empty ones; commas inside quotes stay."""
+    """Split comma-separated queries (the Latin comma or the Arabic "،" that Sorani and Arabic
+    keyboards type), dropping empty ones; commas inside quotes stay."""
     parts: list[str] = []
     current: list[str] = []
     quoted = False
     for char in text.translate(_QUOTES):
         if char == '"':
             quoted = not quoted
-        if char == "," and not quoted:
+        if char in ",،" and not quoted:
             parts.append("".join(current))
             current = []
         else:

@@ -145,3 +145,8 @@ def test_control_characters_in_a_keyword_are_removed_and_the_rest_kept():
     query = parse_query("cen\x00sus \x1b[31mMakhmour\x7f\x9b")
     assert query.text == "census [31mMakhmour"
     assert query.normalized == parse_query("census 31mMakhmour").normalized
+
+
+def test_the_arabic_comma_separates_keywords_too():
+    assert split_queries("مخمور، سەرژمێری, census") == ["مخمور", "سەرژمێری", "census"]
+    assert split_queries('"a، b"، c') == ['"a، b"', "c"]

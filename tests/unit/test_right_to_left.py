@@ -88,7 +88,8 @@ def test_a_digest_in_a_right_to_left_language(language: str):
         if not plain.strip():
             continue
         assert not re.search(r"[A-Za-z]", outside_isolates(line)), f"an embedded run not isolated: {line!r}"
-        assert plain.startswith(RLM) or first_strong(plain) in ("R", "AL", None), f"reads left to right: {line!r}"
+        rtl = plain.startswith(RLM) or first_strong(plain) in ("R", "AL", None)
+        assert rtl, f"reads left to right: {line!r}"
 
 
 def test_english_has_no_marks():
