@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from telegram.request import BaseRequest, RequestData
 
+from bot.core.formatting import format_duration
 from bot.core.language import DEFAULT_LANGUAGE, _, embed, format_number, ngettext, speaking
 
 __all__ = ["CONSOLE_CHAT_ID", "CONSOLE_USER_ID", "TerminalBotAPI", "printable", "render_html"]
@@ -306,12 +307,13 @@ def console_banner(*, feeds: int, poll_seconds: int, database: str) -> str:
         "newsbot console: you are a local user (and an admin); type commands as in Telegram, "
         "for example /help or /subscribe census."
     )
-    # Translators: in the console; {seconds} is a number of seconds, {database} a file's path.
+    # Translators: in the console; {interval} is a length of time ("5 min"), {database} a
+    # file's path.
     polling = ngettext(
-        "Polling {feeds} feed every {seconds} s; alerts appear here. Database: {database}.",
-        "Polling {feeds} feeds every {seconds} s; alerts appear here. Database: {database}.",
+        "Polling {feeds} feed every {interval}; alerts appear here. Database: {database}.",
+        "Polling {feeds} feeds every {interval}; alerts appear here. Database: {database}.",
         feeds,
-    ).format(feeds=format_number(feeds), seconds=format_number(poll_seconds), database=embed(database))
+    ).format(feeds=format_number(feeds), interval=format_duration(poll_seconds), database=embed(database))
     leave = _("/quit or Ctrl-D leaves.")
     return f"{welcome}\n{polling}\n{leave}"
 

@@ -91,9 +91,31 @@ class Term:
         return spelled
 
     def __str__(self) -> str:
-        spelled = self.spelled
+        return self.written({})
+
+    def written(self, spelling: dict[str, str]) -> str:
+        """The term in the query language, each word as *spelling* has it (else folded)."""
+        spelled = [spelling.get(word, word) for word in self.spelled]
         text = " ".join(spelled) + ("*" if self.prefix else "")
         return f'"{text}"' if len(spelled) > 1 else text
+
+
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def _spelling(typed: str) -> dict[str, str]:
+    """The words of an Arabic-script query as the reader typed them, by their folded form:
+    folding writes Sorani's ە as ه (so both match), which shown back reads as a misspelling.
+    (Latin words are shown folded, which tells the reader that case and accents do not
+    matter.)"""
+    spelling: dict[str, str] = {}
+    for token in re.split(r"[\s\"()]+", typed):
+        token = token.strip("-*,،")
+        if _ARABIC_SCRIPT.search(token) and not token.casefold().startswith("source:"):
+            folded = words(token)
+            if len(folded) == 1:
+                spelling[folded[0]] = token
+    return spelling
 
 
 def _source_text(value: str) -> str:
@@ -135,8 +157,9 @@ class Query:
     @property
     def normalized(self) -> str:
         """The query as the bot reads it, in the query language (``a b OR c -d``)."""
-        parts = [" OR ".join(map(str, group)) for group in self.groups]
-        parts += [f"-{term}" for term in self.excluded]
+        spelling = _spelling(self.text)
+        parts = [" OR ".join(term.written(spelling) for term in group) for group in self.groups]
+        parts += [f"-{term.written(spelling)}" for term in self.excluded]
         parts += [_source_text(value) for value in self.sources]
         parts += [f"-{_source_text(value)}" for value in self.excluded_sources]
         return " ".join(parts)
@@ -152,9 +175,13 @@ class Query:
 
     def describe(self) -> str:
         """The query in plain words: ``makhmour and (census or camp), but not football``."""
+        spelling = _spelling(self.text)
+
+        def reading(term: Term) -> str:
+            return _term_reading(term, spelling)
 
         groups = [
-            _term_reading(group[0]) if len(group) == 1 else f"({_any_of(map(_term_reading, group))})"
+            reading(group[0]) if len(group) == 1 else f"({_any_of(map(reading, group))})"
             for group in self.groups
         ]
         text = _all_of(groups)
@@ -162,7 +189,7 @@ class Query:
             # Translators: how the bot reads a keyword query. {query} is the reading so far
             # ("census and oil"), {excluded} the words that must not be there ("football").
             text = _("{query}, but not {excluded}").format(
-                query=text, excluded=_any_of(map(_term_reading, self.excluded))
+                query=text, excluded=_any_of(map(reading, self.excluded))
             )
         if self.sources:
             # Translators: how the bot reads a keyword query. {query} is the reading so far,
@@ -189,8 +216,8 @@ def _quoted(text: str) -> str:
     return _("“{phrase}”").format(phrase=embed(text))
 
 
-def _term_reading(term: Term) -> str:
-    spelled = term.spelled
+def _term_reading(term: Term, spelling: dict[str, str]) -> str:
+    spelled = [spelling.get(word, word) for word in term.spelled]
     if not term.prefix:
         return _quoted(" ".join(spelled)) if len(spelled) > 1 else embed(spelled[0])
     if len(spelled) > 1:
