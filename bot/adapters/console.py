@@ -232,8 +232,15 @@ class TerminalBotAPI(BaseRequest):
         typed = text.casefold()
         if typed in self._buttons:
             return self._buttons[typed]
-        if typed.startswith("/") or len(typed) < MIN_PRESS_LETTERS:
-            return None  # ("1" or "off" would press a button by chance)
+        if typed.startswith("/"):
+            return None
+        if len(typed) < MIN_PRESS_LETTERS:
+            # A short word presses only a button with that word whole, and only a word of two
+            # letters or more in a script other than Latin ("كتم", "نعم"): "1" or "off" would
+            # press a button by chance.
+            if len(typed) < 2 or not typed.isalpha() or typed.isascii():
+                return None
+            return next((b for label, b in reversed(self._buttons.items()) if typed in label.split()), None)
         return next((b for label, b in reversed(self._buttons.items()) if typed in label), None)
 
     def _listed(self, markup: Any, message_id: int) -> str:

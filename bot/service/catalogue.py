@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.core.formatting import FEED_NAME_CHARS, MESSAGE_LIMIT, escape, format_duration
-from bot.core.language import _, direction_mark, embed, format_number, ngettext
+from bot.core.language import _, direction_mark, embed, format_number, ngettext, pgettext
 from bot.core.query import source_label
 from bot.core.sources import FeedSource
 from bot.service.commands import NOT_SAVED, REFUSAL
@@ -133,7 +133,7 @@ class FeedCatalogue:
             "Added <b>{feed}</b> ({host}), with {n} stories in it now. Its new stories are matched "
             "from the next poll on. Remove it with <code>/removefeed {feed}</code>.",
             stories,
-        ).format(feed=embed(escape(name)), host=embed(escape(source.host)), n=format_number(stories))
+        ).format(feed=embed(escape(name)), host=embed(escape(_host(source))), n=format_number(stories))
 
     def remove(self, user_id: int | None, arguments: str) -> str:
         if not self._is_admin(user_id):
@@ -181,7 +181,7 @@ class FeedCatalogue:
     def _health(self, source: FeedSource) -> _Line:
         state = self._store.feed_state(source.name)
         now = self._clock()
-        name, host = embed(escape(source.name)), embed(escape(source.host))
+        name, host = embed(escape(source.name)), embed(escape(_host(source)))
         if source.trusted:
             head = f"• <b>{name}</b> <i>({host})</i>"
         else:
@@ -193,10 +193,12 @@ class FeedCatalogue:
             # Translators: in /feeds, after a feed's name and web site ({feed}).
             return _Line(False, _("{feed}: not polled yet").format(feed=head))
         due = self._poller.next_poll.get(source.name)
+        # Translators: between the parts of a feed's line in /feeds ("ok, 5 stories; checked 3 min ago").
+        separator = pgettext("parts", "; ")
         following = ""
         if due is not None:
             # Translators: in /feeds; {duration} is a length of time, such as "12 min".
-            following = "; " + _("next poll in {duration}").format(duration=format_duration(due - now))
+            following = separator + _("next poll in {duration}").format(duration=format_duration(due - now))
         if state.error_streak:
             since = format_duration(now - (state.failing_since or now))
             # Translators: in /feeds: {feed} is a feed's name and web site, {duration} a length
@@ -216,7 +218,7 @@ class FeedCatalogue:
         ok = ngettext("{feed}: ok, {n} story", "{feed}: ok, {n} stories", state.items).format(
             feed=head, n=format_number(state.items)
         )
-        return _Line(False, f"{ok}; {self._freshness(source, state, now)}{following}")
+        return _Line(False, f"{ok}{separator}{self._freshness(source, state, now)}{following}")
 
     def _freshness(self, source: FeedSource, state: FeedState, now: float) -> str:
         checked = self._poller.last_checked.get(source.name)
@@ -241,7 +243,7 @@ def _taken(name: str) -> str:
 
 def _listed(source: FeedSource) -> str:
     """A feed in the readers' /feeds list: its name and web site."""
-    return f"{direction_mark()}• {embed(escape(source.name))} <i>({embed(escape(source.host))})</i>"
+    return f"{direction_mark()}• {embed(escape(source.name))} <i>({embed(escape(_host(source)))})</i>"
 
 
 def _code(text: str) -> str:
@@ -261,3 +263,9 @@ def _fit(header: str, lines: list[str]) -> str:
         shown.append(line)
         size += len(line) + 1
     return "\n".join(shown)
+
+
+def _host(source: FeedSource) -> str:
+    """Where a feed lives, as /feeds shows it: its web site, or a file on the bot's server."""
+    # Translators: where a feed lives, in /feeds, when it is a file on the bot's own server.
+    return source.host if source.is_remote else _("local file")

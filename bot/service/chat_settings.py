@@ -249,6 +249,11 @@ class ChatSettingsCommands:
 
     def _digest_for(self, place: Place, target: str, mode: DeliveryMode, settings: ChatSettings) -> str:
         subscription = self._find(place, target)
+        if subscription is None and target.strip().isdecimal():
+            # Translators: {number} is what the user wrote after /digest … for: no subscription has it.
+            return _("There is no subscription number {number}; /list shows the numbers.").format(
+                number=embed(_code(_echo(target.strip(), 20)))
+            )
         if subscription is None:
             # Translators: {keywords} is what the user wrote after /digest … for.
             return _("You do not follow {keywords}; /list shows the keywords and their numbers.").format(

@@ -48,7 +48,8 @@ class Pressed:
 def _quoted(subscriptions: list[Subscription], *, html: bool = False) -> str:
     """The subscriptions' keywords, each in quotes (escaped for a message, *html*; a
     button's notice is plain text)."""
-    return join_list(embed(f"“{escape(s.query.text) if html else s.query.text}”") for s in subscriptions)
+    texts = (escape(s.query.text) if html else s.query.text for s in subscriptions)
+    return join_list(_("“{phrase}”").format(phrase=embed(text)) for text in texts)
 
 
 def _undo_button(data: str) -> Button:
