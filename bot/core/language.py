@@ -170,6 +170,11 @@ def format_number(number: float) -> str:
 _DATE_PATTERN = {"en": "dd MMM y"}
 
 
+# CLDR's Sorani writes December "کانونی یەکەم" but January "کانوونی دووەم"; Sorani spells
+# both with وو, as Kurdish media and the other month do.
+_SPELLING = {"ckb": lambda text: text.replace("کانونی", "کانوونی")}
+
+
 def format_date(moment: datetime) -> str:
     """A day, with the month's name in the current language: ``01 Dec 2026``, ``1 كانون الأول 2026``."""
     language = current()
@@ -177,7 +182,8 @@ def format_date(moment: datetime) -> str:
     pattern = _DATE_PATTERN.get(language)
     if pattern is not None:
         return cldr_date(moment, pattern, locale=locale)
-    return format_skeleton("yMMMd", moment, locale=locale)
+    written = format_skeleton("yMMMd", moment, locale=locale)
+    return _SPELLING.get(language, lambda text: text)(written)
 
 
 def format_time(moment: datetime, tz: tzinfo | None = None) -> str:
