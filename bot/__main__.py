@@ -301,7 +301,8 @@ def _parser() -> argparse.ArgumentParser:
         description="newsbot: keyword news alerts on Telegram.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
-            "chat commands: /start /help /subscribe /unsubscribe /list /feeds; "
+            "chat commands: /start /help /subscribe /unsubscribe /list /settings /digest /quiet\n"
+            "  /timezone /previews /language /feeds; "
             "admins: /broadcast /stats /addfeed /removefeed\n\n"
             "environment variables (each overrides the same setting in config/settings.toml):\n"
             f"{environment}\n"

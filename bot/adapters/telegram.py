@@ -43,7 +43,16 @@ from bot.adapters.ratelimit import ChatBusy, TelegramRateLimiter
 from bot.adapters.sending import PressedButtons, keyboard
 from bot.adapters.updates import ChatLanes
 from bot.core.formatting import split_message
-from bot.core.language import DEFAULT_LANGUAGE, LANGUAGES, _, format_number, ngettext, speaking, use
+from bot.core.language import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    _,
+    format_number,
+    in_direction,
+    ngettext,
+    speaking,
+    use,
+)
 from bot.core.pacing import ChatBuckets, Rate
 from bot.service.assembly import Services
 from bot.service.commands import BOT_COMMANDS
@@ -138,7 +147,7 @@ class TelegramHandlers:
             return
         if isinstance(reply, str):
             reply = Reply(reply)
-        parts = split_message(reply.html)
+        parts = split_message(in_direction(reply.html))
         for number, part in enumerate(parts):
             markup = keyboard(reply.buttons) if number == len(parts) - 1 else None
             await message.reply_html(part, do_quote=False, reply_markup=markup)
@@ -258,7 +267,9 @@ class TelegramHandlers:
             await self._reply(update, self._languages.show(chat_id))
         elif await self._may_change(update):
             before = self._languages.of(chat_id)
-            await self._reply(update, self._languages.choose(chat_id, arguments))
+            reply = self._languages.choose(chat_id, arguments)
+            use(self._languages.of(chat_id))  # (the answer is in the new language)
+            await self._reply(update, reply)
             if self._languages.of(chat_id) != before:
                 await publish_chat_menu(context.bot, chat_id, self._languages.of(chat_id))
 
@@ -347,9 +358,10 @@ class TelegramHandlers:
             chat_id = update.effective_chat.id
             before = self._languages.of(chat_id)
             reply = self._languages.choose(chat_id, (query.data or "").removeprefix("lang:"))
+            use(self._languages.of(chat_id))  # (the answer is in the new language)
             await query.answer()
             async with _edit_of_pressed():
-                await query.edit_message_text(reply.html, parse_mode=ParseMode.HTML)
+                await query.edit_message_text(in_direction(reply.html), parse_mode=ParseMode.HTML)
             if self._languages.of(chat_id) != before:
                 await publish_chat_menu(context.bot, chat_id, self._languages.of(chat_id))
 
@@ -370,7 +382,8 @@ class TelegramHandlers:
         markup = keyboard(pressed.buttons) if pressed.buttons else None
         async with _edit_of_pressed():
             if pressed.html is not None:
-                await query.edit_message_text(pressed.html, parse_mode=ParseMode.HTML, reply_markup=markup)
+                html = in_direction(pressed.html)
+                await query.edit_message_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
             elif pressed.buttons is not None:
                 await query.edit_message_reply_markup(reply_markup=markup)
                 if isinstance(query.message, Message):

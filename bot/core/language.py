@@ -43,6 +43,7 @@ __all__ = [
     "format_date",
     "format_number",
     "format_time",
+    "in_direction",
     "is_rtl",
     "language_for_user",
     "ngettext",
@@ -159,6 +160,37 @@ def direction_mark() -> str:
     """A mark that starts a line in the message's own direction when the line opens with an
     embedded run (RLM in a right-to-left message), else nothing."""
     return RLM if is_rtl() else ""
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _opens_left_to_right(line: str) -> bool:
+    """Whether a line's first strong letter, outside isolated runs and HTML tags, is written
+    left to right: the bidi algorithm (rule P2) would then lay the line out left to right."""
+    depth = 0
+    for char in _TAG.sub("", line):
+        if char == FSI:
+            depth += 1
+        elif char == PDI:
+            depth = max(0, depth - 1)
+        elif char == RLM:
+            return False
+        elif depth == 0 and char.isalpha():
+            return not _RIGHT_TO_LEFT_LETTER.match(char)
+    return False
+
+
+_RIGHT_TO_LEFT_LETTER = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def in_direction(message: str) -> str:
+    """A reply in the current language, each of its lines laid out in the language's
+    direction: in a right-to-left message, a line that opens with a command or another
+    left-to-right word (``/digest — …``) starts with a right-to-left mark."""
+    if not is_rtl():
+        return message
+    return "\n".join(RLM + line if _opens_left_to_right(line) else line for line in message.split("\n"))
 
 
 def format_number(number: float) -> str:

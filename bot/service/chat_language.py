@@ -17,6 +17,12 @@ from bot.service.ports import Button, Reply, StorageFailure
 __all__ = ["ChatLanguages"]
 
 BUTTON_PREFIX = "lang:"
+# What else people type for our languages: its names in English and in itself, and Kurdish
+# in general ("ku"), of which Sorani is the one we write.
+ALIASES = {
+    "ku": "ckb", "kurdish": "ckb", "sorani": "ckb", "کوردی": "ckb", "سۆرانی": "ckb",
+    "arabic": "ar", "عربي": "ar", "عربی": "ar", "عەرەبی": "ar", "english": "en",
+}  # fmt: skip
 
 
 class ChatLanguages:
@@ -72,10 +78,10 @@ class ChatLanguages:
     def choose(self, chat_id: int, typed: str) -> Reply:
         """Set the chat's language to *typed* (a code or a language's own name); the answer
         is in the new language."""
-        wanted = typed.strip()
+        wanted = typed.strip().casefold()
         code = next(
-            (c for c, name in LANGUAGES.items() if wanted.casefold() in (c, name.casefold())),
-            language_for_user(wanted),
+            (c for c, name in LANGUAGES.items() if wanted in (c, name.casefold())),
+            ALIASES.get(wanted) or language_for_user(wanted),
         )
         if code is None:
             shown = embed(f"<code>{escape(strip_bidi_controls(wanted)[:40])}</code>")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection
 
 from bot.core.formatting import (
     escape,
+    format_duration,
     format_item_line,
 )
 from bot.core.language import N_, _, direction_mark, embed, format_number, ngettext, pgettext
@@ -393,10 +394,12 @@ class Commands:
         report = self._poller.last_report
         if report:
             lines.append(
+                # Translators: in /stats; {ago} is a length of time ("3 min").
                 _(
-                    "Last poll: {fetched} feeds fetched, {unchanged} unchanged, {failed} failed; "
-                    "{new} new stories, {alerts} alerts queued."
+                    "Last poll {ago} ago: feeds fetched: {fetched}, unchanged: {unchanged}, "
+                    "failed: {failed}; new stories: {new}; alerts queued: {alerts}."
                 ).format(
+                    ago=format_duration(self._clock() - report.ended_at),
                     fetched=number(report.count(FetchOutcome.FETCHED)),
                     unchanged=number(report.count(FetchOutcome.NOT_MODIFIED)),
                     failed=number(report.count(FetchOutcome.FAILED)),

@@ -111,6 +111,7 @@ class CycleReport:
     seconds: float
     summarised: int = 0  # alerts over a chat's cap, told in a summary instead
     summaries: int = 0  # chats that got a summary
+    ended_at: float = 0.0  # wall time (epoch seconds)
 
     def count(self, outcome: FetchOutcome) -> int:
         return sum(1 for feed in self.feeds if feed.outcome is outcome)
@@ -352,6 +353,7 @@ class Poller:
                 seconds=time.monotonic() - started,
                 summarised=batch.summarised,
                 summaries=batch.summaries,
+                ended_at=self._clock(),
             )
             self.last_report = report
             log.info("%s", report.summary())

@@ -43,6 +43,22 @@ def english_sentences(text: str) -> list[str]:
     return re.findall(r"\b[A-Za-z][a-z']+(?:[ ,]+[A-Za-z][a-z']+){2,}", text)
 
 
+def reads_right_to_left(line: str) -> bool:
+    """Whether a line is laid out right to left: it starts with RLM, or its first strong
+    letter outside isolated runs and tags is a right-to-left one (bidi rule P2)."""
+    depth = 0
+    for char in re.sub(r"<[^>]+>", "", line):
+        if char == "\u200f":
+            return True
+        if char == FSI:
+            depth += 1
+        elif char == PDI:
+            depth = max(0, depth - 1)
+        elif depth == 0 and char.isalpha():
+            return bool(ARABIC_LETTERS.match(char))
+    return True  # (no letter: nothing to lay out)
+
+
 def is_sorani(text: str) -> bool:
     return bool(SORANI_LETTERS & set(text))
 
@@ -71,6 +87,7 @@ def test_a_sorani_reader_gets_sorani_then_arabic_after_language_ar(
         help_ = ask(api, reader, "/help")
         assert is_sorani(help_.text) and english_sentences(help_.text) == [], english_sentences(help_.text)
         assert "OR" in help_.text, "the query language's operators stay as they are"
+        assert [line for line in help_.text.split("\n") if not reads_right_to_left(line)] == []
 
         # The chat's own command menu, in Sorani (Telegram has no two-letter code for it).
         def menus() -> list[dict]:

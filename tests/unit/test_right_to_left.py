@@ -13,7 +13,7 @@ import pytest
 
 from bot.core.formatting import DigestStory, digest_header, format_alert, format_digest, with_also
 from bot.core.items import Item
-from bot.core.language import speaking
+from bot.core.language import RTL_LANGUAGES, in_direction, speaking
 from bot.core.query import parse_query
 
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
@@ -58,7 +58,7 @@ def bot_lines(html: str) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("language", ["ckb", "ar"])
+@pytest.mark.parametrize("language", sorted(RTL_LANGUAGES))
 def test_an_alert_in_a_right_to_left_language(language: str):
     queries = [parse_query("Makhmour"), parse_query("census -football")]
     with speaking(language):
@@ -74,7 +74,7 @@ def test_an_alert_in_a_right_to_left_language(language: str):
     assert f"{FSI}<code>Makhmour</code>{PDI}" in html
 
 
-@pytest.mark.parametrize("language", ["ckb", "ar"])
+@pytest.mark.parametrize("language", sorted(RTL_LANGUAGES))
 def test_a_digest_in_a_right_to_left_language(language: str):
     with speaking(language):
         header = digest_header(2, reason="daily")
@@ -96,3 +96,13 @@ def test_english_has_no_marks():
     with speaking("en"):
         html = format_alert(ITEM, [parse_query("Makhmour")], tz=UTC)
     assert not {FSI, PDI, RLM} & set(html)
+
+
+@pytest.mark.parametrize("language", sorted(RTL_LANGUAGES))
+def test_a_reply_line_that_opens_with_a_command_is_laid_out_right_to_left(language: str):
+    reply = "/digest — <code>/digest daily 08:00</code> ملخص\n⁨census⁩ مطابقة\n<b>Census</b> ملخص\nملخص census"
+    with speaking(language):
+        lines = in_direction(reply).split("\n")
+    assert [line.startswith(RLM) for line in lines] == [True, False, True, False]
+    with speaking("en"):
+        assert in_direction(reply) == reply
