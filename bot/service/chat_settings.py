@@ -252,7 +252,7 @@ class ChatSettingsCommands:
         if subscription is None and target.strip().isdecimal():
             # Translators: {number} is what the user wrote after /digest … for: no subscription has it.
             return _("There is no subscription number {number}; /list shows the numbers.").format(
-                number=embed(_code(_echo(target.strip(), 20)))
+                number=_code(_echo(target.strip(), 20))
             )
         if subscription is None:
             # Translators: {keywords} is what the user wrote after /digest … for.
