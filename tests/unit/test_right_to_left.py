@@ -106,11 +106,3 @@ def test_a_reply_line_that_opens_with_a_command_is_laid_out_right_to_left(langua
     assert [line.startswith(RLM) for line in lines] == [True, False, True, False]
     with speaking("en"):
         assert in_direction(reply) == reply
-
-
-def test_no_run_is_isolated_twice():
-    """An isolate inside an isolate is harmless but a sign of a text built twice over."""
-    from bot.core.language import embed
-
-    with speaking("ar"):
-        assert embed("x").count(FSI) == 1
