@@ -26,6 +26,7 @@ from telegram.request import BaseRequest
 from bot import __version__
 from bot.adapters.batch import run_match
 from bot.adapters.console import (
+    CONSOLE_CHAT_ID,
     CONSOLE_USER_ID,
     TerminalBotAPI,
     console_banner,
@@ -40,6 +41,7 @@ from bot.adapters.telegram import (
     publish_command_menu,
     stop_on_signals,
 )
+from bot.core.language import _, speaking
 from bot.core.pace import FloodGuard
 from bot.core.pacing import ChatBuckets, Pacing, Rate
 from bot.core.schedule import PollBounds
@@ -102,12 +104,17 @@ def wire(
         # One allowance per chat, read by the delivery loop and kept by the rate limiter.
         chat_buckets: ChatBuckets[int | str] = ChatBuckets(pacing.rate_of)
         pressed = PressedButtons()  # what presses left under messages, for later edits of them
+
+        def slow_down(chat_id: int) -> str:
+            with speaking(services.languages.of(chat_id)):
+                return _(SLOW_DOWN)
+
         application = build_application(
             token=token,
             base_url=settings.telegram_api_url,
             chat_buckets=chat_buckets,
             command_budget=Rate(settings.commands_per_minute / 60, settings.command_burst),
-            flood_notice=SLOW_DOWN,
+            flood_notice=slow_down,
             overall_per_second=settings.rate_per_second,
             request=request,
             updates_request=updates_request,
@@ -151,6 +158,7 @@ def wire(
             ),
             membership=TelegramMembership(application.bot),
             default_timezone=settings.timezone,
+            default_language=settings.language,
             clock=clock,
         )
     except BaseException:
@@ -191,7 +199,7 @@ def _start_hook(bot: Bot) -> Hook:
         # On a stop signal, the feeds' parses end first (after a moment's grace): PTB waits
         # for running polls to finish, which would wait for a stuck parse until its deadline.
         stop_on_signals(application, first=bot.fetcher.stop_parsing)
-        await publish_command_menu(application.bot)
+        await publish_command_menu(application.bot, bot.services.languages.default)
         log.info("newsbot %s started as @%s", __version__, application.bot.username)
         # Not application.create_task: PTB waits for those to end before it stops.
         bot.delivering = asyncio.create_task(bot.services.delivery.run(), name="delivery")
@@ -265,15 +273,14 @@ def run_console(settings: Settings) -> int:
         bot.application.stop_running()
 
     terminal.on_quit = leave
-    print(
-        console_banner(
+    terminal.language = lambda: bot.services.languages.of(CONSOLE_CHAT_ID)
+    with speaking(terminal.language()):
+        banner = console_banner(
             feeds=len(bot.services.poller.sources),
             poll_seconds=settings.poll_seconds,
             database=str(Path(settings.data_dir) / CONSOLE_DATABASE),
-        ),
-        file=stdout,
-        flush=True,
-    )
+        )
+    print(banner, file=stdout, flush=True)
     try:
         bot.application.run_polling(timeout=1, drop_pending_updates=False, stop_signals=None)
     finally:
@@ -294,7 +301,8 @@ def _parser() -> argparse.ArgumentParser:
         description="newsbot: keyword news alerts on Telegram.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
-            "chat commands: /start /help /subscribe /unsubscribe /list /feeds; "
+            "chat commands: /start /help /subscribe /unsubscribe /list /settings /digest /quiet\n"
+            "  /timezone /previews /language /feeds; "
             "admins: /broadcast /stats /addfeed /removefeed\n\n"
             "environment variables (each overrides the same setting in config/settings.toml):\n"
             f"{environment}\n"

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.core.language import LANGUAGES
 from bot.core.sources import FeedSource
 
 __all__ = ["SETTINGS", "Settings", "SettingsError", "load_feeds", "load_settings"]
@@ -73,6 +74,13 @@ def _parse_admins(value: Any) -> tuple[int, ...]:
             raise ValueError(f"{text!r} is not a numeric Telegram user id (usernames are not accepted)")
         admins.append(int(text))
     return tuple(admins)
+
+
+def _parse_language(value: Any) -> str:
+    code = _parse_str(value).strip().lower()
+    if code not in LANGUAGES:
+        raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+    return code
 
 
 def _parse_timezone(value: Any) -> str:
@@ -163,6 +171,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Days an item is remembered as seen after it left its feed."),
     Setting("timezone", "NEWSBOT_TIMEZONE", "UTC", _parse_timezone,
             "Time zone of the times shown in messages (an IANA name such as Asia/Baghdad)."),
+    Setting("language", "NEWSBOT_LANGUAGE", "en", _parse_language,
+            "Language of a chat that has not chosen one: en, ckb (Sorani Kurdish) or ar (Arabic)."),
     Setting("bot_url", "NEWSBOT_URL", "", _parse_str,
             "A URL about this bot, named in the User-Agent sent to feed servers."),
     Setting("log_level", "NEWSBOT_LOG_LEVEL", "INFO", _parse_log_level,
@@ -204,6 +214,7 @@ class Settings:
     max_alerts_per_chat_poll: int
     seen_retention_days: int
     timezone: str
+    language: str
     bot_url: str
     log_level: str
     source: str = field(default="defaults", compare=False)

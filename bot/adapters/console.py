@@ -26,6 +26,9 @@ from typing import Any, TextIO
 
 from telegram.request import BaseRequest, RequestData
 
+from bot.core.formatting import format_duration
+from bot.core.language import DEFAULT_LANGUAGE, _, embed, format_number, ngettext, speaking
+
 __all__ = ["CONSOLE_CHAT_ID", "CONSOLE_USER_ID", "TerminalBotAPI", "printable", "render_html"]
 
 CONSOLE_USER_ID = 1
@@ -111,6 +114,8 @@ class TerminalBotAPI(BaseRequest):
         self._answered = asyncio.Event()
         self._answered.set()
         self.on_quit: Callable[[], None] = lambda: None
+        # The console chat's language, for the console's own words around what the bot sends.
+        self.language: Callable[[], str] = lambda: DEFAULT_LANGUAGE
 
     @property
     def read_timeout(self) -> float | None:
@@ -227,8 +232,15 @@ class TerminalBotAPI(BaseRequest):
         typed = text.casefold()
         if typed in self._buttons:
             return self._buttons[typed]
-        if typed.startswith("/") or len(typed) < MIN_PRESS_LETTERS:
-            return None  # ("1" or "off" would press a button by chance)
+        if typed.startswith("/"):
+            return None
+        if len(typed) < MIN_PRESS_LETTERS:
+            # A short word presses only a button with that word whole, and only a word of two
+            # letters or more in a script other than Latin ("كتم", "نعم"): "1" or "off" would
+            # press a button by chance.
+            if len(typed) < 2 or not typed.isalpha() or typed.isascii():
+                return None
+            return next((b for label, b in reversed(self._buttons.items()) if typed in label.split()), None)
         return next((b for label, b in reversed(self._buttons.items()) if typed in label), None)
 
     def _listed(self, markup: Any, message_id: int) -> str:
@@ -242,23 +254,33 @@ class TerminalBotAPI(BaseRequest):
         if not buttons:
             return ""
         labels = "   ".join(f"[ {printable(label)} ]" for label, _ in buttons)
-        return f"{labels}   (type a button's text, or a word of it, to press it)"
+        # Translators: in the console, after the buttons of a message.
+        return _("{buttons}   (type a button's text, or a word of it, to press it)").format(buttons=labels)
 
     def _show_buttons(self, parameters: dict[str, Any], message_id: int) -> None:
+        with speaking(self.language()):
+            self._show_buttons_now(parameters, message_id)
+
+    def _show_buttons_now(self, parameters: dict[str, Any], message_id: int) -> None:
         listed = self._listed(parameters.get("reply_markup"), message_id)
-        shown = (
-            f"(the buttons of that message, now:)\n{listed}"
-            if listed
-            else "(that message has no buttons now)"
-        )
+        if listed:
+            # Translators: in the console: a message's buttons changed; the new ones follow.
+            shown = _("(the buttons of that message, now:)") + f"\n{listed}"
+        else:
+            shown = _("(that message has no buttons now)")
         print(f"\n{shown}", file=self._stdout, flush=True)
 
     def _show(self, parameters: dict[str, Any], message_id: int, *, edited: bool = False) -> dict[str, Any]:
+        with speaking(self.language()):
+            return self._show_now(parameters, message_id, edited=edited)
+
+    def _show_now(self, parameters: dict[str, Any], message_id: int, *, edited: bool) -> dict[str, Any]:
         text = str(parameters.get("text", ""))
         plain = parameters.get("parse_mode") is None
         shown = printable(text) if plain else render_html(text, color=self._color)
         if edited:
-            shown = f"(an earlier message, updated:)\n{shown}"
+            # Translators: in the console, above a message the bot changed; the message follows.
+            shown = _("(an earlier message, updated:)") + f"\n{shown}"
         listed = self._listed(parameters.get("reply_markup"), message_id)
         if listed:
             shown += f"\n{listed}"
@@ -287,12 +309,20 @@ def _buttons(markup: Any) -> list[tuple[str, str]]:
 
 
 def console_banner(*, feeds: int, poll_seconds: int, database: str) -> str:
-    return (
+    # Translators: the console's first lines; "census" is a keyword (translate it).
+    welcome = _(
         "newsbot console: you are a local user (and an admin); type commands as in Telegram, "
-        "for example /help or /subscribe census.\n"
-        f"Polling {feeds} feeds every {poll_seconds} s; alerts appear here. Database: {database}.\n"
-        "/quit or Ctrl-D leaves."
+        "for example /help or /subscribe census."
     )
+    # Translators: in the console; {interval} is a length of time ("5 min"), {database} a
+    # file's path.
+    polling = ngettext(
+        "Polling {feeds} feed every {interval}; alerts appear here. Database: {database}.",
+        "Polling {feeds} feeds every {interval}; alerts appear here. Database: {database}.",
+        feeds,
+    ).format(feeds=format_number(feeds), interval=format_duration(poll_seconds), database=embed(database))
+    leave = _("/quit or Ctrl-D leaves.")
+    return f"{welcome}\n{polling}\n{leave}"
 
 
 def standard_streams() -> tuple[TextIO, TextIO, bool]:

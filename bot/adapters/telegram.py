@@ -15,6 +15,7 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -33,6 +34,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -41,6 +43,16 @@ from bot.adapters.ratelimit import ChatBusy, TelegramRateLimiter
 from bot.adapters.sending import PressedButtons, keyboard
 from bot.adapters.updates import ChatLanes
 from bot.core.formatting import split_message
+from bot.core.language import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    _,
+    format_number,
+    in_direction,
+    ngettext,
+    speaking,
+    use,
+)
 from bot.core.pacing import ChatBuckets, Rate
 from bot.service.assembly import Services
 from bot.service.commands import BOT_COMMANDS
@@ -50,6 +62,7 @@ from bot.service.presses import Pressed
 from bot.service.subscriptions import Place
 
 SUBSCRIPTION_BUTTONS = "^(mute|unsub|undo|undol|rm|rmall|keep):"
+LANGUAGE_BUTTONS = "^lang:"
 
 __all__ = ["TelegramHandlers", "build_application", "publish_command_menu"]
 
@@ -87,8 +100,10 @@ class TelegramHandlers:
         self._presses = services.presses
         self._permissions = services.permissions
         self._subscriptions = services.subscriptions
+        self._languages = services.languages
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        application.add_handler(TypeHandler(Update, self.speak_chat_language), group=-2)
         application.add_handler(MessageHandler(filters.COMMAND, self.remember_chat), group=-1)
         simple: dict[str, Callable[[Update, Context], Coroutine[Any, Any, None]]] = {
             "start": self.start,
@@ -101,6 +116,7 @@ class TelegramHandlers:
             "quiet": self.quiet,
             "timezone": self.timezone,
             "previews": self.previews,
+            "language": self.language,
             "feeds": self.feeds,
             "stats": self.stats,
             "broadcast": self.broadcast,
@@ -117,6 +133,7 @@ class TelegramHandlers:
         application.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
         application.add_handler(CallbackQueryHandler(self.broadcast_button, pattern=f"^{BUTTON}:"))
         application.add_handler(CallbackQueryHandler(self.settings_button, pattern="^set:"))
+        application.add_handler(CallbackQueryHandler(self.language_button, pattern=LANGUAGE_BUTTONS))
         application.add_handler(CallbackQueryHandler(self.subscription_button, pattern=SUBSCRIPTION_BUTTONS))
         application.add_handler(CallbackQueryHandler(self.stale_button))
         application.add_error_handler(self.on_error)
@@ -130,7 +147,7 @@ class TelegramHandlers:
             return
         if isinstance(reply, str):
             reply = Reply(reply)
-        parts = split_message(reply.html)
+        parts = split_message(in_direction(reply.html))
         for number, part in enumerate(parts):
             markup = keyboard(reply.buttons) if number == len(parts) - 1 else None
             await message.reply_html(part, do_quote=False, reply_markup=markup)
@@ -154,10 +171,24 @@ class TelegramHandlers:
         )
         if not allowed:
             if update.callback_query is not None:
-                await update.callback_query.answer(ONLY_ADMINS, show_alert=True)
+                await update.callback_query.answer(_(ONLY_ADMINS), show_alert=True)
             else:
-                await self._reply(update, ONLY_ADMINS)
+                await self._reply(update, _(ONLY_ADMINS))
         return allowed
+
+    async def speak_chat_language(self, update: Update, context: Context) -> None:
+        """Before any handler: everything this update is answered with is in its chat's
+        language (a private chat first takes its user's Telegram language, if it is ours)."""
+        chat = update.effective_chat
+        if chat is None:
+            use(DEFAULT_LANGUAGE)
+            return
+        user = update.effective_user
+        if self._languages.adopt(
+            chat.id, private=chat.type == chat.PRIVATE, user_language=user.language_code if user else None
+        ):
+            await publish_chat_menu(context.bot, chat.id, self._languages.of(chat.id))
+        use(self._languages.of(chat.id))
 
     async def remember_chat(self, update: Update, context: Context) -> None:
         """Every chat that uses one of this bot's commands is one it may write to (again);
@@ -227,6 +258,21 @@ class TelegramHandlers:
                 update, self._settings.previews(_place(update), _arguments(update.effective_message))
             )
 
+    async def language(self, update: Update, context: Context) -> None:
+        """/language shows the choice; /language ckb (ar, en) changes it."""
+        assert update.effective_message and update.effective_chat
+        chat_id = update.effective_chat.id
+        arguments = _arguments(update.effective_message).strip()
+        if not arguments:
+            await self._reply(update, self._languages.show(chat_id))
+        elif await self._may_change(update):
+            before = self._languages.of(chat_id)
+            reply = self._languages.choose(chat_id, arguments)
+            use(self._languages.of(chat_id))  # (the answer is in the new language)
+            await self._reply(update, reply)
+            if self._languages.of(chat_id) != before:
+                await publish_chat_menu(context.bot, chat_id, self._languages.of(chat_id))
+
     async def feeds(self, update: Update, context: Context) -> None:
         """The news sources; for admins, with each one's health."""
         await self._reply(update, self._feeds.describe(self._user_id(update)))
@@ -257,9 +303,13 @@ class TelegramHandlers:
         if isinstance(preview, str):
             await self._reply(update, preview)
             return
-        chats = f"{preview.chats:,} chat{'' if preview.chats == 1 else 's'}"
-        send = InlineKeyboardButton(f"Send to {chats}", callback_data=f"{BUTTON}:send:{preview.broadcast_id}")
-        cancel = InlineKeyboardButton("Cancel", callback_data=f"{BUTTON}:cancel:{preview.broadcast_id}")
+        # Translators: a button under an announcement's preview; keep it short.
+        label = ngettext("Send to {n} chat", "Send to {n} chats", preview.chats).format(
+            n=format_number(preview.chats)
+        )
+        send = InlineKeyboardButton(label, callback_data=f"{BUTTON}:send:{preview.broadcast_id}")
+        # Translators: a button under an announcement's preview: do not send it.
+        cancel = InlineKeyboardButton(_("Cancel"), callback_data=f"{BUTTON}:cancel:{preview.broadcast_id}")
         buttons = InlineKeyboardMarkup([[send, cancel]])
         await update.effective_message.reply_html(preview.html, reply_markup=buttons, do_quote=False)
 
@@ -268,7 +318,7 @@ class TelegramHandlers:
         malformed data), or that comes without its message, is answered and changes nothing."""
         query = update.callback_query
         assert query is not None
-        action, _, broadcast_id = (query.data or "").removeprefix(f"{BUTTON}:").partition(":")
+        action, _colon, broadcast_id = (query.data or "").removeprefix(f"{BUTTON}:").partition(":")
         user_id = query.from_user.id if query.from_user else None
         message = query.message if isinstance(query.message, Message) else None
         if action not in ("send", "cancel") or not broadcast_id or message is None:
@@ -297,6 +347,24 @@ class TelegramHandlers:
             pressed = self._settings.press(_place(update), query.data or "", group=_is_group(update))
             await self._show_pressed(update, pressed)
 
+    async def language_button(self, update: Update, context: Context) -> None:
+        """A language's button under /language: the message becomes the answer, in it."""
+        query = update.callback_query
+        assert query is not None and update.effective_chat is not None
+        if not isinstance(query.message, Message):
+            await query.answer(self._broadcasts.stale_button())
+            return
+        if await self._may_change(update):
+            chat_id = update.effective_chat.id
+            before = self._languages.of(chat_id)
+            reply = self._languages.choose(chat_id, (query.data or "").removeprefix("lang:"))
+            use(self._languages.of(chat_id))  # (the answer is in the new language)
+            await query.answer()
+            async with _edit_of_pressed():
+                await query.edit_message_text(in_direction(reply.html), parse_mode=ParseMode.HTML)
+            if self._languages.of(chat_id) != before:
+                await publish_chat_menu(context.bot, chat_id, self._languages.of(chat_id))
+
     async def subscription_button(self, update: Update, context: Context) -> None:
         """Mute, unsubscribe, undo, remove or confirm, under an alert or /list."""
         query = update.callback_query
@@ -314,7 +382,8 @@ class TelegramHandlers:
         markup = keyboard(pressed.buttons) if pressed.buttons else None
         async with _edit_of_pressed():
             if pressed.html is not None:
-                await query.edit_message_text(pressed.html, parse_mode=ParseMode.HTML, reply_markup=markup)
+                html = in_direction(pressed.html)
+                await query.edit_message_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
             elif pressed.buttons is not None:
                 await query.edit_message_reply_markup(reply_markup=markup)
                 if isinstance(query.message, Message):
@@ -356,7 +425,7 @@ class TelegramHandlers:
         if isinstance(update, Update) and update.effective_message is not None:
             with contextlib.suppress(TelegramError):
                 await update.effective_message.reply_text(
-                    "Sorry, something went wrong on my side; please try again in a moment.", do_quote=False
+                    _("Sorry, something went wrong on my side; please try again in a moment."), do_quote=False
                 )
 
 
@@ -403,7 +472,7 @@ def build_application(
     base_url: str,
     chat_buckets: ChatBuckets[int | str],
     command_budget: Rate,
-    flood_notice: str,
+    flood_notice: Callable[[int], str],
     overall_per_second: float = 30,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
@@ -411,13 +480,13 @@ def build_application(
     """The PTB Application: HTML by default, link previews off, every request paced under
     Telegram's limits (each chat's allowance in *chat_buckets*, shared with the delivery
     loop), updates from different chats handled at once, each chat within *command_budget*
-    (told *flood_notice* once when it goes over). A 429 is not retried here: it reaches the
+    (told ``flood_notice(chat_id)`` once when it goes over). A 429 is not retried here: it reaches the
     delivery loop, which waits."""
     limiter = TelegramRateLimiter(overall_per_second=overall_per_second, chats=chat_buckets)
     defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 
     async def notify(chat_id: int) -> None:
-        await application.bot.send_message(chat_id, flood_notice)
+        await application.bot.send_message(chat_id, flood_notice(chat_id))
 
     lanes = ChatLanes(budget=command_budget, notify=notify)
     builder = (
@@ -458,9 +527,32 @@ def stop_on_signals(
             loop.add_signal_handler(signum, stop)
 
 
-async def publish_command_menu(bot: object, commands: Sequence[tuple[str, str]] = BOT_COMMANDS) -> None:
-    """Show the command menu in Telegram clients; a server without the method only costs a warning."""
+def _menu(language: str, commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
+    with speaking(language):
+        return [BotCommand(name, _(text)) for name, text in commands]
+
+
+async def publish_command_menu(
+    bot: object, default: str = DEFAULT_LANGUAGE, commands: Sequence[tuple[str, str]] = BOT_COMMANDS
+) -> None:
+    """Show the command menu in Telegram clients: in the default language, and in each of
+    ours that Telegram can name for its users (a two-letter code: ``ar``, ``en``; Sorani has
+    none, so its chats get the menu per chat). A server without the method only costs a
+    warning."""
     try:
-        await bot.set_my_commands([BotCommand(name, text) for name, text in commands])  # type: ignore[attr-defined]
+        await bot.set_my_commands(_menu(default, commands))  # type: ignore[attr-defined]
+        for language in LANGUAGES:
+            if len(language) == 2:
+                await bot.set_my_commands(_menu(language, commands), language_code=language)  # type: ignore[attr-defined]
     except TelegramError as exc:
         log.warning("could not publish the command menu (setMyCommands): %s", exc.message)
+
+
+async def publish_chat_menu(
+    bot: object, chat_id: int, language: str, commands: Sequence[tuple[str, str]] = BOT_COMMANDS
+) -> None:
+    """The command menu of one chat, in the language it chose."""
+    try:
+        await bot.set_my_commands(_menu(language, commands), scope=BotCommandScopeChat(chat_id))  # type: ignore[attr-defined]
+    except TelegramError as exc:
+        log.warning("could not publish chat %d's command menu: %s", chat_id, exc.message)

@@ -15,9 +15,24 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
+from babel.numbers import format_decimal
+
 from bot.core.clitics import bare_forms, splits
 from bot.core.excerpt import choose_excerpt
 from bot.core.items import DateShown, Item
+from bot.core.language import (
+    CLDR_LOCALES,
+    N_,
+    _,
+    current,
+    direction_mark,
+    embed,
+    format_date,
+    format_number,
+    ngettext,
+    pgettext,
+)
+from bot.core.language import format_time as format_day_and_time
 from bot.core.query import Query, Term
 from bot.core.text import strip_bidi_controls, strip_controls, truncate
 from bot.core.words import Written, token_spans
@@ -41,6 +56,7 @@ __all__ = [
     "format_time",
     "format_topic_paused",
     "highlight",
+    "join_list",
     "safe_link",
     "split_message",
     "to_plain_text",
@@ -99,8 +115,8 @@ def split_message(message: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     while start < len(atoms):
         end, opened_after = _fill(atoms, start, opened, limit)
         body = "".join(atoms[start:end])
-        closing = "".join(f"</{name}>" for name, _ in reversed(opened_after))
-        part = "".join(tag for _, tag in opened) + body + closing
+        closing = "".join(f"</{name}>" for name, _tag in reversed(opened_after))
+        part = "".join(tag for _name, tag in opened) + body + closing
         if to_plain_text(part).strip():
             parts.append(part)
         start, opened = end, opened_after
@@ -160,10 +176,20 @@ def safe_link(url: str) -> str | None:
     return url
 
 
+def join_list(items: Iterable[str]) -> str:
+    """Items (keywords, feeds) one after another: ``census, oil prices``."""
+    # Translators: what separates the items of a list, as in "census, oil prices"
+    # (Arabic and Sorani write "، ").
+    return pgettext("list", ", ").join(items)
+
+
 def format_time(moment: datetime, tz: tzinfo) -> str:
-    """``25 Nov 2026, 14:05 UTC``: a moment in the reader's configured time zone."""
+    """``25 Nov 2026, 14:05 UTC``: a moment in the reader's configured time zone, the
+    month named in the reader's language."""
     local = moment.astimezone(tz)
-    return f"{local:%d %b %Y, %H:%M} {local.tzname() or ''}".rstrip()
+    zone = local.tzname() or ""
+    shown = format_day_and_time(local)
+    return f"{shown} {embed(zone)}" if zone else shown
 
 
 def format_published(item: Item, tz: tzinfo) -> str:
@@ -172,37 +198,56 @@ def format_published(item: Item, tz: tzinfo) -> str:
     if item.published is None:
         return ""
     if item.date_shown is DateShown.DAY:
-        return f"{item.published:%d %b %Y}"
+        return format_date(item.published)
     if item.date_shown is DateShown.LOCAL:
-        return f"{item.published:%d %b %Y, %H:%M}"
+        return format_day_and_time(item.published)
     return format_time(item.published, tz)
+
+
+def _tenths(value: float) -> str:
+    """*value* with one decimal (``3.5``, ``2.0``) in the current language's digits."""
+    return format_decimal(value, format="#,##0.0", locale=CLDR_LOCALES[current()])
 
 
 def format_duration(seconds: float) -> str:
     """``45 s``, ``12 min``, ``3.5 h``, ``2.0 days``: a rough length of time."""
     seconds = max(0, round(seconds))
     if seconds < 90:
-        return f"{seconds} s"
+        # Translators: a length of time in seconds, abbreviated ("45 s").
+        return ngettext("{n} s", "{n} s", seconds).format(n=format_number(seconds))
     minutes = round(seconds / 60)
     if minutes < 90:
-        return f"{minutes} min"
-    return f"{minutes / 60:.1f} h" if minutes < 48 * 60 else f"{minutes / 1440:.1f} days"
+        # Translators: a length of time in minutes, abbreviated ("12 min").
+        return ngettext("{n} min", "{n} min", minutes).format(n=format_number(minutes))
+    if minutes < 48 * 60:
+        hours = minutes / 60
+        # Translators: a length of time in hours with one decimal, abbreviated ("3.5 h").
+        return ngettext("{n} h", "{n} h", round(hours)).format(n=_tenths(hours))
+    days = minutes / 1440
+    # Translators: a length of time in days with one decimal ("2.0 days").
+    return ngettext("{n} day", "{n} days", round(days)).format(n=_tenths(days))
 
 
 def format_feed_down(feed: str, error: str, failing_for: float) -> str:
     """The admins' notice that a feed has been failing for a while."""
-    return (
-        f"⚠️ The feed <b>{escape(truncate(feed, FEED_NAME_CHARS))}</b> has been failing for "
-        f"{format_duration(failing_for)}: {escape(truncate(error, 300))}\n"
+    # Translators: to the bot's admins. {feed} is a feed's name, {duration} how long it has
+    # failed ("3.5 h"), {error} the error in English as the feed's server or the bot gave it.
+    return _(
+        "⚠️ The feed <b>{feed}</b> has been failing for {duration}: {error}\n"
         "I keep trying it, less and less often. /feeds shows every feed's state."
+    ).format(
+        feed=embed(escape(truncate(feed, FEED_NAME_CHARS))),
+        duration=format_duration(failing_for),
+        error=embed(escape(truncate(error, 300))),
     )
 
 
 def format_feed_back(feed: str, failed_for: float) -> str:
     """The admins' notice that a feed they were told about works again."""
-    return (
-        f"✅ The feed <b>{escape(truncate(feed, FEED_NAME_CHARS))}</b> works again, "
-        f"after failing for {format_duration(failed_for)}."
+    # Translators: to the bot's admins. {feed} is a feed's name, {duration} how long it
+    # failed ("3.5 h").
+    return _("✅ The feed <b>{feed}</b> works again, after failing for {duration}.").format(
+        feed=embed(escape(truncate(feed, FEED_NAME_CHARS))), duration=format_duration(failed_for)
     )
 
 
@@ -377,29 +422,53 @@ def format_alert(item: Item, matched: Sequence[Query], *, tz: tzinfo) -> str:
     )
     if excerpt:
         lines.append(highlight(excerpt, terms))
-    source = escape(truncate(item.feed, FEED_NAME_CHARS))
+    source = embed(escape(truncate(item.feed, FEED_NAME_CHARS)))
     when = f" · {format_published(item, tz)}" if item.published else ""
     lines.append("")
-    lines.append(f"<i>{source}{when}</i>")
+    lines.append(f"<i>{direction_mark()}{source}{when}</i>")
     link = safe_link(item.link)
     if link:
-        lines.append(f'<a href="{escape(link)}">Read on {escape(_host(link))}</a>')
-    shown = ", ".join(f"<code>{escape(query.text)}</code>" for query in matched[:SHOWN_QUERIES])
-    more = f" and {len(matched) - SHOWN_QUERIES} more" if len(matched) > SHOWN_QUERIES else ""
-    label = "Matched" if len(matched) == 1 else "Matched your keywords"
-    lines.append(f"{label}: {shown}{more}")
+        # Translators: a link under an alert to the story's page; {site} is its web site ("bbc.com").
+        read_on = _("Read on {site}").format(site=embed(escape(_host(link))))
+        lines.append(f'<a href="{escape(link)}">{read_on}</a>')
+    shown = join_list(embed(f"<code>{escape(query.text)}</code>") for query in matched[:SHOWN_QUERIES])
+    more = len(matched) - SHOWN_QUERIES
+    if more > 0:
+        # Translators: the last line of an alert: the keywords (subscriptions) the story
+        # matched, the first five of them in {keywords}, and how many others.
+        matched_line = ngettext(
+            "Matched your keywords: {keywords} and {n} more",
+            "Matched your keywords: {keywords} and {n} more",
+            more,
+        ).format(keywords=shown, n=format_number(more))
+    else:
+        # Translators: the last line of an alert: the keyword (or keywords) the story matched.
+        matched_line = ngettext(
+            "Matched: {keywords}", "Matched your keywords: {keywords}", len(matched)
+        ).format(keywords=shown)
+    lines.append(matched_line)
     return "\n".join(lines)
 
 
-def _sources(sources: Sequence[str]) -> str:
-    shown = ", ".join(escape(truncate(source, FEED_NAME_CHARS)) for source in sources[:SHOWN_ALSO])
-    more = f" and {len(sources) - SHOWN_ALSO} more" if len(sources) > SHOWN_ALSO else ""
-    return shown + more
+def _sources(sources: Sequence[str]) -> tuple[str, int]:
+    """The first SHOWN_ALSO feeds' names as a list, and how many more there are."""
+    shown = join_list(embed(escape(truncate(source, FEED_NAME_CHARS))) for source in sources[:SHOWN_ALSO])
+    return shown, max(0, len(sources) - SHOWN_ALSO)
 
 
 def format_also(sources: Sequence[str]) -> str:
     """The line under an alert naming the other feeds that carried its story."""
-    return f"<i>Also: {_sources(sources)}</i>" if sources else ""
+    if not sources:
+        return ""
+    shown, more = _sources(sources)
+    if more:
+        # Translators: under an alert: other feeds that carried the story, the first five in
+        # {feeds}, and how many others.
+        line = ngettext("Also: {feeds} and {n} more", "Also: {feeds} and {n} more", more)
+        return f"<i>{line.format(feeds=shown, n=format_number(more))}</i>"
+    # Translators: under an alert: other feeds that carried the story ("Also: BBC, Reuters").
+    line = _("Also: {feeds}")
+    return f"<i>{line.format(feeds=shown)}</i>"
 
 
 def with_also(html: str, sources: Sequence[str]) -> str:
@@ -413,9 +482,24 @@ def format_item_line(item: Item, *, tz: tzinfo, also: Sequence[str] = ()) -> str
     title = escape(truncate(item.title, PREVIEW_TITLE_CHARS))
     link = safe_link(item.link)
     headline = f'<a href="{escape(link)}">{title}</a>' if link else title
-    when = f", {format_published(item, tz)}" if item.published else ""
-    others = f"; also {_sources(also)}" if also else ""
-    return f"• {headline} <i>({escape(truncate(item.feed, FEED_NAME_CHARS))}{when}{others})</i>"
+    details = embed(escape(truncate(item.feed, FEED_NAME_CHARS)))
+    if item.published:
+        # Translators: in a list of stories, after a story's title: its feed and when it was
+        # published ("BBC, 01 Dec 2026, 08:05").
+        details = _("{feed}, {date}").format(feed=details, date=format_published(item, tz))
+    if also:
+        shown, more = _sources(also)
+        if more:
+            # Translators: in a list of stories: a story's feed (and date) in {source}, the
+            # first five other feeds that carried it in {feeds}, and how many others.
+            details = ngettext(
+                "{source}; also {feeds} and {n} more", "{source}; also {feeds} and {n} more", more
+            ).format(source=details, feeds=shown, n=format_number(more))
+        else:
+            # Translators: in a list of stories: a story's feed (and date) in {source}, the other
+            # feeds that carried it in {feeds} ("BBC, 01 Dec 2026; also Reuters").
+            details = _("{source}; also {feeds}").format(source=details, feeds=shown)
+    return f"{direction_mark()}• {embed(headline)} <i>({details})</i>"
 
 
 SUMMARY_ITEMS = 10
@@ -427,8 +511,15 @@ def format_overflow(items: Sequence[Item], count: int, *, tz: tzinfo) -> str:
     its cap of alerts: the first SUMMARY_ITEMS of *items* as links with their source in
     italics, then how many more. It stays under SUMMARY_VISIBLE_LIMIT characters as
     Telegram counts them (emoji count twice), listing fewer titles if it must."""
-    noun = "story" if count == 1 else "stories"
-    lines = [f"…and {count:,} more {noun} matched your keywords in this poll:"]
+    # Translators: heads a list of stories sent as one message because a chat's keywords
+    # matched more stories in one check of the feeds than it gets alerts for at once.
+    lines = [
+        ngettext(
+            "…and {n} more story matched your keywords in this poll:",
+            "…and {n} more stories matched your keywords in this poll:",
+            count,
+        ).format(n=format_number(count))
+    ]
     size = visible_length(lines[0])
     shown = 0
     for item in items[:SUMMARY_ITEMS]:
@@ -439,43 +530,94 @@ def format_overflow(items: Sequence[Item], count: int, *, tz: tzinfo) -> str:
         lines.append(line)
         shown += 1
     if count > shown:
-        lines.append(f"and {count - shown:,} more")
+        # Translators: the last line of a list of stories: how many are not listed.
+        lines.append(
+            ngettext("and {n} more", "and {n} more", count - shown).format(n=format_number(count - shown))
+        )
     return "\n".join(lines)
 
 
 def format_subscription_list(queries: Sequence[str], *, limit: int) -> str:
     """/list: a chat's subscriptions, numbered, and how to remove one."""
-    lines = [f"<b>Your subscriptions</b> ({len(queries)} of {limit}):"]
-    lines += [f"{number}. <code>{escape(text)}</code>" for number, text in enumerate(queries, start=1)]
-    lines.append("\nRemove one with its ✖ button, or <code>/unsubscribe 1</code> (its number) or its text.")
+    lines = [
+        # Translators: heads /list; {count} is how many subscriptions the chat has, {limit}
+        # how many it may have.
+        _("<b>Your subscriptions</b> ({count} of {limit}):").format(
+            count=format_number(len(queries)), limit=format_number(limit)
+        )
+    ]
+    lines += [
+        f"{direction_mark()}{format_number(number)}. {embed(f'<code>{escape(text)}</code>')}"
+        for number, text in enumerate(queries, start=1)
+    ]
+    lines.append("")
+    lines.append(_("Remove one with its ✖ button, or <code>/unsubscribe 1</code> (its number) or its text."))
     return "\n".join(lines)
 
 
 def format_topic_paused(keywords: Sequence[str]) -> str:
     """The group's notice that a forum topic it followed keywords in is gone."""
-    shown = ", ".join(f"<code>{escape(truncate(k, 100))}</code>" for k in keywords[:10])
-    more = f" and {len(keywords) - 10} more" if len(keywords) > 10 else ""
-    return (
-        f"A topic where this group follows {shown}{more} was closed or deleted, so those "
+    shown = join_list(embed(f"<code>{escape(truncate(k, 100))}</code>") for k in keywords[:10])
+    more = len(keywords) - 10
+    if more > 0:
+        # Translators: to a group whose forum topic is gone; {keywords} are the first ten
+        # keywords it followed there, {n} how many others.
+        return ngettext(
+            "A topic where this group follows {keywords} and {n} more was closed or deleted, so those "
+            "keywords are paused. Send any command in that topic to resume them, or "
+            "/subscribe them again in another topic.",
+            "A topic where this group follows {keywords} and {n} more was closed or deleted, so those "
+            "keywords are paused. Send any command in that topic to resume them, or "
+            "/subscribe them again in another topic.",
+            more,
+        ).format(keywords=shown, n=format_number(more))
+    # Translators: to a group whose forum topic is gone; {keywords} are the keywords it
+    # followed there.
+    return ngettext(
+        "A topic where this group follows {keywords} was closed or deleted, so those "
         "keywords are paused. Send any command in that topic to resume them, or "
-        "/subscribe them again in another topic."
-    )
+        "/subscribe them again in another topic.",
+        "A topic where this group follows {keywords} was closed or deleted, so those "
+        "keywords are paused. Send any command in that topic to resume them, or "
+        "/subscribe them again in another topic.",
+        len(keywords),
+    ).format(keywords=shown)
 
 
 def digest_header(count: int, *, reason: str, detail: str = "") -> str:
     """The first line of a digest of *count* stories, saying why they come together:
     *reason* ``hourly`` or ``daily`` (the chat's digest), ``quiet`` (its quiet hours,
     *detail* ``23:00–07:00``) or ``flood`` (the flood guard, *detail* how many alerts)."""
-    stories = f"{count:,} {'story' if count == 1 else 'stories'}"
+    n = format_number(count)
     if reason == "quiet":
-        return f"🌙 <b>While your quiet hours ({escape(detail)}) were on</b>: {stories}"
+        # Translators: heads a digest of the stories held during quiet hours; {hours} is
+        # when they are ("23:00–07:00"), {n} how many stories.
+        return ngettext(
+            "🌙 <b>While your quiet hours ({hours}) were on</b>: {n} story",
+            "🌙 <b>While your quiet hours ({hours}) were on</b>: {n} stories",
+            count,
+        ).format(hours=embed(escape(detail)), n=n)
     if reason == "flood":
-        return (
-            f"⏸ <b>{stories} more</b> came after your first {escape(detail)} alerts of the hour, so they "
+        # Translators: heads a digest of the stories that came after a chat's first {limit}
+        # alerts in an hour; {n} is how many stories. Keep /list and /digest hourly as they are.
+        return ngettext(
+            "⏸ <b>{n} story more</b> came after your first {limit} alerts of the hour, so they "
             "come together instead of one notification each. For fewer, narrow your keywords (/list) "
-            "or have them all come once an hour: /digest hourly"
-        )
-    return f"🗞 <b>Your {escape(reason)} digest</b>: {stories}"
+            "or have them all come once an hour: /digest hourly",
+            "⏸ <b>{n} stories more</b> came after your first {limit} alerts of the hour, so they "
+            "come together instead of one notification each. For fewer, narrow your keywords (/list) "
+            "or have them all come once an hour: /digest hourly",
+            count,
+        ).format(n=n, limit=embed(escape(detail)))
+    if reason == "hourly":
+        # Translators: heads the hourly digest; {n} is how many stories it holds.
+        return ngettext(
+            "🗞 <b>Your hourly digest</b>: {n} story", "🗞 <b>Your hourly digest</b>: {n} stories", count
+        ).format(n=n)
+    # Translators: heads the daily digest; {n} is how many stories it holds.
+    return ngettext(
+        "🗞 <b>Your daily digest</b>: {n} story", "🗞 <b>Your daily digest</b>: {n} stories", count
+    ).format(n=n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,7 +647,7 @@ def format_digest(stories: Sequence[DigestStory], *, header: str, tz: tzinfo) ->
     for keyword, group in ordered:
         lines.append("")
         if keyword:
-            lines.append(f"<b>{escape(truncate(keyword, 100))}</b>")
+            lines.append(f"{direction_mark()}<b>{embed(escape(truncate(keyword, 100)))}</b>")
         lines += [
             format_item_line(story.item, tz=tz, also=story.also)
             for story in sorted(group, key=newest, reverse=True)
@@ -513,15 +655,17 @@ def format_digest(stories: Sequence[DigestStory], *, header: str, tz: tzinfo) ->
     return "\n".join(lines)
 
 
-ANNOUNCEMENT_HEADER = "📢 <b>Announcement</b>\n\n"
+# Translators: heads an announcement the bot's admins send to every chat.
+ANNOUNCEMENT_TITLE = N_("📢 <b>Announcement</b>")
 # Room left in the author's preview and progress messages, which show the announcement below
 # a few lines of their own and must fit one message as well.
 ANNOUNCEMENT_ROOM = 300
 # In UTF-16 code units, as Telegram counts: an emoji counts two.
-ANNOUNCEMENT_TEXT_LIMIT = MESSAGE_LIMIT - visible_length(ANNOUNCEMENT_HEADER) - ANNOUNCEMENT_ROOM
+# (The room covers a title longer in another language than in English.)
+ANNOUNCEMENT_TEXT_LIMIT = MESSAGE_LIMIT - visible_length(ANNOUNCEMENT_TITLE + "\n\n") - ANNOUNCEMENT_ROOM
 
 
 def format_announcement(text: str) -> str:
     """An admin's announcement, escaped; the caller keeps text within ANNOUNCEMENT_TEXT_LIMIT
     (see :func:`utf16_length`)."""
-    return ANNOUNCEMENT_HEADER + escape(text)
+    return f"{_(ANNOUNCEMENT_TITLE)}\n\n{escape(text)}"

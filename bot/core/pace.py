@@ -69,6 +69,7 @@ class ChatSettings:
     quiet: QuietHours | None = None
     previews: bool = False
     members_may_edit: bool = False  # groups: every member may change subscriptions and settings
+    language: str | None = None  # None: the bot's default language
 
     def with_changes(self, **changes: object) -> ChatSettings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from bot.core.language import N_, _, embed, format_number, ngettext
 from bot.core.text import collapse_whitespace, strip_controls
 from bot.core.words import is_cjk, words
 
@@ -45,14 +46,17 @@ MAX_QUERY_CHARS = 100
 MAX_TERMS = 20
 MIN_PREFIX_CHARS = 3
 
-EXAMPLE = "Makhmour census OR camp -football"
+# Translators: an example of a keyword query, shown after /subscribe. Keep OR and the minus
+# (they are the query language); the words may be ones your readers follow.
+EXAMPLE = N_("Makhmour census OR camp -football")
 
 # Phones turn straight quotes into curly ones and "-" into dashes; all of them are meant alike.
 _QUOTES = str.maketrans(dict.fromkeys("“”„‟«»＂", '"'))
 
 
 class QueryError(ValueError):
-    """A query that cannot be used; the message says why, for the user."""
+    """A query that cannot be used; the message says why, for the user (in the language
+    being written when it was raised)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +91,31 @@ class Term:
         return spelled
 
     def __str__(self) -> str:
-        spelled = self.spelled
+        return self.written({})
+
+    def written(self, spelling: dict[str, str]) -> str:
+        """The term in the query language, each word as *spelling* has it (else folded)."""
+        spelled = [spelling.get(word, word) for word in self.spelled]
         text = " ".join(spelled) + ("*" if self.prefix else "")
         return f'"{text}"' if len(spelled) > 1 else text
+
+
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def _spelling(typed: str) -> dict[str, str]:
+    """The words of an Arabic-script query as the reader typed them, by their folded form:
+    folding writes Sorani's ە as ه (so both match), which shown back reads as a misspelling.
+    (Latin words are shown folded, which tells the reader that case and accents do not
+    matter.)"""
+    spelling: dict[str, str] = {}
+    for token in re.split(r"[\s\"()]+", typed):
+        token = token.strip("-*,،")
+        if _ARABIC_SCRIPT.search(token) and not token.casefold().startswith("source:"):
+            folded = words(token)
+            if len(folded) == 1:
+                spelling[folded[0]] = token
+    return spelling
 
 
 def _source_text(value: str) -> str:
@@ -131,8 +157,9 @@ class Query:
     @property
     def normalized(self) -> str:
         """The query as the bot reads it, in the query language (``a b OR c -d``)."""
-        parts = [" OR ".join(map(str, group)) for group in self.groups]
-        parts += [f"-{term}" for term in self.excluded]
+        spelling = _spelling(self.text)
+        parts = [" OR ".join(term.written(spelling) for term in group) for group in self.groups]
+        parts += [f"-{term.written(spelling)}" for term in self.excluded]
         parts += [_source_text(value) for value in self.sources]
         parts += [f"-{_source_text(value)}" for value in self.excluded_sources]
         return " ".join(parts)
@@ -148,24 +175,34 @@ class Query:
 
     def describe(self) -> str:
         """The query in plain words: ``makhmour and (census or camp), but not football``."""
+        spelling = _spelling(self.text)
 
-        def term(t: Term) -> str:
-            spelled = t.spelled
-            return f"“{' '.join(spelled)}…”" if t.prefix and len(spelled) > 1 else (
-                f"words starting with “{spelled[0]}”" if t.prefix else (
-                    f"“{' '.join(spelled)}”" if len(spelled) > 1 else spelled[0]))  # fmt: skip
+        def reading(term: Term) -> str:
+            return _term_reading(term, spelling)
 
         groups = [
-            term(group[0]) if len(group) == 1 else "(" + " or ".join(map(term, group)) + ")"
+            reading(group[0]) if len(group) == 1 else f"({_any_of(map(reading, group))})"
             for group in self.groups
         ]
-        text = " and ".join(groups)
+        text = _all_of(groups)
         if self.excluded:
-            text += ", but not " + " or ".join(map(term, self.excluded))
+            # Translators: how the bot reads a keyword query. {query} is the reading so far
+            # ("census and oil"), {excluded} the words that must not be there ("football").
+            text = _("{query}, but not {excluded}").format(
+                query=text, excluded=_any_of(map(reading, self.excluded))
+            )
         if self.sources:
-            text += ", only from sources matching " + " or ".join(f"“{s}”" for s in self.sources)
+            # Translators: how the bot reads a keyword query. {query} is the reading so far,
+            # {sources} the parts of feeds' names asked for ("“rudaw”").
+            text = _("{query}, only from sources matching {sources}").format(
+                query=text, sources=_any_of(map(_quoted, self.sources))
+            )
         if self.excluded_sources:
-            text += ", not from sources matching " + " or ".join(f"“{s}”" for s in self.excluded_sources)
+            # Translators: how the bot reads a keyword query. {query} is the reading so far,
+            # {sources} the parts of feeds' names left out ("“bbc”").
+            text = _("{query}, not from sources matching {sources}").format(
+                query=text, sources=_any_of(map(_quoted, self.excluded_sources))
+            )
         return text
 
     @property
@@ -173,15 +210,53 @@ class Query:
         return tuple(term for group in self.groups for term in group)
 
 
+def _quoted(text: str) -> str:
+    # Translators: a phrase or part of a feed's name the reader typed, quoted in a reading
+    # of their keyword ("“oil prices”"); use your language's quotation marks.
+    return _("“{phrase}”").format(phrase=embed(text))
+
+
+def _term_reading(term: Term, spelling: dict[str, str]) -> str:
+    spelled = [spelling.get(word, word) for word in term.spelled]
+    if not term.prefix:
+        return _quoted(" ".join(spelled)) if len(spelled) > 1 else embed(spelled[0])
+    if len(spelled) > 1:
+        # Translators: a phrase whose last word may go on ("“oil pri…”" finds "oil prices").
+        return _("“{phrase}…”").format(phrase=embed(" ".join(spelled)))
+    # Translators: how the bot reads "kurd*": the words starting with "kurd".
+    return _("words starting with “{start}”").format(start=embed(spelled[0]))
+
+
+def _all_of(parts: Iterable[str]) -> str:
+    """Parts of a reading that must all be there: ``a and b and c``."""
+    text = ""
+    for part in parts:
+        # Translators: two parts of a keyword's reading that must both be in a story
+        # ("makhmour and census"); {first} may itself be such a pair.
+        text = _("{first} and {second}").format(first=text, second=part) if text else part
+    return text
+
+
+def _any_of(parts: Iterable[str]) -> str:
+    """Parts of a reading any of which will do: ``a or b or c``."""
+    text = ""
+    for part in parts:
+        # Translators: two parts of a keyword's reading either of which will do
+        # ("census or camp"); {first} may itself be such a pair.
+        text = _("{first} or {second}").format(first=text, second=part) if text else part
+    return text
+
+
 def split_queries(text: str) -> list[str]:
-    """Split comma-separated queries, dropping empty ones; commas inside quotes stay."""
+    """Split comma-separated queries (the Latin comma or the Arabic "،" that Sorani and Arabic
+    keyboards type), dropping empty ones; commas inside quotes stay."""
     parts: list[str] = []
     current: list[str] = []
     quoted = False
     for char in text.translate(_QUOTES):
         if char == '"':
             quoted = not quoted
-        if char == "," and not quoted:
+        if char in ",،" and not quoted:
             parts.append("".join(current))
             current = []
         else:
@@ -208,13 +283,23 @@ def _term(raw: str, *, quoted: bool) -> Term | None:
     found = tuple(map(sys.intern, words(stripped.rstrip("*"))))
     if not found:
         if quoted:
-            raise QueryError(f'the phrase "{raw}" is empty; put words between the quotes, e.g. "oil prices"')
+            raise QueryError(
+                # Translators: {phrase} is what the reader put between quotes, with no word in it.
+                _('the phrase "{phrase}" is empty; put words between the quotes, e.g. "oil prices"').format(
+                    phrase=embed(raw)
+                )
+            )
         return None
     if prefix and is_cjk(found[-1]):
         prefix = False  # Chinese and Japanese keywords already match inside longer runs
     if prefix and len(found[-1]) < MIN_PREFIX_CHARS:
         raise QueryError(
-            f"{raw!s} is too short to use with *: give at least {MIN_PREFIX_CHARS} letters, e.g. kurd*"
+            # Translators: {word} is what the reader typed before the * ("ku*").
+            ngettext(
+                "{word} is too short to use with *: give at least {n} letter, e.g. kurd*",
+                "{word} is too short to use with *: give at least {n} letters, e.g. kurd*",
+                MIN_PREFIX_CHARS,
+            ).format(word=embed(raw), n=format_number(MIN_PREFIX_CHARS))
         )
     return Term(words=found, prefix=prefix)
 
@@ -242,11 +327,15 @@ def _tokens(text: str) -> list[_Token]:
             raw = match["source_phrase"] if match["source_phrase"] is not None else match["source_word"]
             value = " ".join(words(raw))
             if not value:
-                raise QueryError("source: needs part of a feed's name or address, e.g. source:rudaw census")
+                raise QueryError(
+                    _("source: needs part of a feed's name or address, e.g. source:rudaw census")
+                )
             tokens.append(_Token("source", negated=negated, source=value))
         elif match["phrase"] is not None:
             if not match["close"]:
-                raise QueryError('a quote is not closed; put phrases between two quotes, e.g. "oil prices"')
+                raise QueryError(
+                    _('a quote is not closed; put phrases between two quotes, e.g. "oil prices"')
+                )
             term = _term(match["phrase"], quoted=True)
             if term is not None:
                 tokens.append(_Token("term", negated=negated, term=term))
@@ -260,7 +349,7 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def _or_error() -> QueryError:
-    return QueryError("OR must stand between two words or phrases, e.g. Makhmour OR Makhmur")
+    return QueryError(_("OR must stand between two words or phrases, e.g. Makhmour OR Makhmur"))
 
 
 def parse_query(text: str) -> Query:
@@ -269,12 +358,19 @@ def parse_query(text: str) -> Query:
     Control characters (a NUL or an ESC pasted along) are removed; the rest is kept."""
     text = collapse_whitespace(strip_controls(text))
     if not text:
-        raise QueryError("the keyword is empty")
+        raise QueryError(_("the keyword is empty"))
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"a keyword can have at most {MAX_QUERY_CHARS} characters, this one has {len(text)}")
+        raise QueryError(
+            # Translators: {count} is the number of characters the reader's keyword has.
+            ngettext(
+                "a keyword can have at most {n} character, this one has {count}",
+                "a keyword can have at most {n} characters, this one has {count}",
+                MAX_QUERY_CHARS,
+            ).format(n=format_number(MAX_QUERY_CHARS), count=format_number(len(text)))
+        )
     tokens = _tokens(text.translate(_QUOTES))
     if not tokens:
-        raise QueryError("the keyword has no letters or digits to look for")
+        raise QueryError(_("the keyword has no letters or digits to look for"))
 
     groups: list[list[Term]] = []
     excluded: list[Term] = []
@@ -306,12 +402,22 @@ def parse_query(text: str) -> Query:
 
     if not groups:
         raise QueryError(
-            "a keyword needs at least one word to look for, not only exclusions or sources; "
-            f"for example {EXAMPLE}"
+            # Translators: {example} is a keyword query (see "Makhmour census OR camp -football").
+            _(
+                "a keyword needs at least one word to look for, not only exclusions or sources; "
+                "for example {example}"
+            ).format(example=embed(_(EXAMPLE)))
         )
     terms = sum(len(group) for group in groups) + len(excluded)
     if terms > MAX_TERMS:
-        raise QueryError(f"a keyword can have at most {MAX_TERMS} words or phrases, this one has {terms}")
+        raise QueryError(
+            # Translators: {count} is the number of words and phrases the reader's keyword has.
+            ngettext(
+                "a keyword can have at most {n} word or phrase, this one has {count}",
+                "a keyword can have at most {n} words or phrases, this one has {count}",
+                MAX_TERMS,
+            ).format(n=format_number(MAX_TERMS), count=format_number(terms))
+        )
     return Query(
         text=text,
         groups=_unique(tuple(_unique(group) for group in groups)),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from bot.core.formatting import format_topic_paused
+from bot.core.language import DEFAULT_LANGUAGE, speaking
 from bot.core.pace import FloodGuard
 from bot.core.pacing import ChatBuckets, Pacing
 from bot.core.query import source_label
@@ -15,6 +16,7 @@ from bot.core.sameness import StoryGroups
 from bot.core.sources import FeedSource
 from bot.service.broadcasts import Broadcasts
 from bot.service.catalogue import FeedCatalogue
+from bot.service.chat_language import ChatLanguages
 from bot.service.chat_settings import ChatSettingsCommands
 from bot.service.commands import Commands
 from bot.service.delivery import Delivery
@@ -53,6 +55,7 @@ class Services:
     presses: Presses
     chat_settings: ChatSettingsCommands
     permissions: Permissions
+    languages: ChatLanguages
 
 
 def assemble(
@@ -72,6 +75,7 @@ def assemble(
     flood: FloodGuard | None = None,
     membership: Membership | None = None,
     default_timezone: str = "UTC",
+    default_language: str = DEFAULT_LANGUAGE,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -88,9 +92,14 @@ def assemble(
         paused = subscriptions.pause((chat_id, thread_id))
         if paused:
             now = clock()
-            notice = format_topic_paused([s.query.text for s in paused])
+            with speaking(languages.of(chat_id)):
+                notice = format_topic_paused([s.query.text for s in paused])
             store.enqueue([OutboxEntry(f"topic-gone:{chat_id}:{thread_id}:{now:.0f}", chat_id, notice, now)])
 
+    pace = AlertPace(
+        store, default_tz=tz, default_language=default_language, flood=flood or FloodGuard(), clock=clock
+    )
+    languages = ChatLanguages(pace, default=default_language)
     delivery = Delivery(
         store,
         sender,
@@ -100,9 +109,9 @@ def assemble(
         monotonic=monotonic,
         sleep=sleep,
         on_topic_gone=topic_gone,
+        language_of=pace.language,
     )
     delivery.on_chat_moved = subscriptions.move_chat
-    pace = AlertPace(store, default_tz=tz, flood=flood or FloodGuard(), clock=clock)
     stories = StoryGroups()
     for record in store.stories():  # the stories of the last 48 hours that reached chats
         stories.remember(record.item, record.story, seen=datetime.fromtimestamp(record.seen_at, tz=UTC))
@@ -134,7 +143,9 @@ def assemble(
     )
     chat_settings = ChatSettingsCommands(pace, subscriptions, default_timezone=default_timezone)
     permissions = Permissions(membership or NoGroupAdmins(), pace, admins=admins)
-    broadcasts = Broadcasts(store=store, delivery=delivery, sender=sender, admins=admins, clock=clock)
+    broadcasts = Broadcasts(
+        store=store, delivery=delivery, sender=sender, admins=admins, clock=clock, language_of=pace.language
+    )
     delivery.on_progress = broadcasts.show_progress
     feeds = FeedCatalogue(
         sources,
@@ -148,5 +159,5 @@ def assemble(
     scheduler = FeedScheduler(poller, report_every=poller.bounds.usual, clock=clock, monotonic=monotonic)
     return Services(
         subscriptions, recent, delivery, broadcasts, poller, scheduler, pace, commands, feeds,
-        presses, chat_settings, permissions,
+        presses, chat_settings, permissions, languages,
     )  # fmt: skip

@@ -20,18 +20,30 @@ from bot.core.formatting import (
     format_duration,
     utf16_length,
 )
+from bot.core.language import (
+    DEFAULT_LANGUAGE,
+    N_,
+    _,
+    direction_mark,
+    embed,
+    format_number,
+    ngettext,
+    speaking,
+)
 from bot.service.commands import NOT_SAVED
 from bot.service.delivery import Delivery
 from bot.service.ports import Broadcast, BroadcastStatus, Sender, StorageFailure, Store
 
 __all__ = ["Broadcasts", "Preview"]
 
-REFUSAL = "Sorry, only the bot's admins can send announcements."
-CANCELLED = "Cancelled: the announcement was not sent."
-USAGE = (
+REFUSAL = N_("Sorry, only the bot's admins can send announcements.")
+CANCELLED = N_("Cancelled: the announcement was not sent.")
+# Translators: the example after /broadcast is an announcement; translate it, keep "/broadcast".
+USAGE = N_(
     "Write the announcement after the command, for example "
     "<code>/broadcast The bot restarts at 22:00 UTC.</code>"
 )
+GONE = N_("This announcement no longer exists.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +53,6 @@ class Preview:
     broadcast_id: str
     html: str
     chats: int
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 class Broadcasts:
@@ -58,7 +66,9 @@ class Broadcasts:
         sender: Sender,
         admins: Collection[int],
         clock: Callable[[], float] = time.time,
+        language_of: Callable[[int], str] = lambda chat_id: DEFAULT_LANGUAGE,
     ) -> None:
+        self._language_of = language_of  # the author's, for progress told outside their commands
         self._store = store
         self._delivery = delivery
         self._sender = sender
@@ -68,15 +78,19 @@ class Broadcasts:
     def draft(self, user_id: int | None, chat_id: int, text: str) -> Preview | str:
         """Keep an announcement as a draft and return its preview, or the reason it cannot be."""
         if user_id not in self._admins or user_id is None:
-            return REFUSAL
+            return _(REFUSAL)
         text = text.strip()
         if not text:
-            return USAGE
-        if utf16_length(text) > ANNOUNCEMENT_TEXT_LIMIT:
-            return (
-                f"That announcement is too long: {utf16_length(text):,} characters, counted as "
-                f"Telegram counts them (an emoji counts as two); the limit is {ANNOUNCEMENT_TEXT_LIMIT:,}."
-            )
+            return _(USAGE)
+        length = utf16_length(text)
+        if length > ANNOUNCEMENT_TEXT_LIMIT:
+            return ngettext(
+                "That announcement is too long: {length} character, counted as Telegram counts "
+                "them (an emoji counts as two); the limit is {limit}.",
+                "That announcement is too long: {length} characters, counted as Telegram counts "
+                "them (an emoji counts as two); the limit is {limit}.",
+                length,
+            ).format(length=format_number(length), limit=format_number(ANNOUNCEMENT_TEXT_LIMIT))
         html = format_announcement(text)
         draft = Broadcast(
             id=uuid.uuid4().hex[:12],
@@ -89,9 +103,15 @@ class Broadcasts:
         try:
             self._store.save_broadcast(draft)
         except StorageFailure:
-            return NOT_SAVED
+            return _(NOT_SAVED)
         chats = len(self._store.active_chat_ids())
-        preview = f"<b>Preview</b>: this announcement will go to {_count(chats, 'active chat')}.\n\n{html}"
+        # Translators: above an announcement an admin wrote, before they press Send.
+        heading = ngettext(
+            "<b>Preview</b>: this announcement will go to {n} active chat.",
+            "<b>Preview</b>: this announcement will go to {n} active chats.",
+            chats,
+        ).format(n=format_number(chats))
+        preview = f"{heading}\n\n{html}"
         return Preview(draft.id, preview, chats)
 
     def send(self, user_id: int | None, broadcast_id: str, message_id: int) -> str:
@@ -99,7 +119,7 @@ class Broadcasts:
         the preview message, which then shows the progress."""
         broadcast = self._store.broadcast(broadcast_id)
         if user_id not in self._admins or broadcast is None:
-            return REFUSAL if broadcast is not None else "This announcement no longer exists."
+            return _(REFUSAL) if broadcast is not None else _(GONE)
         if broadcast.status is not BroadcastStatus.DRAFT:
             return self.progress_text(broadcast)  # a second press changes nothing
         targets = tuple(self._store.active_chat_ids())
@@ -114,70 +134,120 @@ class Broadcasts:
         try:
             self._store.save_broadcast(started)
         except StorageFailure:
-            return NOT_SAVED  # still a draft, never sent: /broadcast again later
+            return _(NOT_SAVED)  # still a draft, never sent: /broadcast again later
         self._delivery.wake()
         return self.progress_text(started)
 
     def refusal(self, user_id: int | None) -> str | None:
         """Why *user_id* may not press a preview's buttons (None: an admin may)."""
-        return None if user_id in self._admins else REFUSAL
+        return None if user_id in self._admins else _(REFUSAL)
 
     def stale_button(self) -> str:
         """The answer to a press that is not a valid button of a preview (short: a toast)."""
-        return "This button no longer works."
+        # Translators: a short notice shown on top of the chat when an old button is pressed.
+        return _("This button no longer works.")
 
     def cancel(self, user_id: int | None, broadcast_id: str) -> str:
         """The author pressed Cancel: drop the draft (a broadcast already sending goes on)."""
         broadcast = self._store.broadcast(broadcast_id)
         if user_id not in self._admins or broadcast is None:
-            return REFUSAL if broadcast is not None else "This announcement no longer exists."
+            return _(REFUSAL) if broadcast is not None else _(GONE)
         if broadcast.status is not BroadcastStatus.DRAFT:
             return self.progress_text(broadcast)
         try:
             self._store.save_broadcast(replace(broadcast, status=BroadcastStatus.CANCELLED))
         except StorageFailure:
-            return NOT_SAVED
-        return CANCELLED
+            return _(NOT_SAVED)
+        return _(CANCELLED)
 
     def progress_text(self, broadcast: Broadcast) -> str:
         if broadcast.status is BroadcastStatus.DONE:
             return self.report_text(broadcast)
         if broadcast.status is BroadcastStatus.CANCELLED:
-            return CANCELLED
+            return _(CANCELLED)
         done = broadcast.done
         elapsed = self._clock() - (broadcast.started or self._clock())
         lines = [
-            f"📢 <b>Sending the announcement</b> to {_count(broadcast.total, 'chat')}",
-            f"Sent {broadcast.sent:,} · blocked {broadcast.blocked:,} · failed {broadcast.failed:,} · "
-            f"remaining {broadcast.remaining:,}",
+            ngettext(
+                "📢 <b>Sending the announcement</b> to {n} chat",
+                "📢 <b>Sending the announcement</b> to {n} chats",
+                broadcast.total,
+            ).format(n=format_number(broadcast.total)),
+            # Translators: the counts of chats an announcement went to so far, and of those left.
+            _("Sent {sent} · blocked {blocked} · failed {failed} · remaining {remaining}").format(
+                sent=format_number(broadcast.sent),
+                blocked=format_number(broadcast.blocked),
+                failed=format_number(broadcast.failed),
+                remaining=format_number(broadcast.remaining),
+            ),
         ]
         if done and elapsed > 0:
-            lines.append(f"About {format_duration(broadcast.remaining * elapsed / done)} left.")
+            # Translators: {duration} is a length of time, such as "12 min".
+            left = _("About {duration} left.")
+            lines.append(left.format(duration=format_duration(broadcast.remaining * elapsed / done)))
         return "\n".join(lines) + "\n\n" + broadcast.html
 
     def report_text(self, broadcast: Broadcast) -> str:
         took = (broadcast.finished or self._clock()) - (broadcast.started or self._clock())
-        text = (
-            f"📢 <b>Announcement sent</b> to {broadcast.sent:,} of {_count(broadcast.total, 'chat')} "
-            f"in {format_duration(took)}"
+        total = broadcast.total
+        if broadcast.blocked and broadcast.failed:
+            # Translators: {sent} of {n} chats got the announcement; {blocked} and {failed} are
+            # numbers of chats that did not; {duration} is a length of time, such as "12 min".
+            text = ngettext(
+                "📢 <b>Announcement sent</b> to {sent} of {n} chat in {duration}; "
+                "{blocked} had blocked the bot or left; {failed} refused it.",
+                "📢 <b>Announcement sent</b> to {sent} of {n} chats in {duration}; "
+                "{blocked} had blocked the bot or left; {failed} refused it.",
+                total,
+            )
+        elif broadcast.blocked:
+            text = ngettext(
+                "📢 <b>Announcement sent</b> to {sent} of {n} chat in {duration}; "
+                "{blocked} had blocked the bot or left.",
+                "📢 <b>Announcement sent</b> to {sent} of {n} chats in {duration}; "
+                "{blocked} had blocked the bot or left.",
+                total,
+            )
+        elif broadcast.failed:
+            text = ngettext(
+                "📢 <b>Announcement sent</b> to {sent} of {n} chat in {duration}; {failed} refused it.",
+                "📢 <b>Announcement sent</b> to {sent} of {n} chats in {duration}; {failed} refused it.",
+                total,
+            )
+        else:
+            text = ngettext(
+                "📢 <b>Announcement sent</b> to {sent} of {n} chat in {duration}.",
+                "📢 <b>Announcement sent</b> to {sent} of {n} chats in {duration}.",
+                total,
+            )
+        return text.format(
+            sent=format_number(broadcast.sent),
+            n=format_number(total),
+            duration=format_duration(took),
+            blocked=format_number(broadcast.blocked),
+            failed=format_number(broadcast.failed),
         )
-        if broadcast.blocked:
-            text += f"; {broadcast.blocked:,} had blocked the bot or left"
-        if broadcast.failed:
-            text += f"; {broadcast.failed:,} refused it"
-        return text + "."
 
     async def show_progress(self, broadcast: Broadcast, finished: bool) -> None:
         """Edit the author's message with the progress; at the end, also tell them anew
         (an edited message does not notify)."""
+        with speaking(self._language_of(broadcast.chat_id)):
+            progress, report = self.progress_text(broadcast), self.report_text(broadcast)
         if broadcast.message_id is not None:
-            await self._sender.edit(broadcast.chat_id, broadcast.message_id, self.progress_text(broadcast))
+            await self._sender.edit(broadcast.chat_id, broadcast.message_id, progress)
         if finished:
-            await self._sender.send(broadcast.chat_id, self.report_text(broadcast))
+            await self._sender.send(broadcast.chat_id, report)
 
     def describe_in_progress(self) -> list[str]:
         """One line per broadcast being sent, for /stats."""
+        # Translators: a line of /stats: {id} names an announcement being sent.
+        line = _("{id}: {sent} sent, {remaining} remaining")
         return [
-            f"{escape(b.id)}: {b.sent:,} sent, {b.remaining:,} remaining"
+            direction_mark()
+            + line.format(
+                id=embed(escape(b.id)),
+                sent=format_number(b.sent),
+                remaining=format_number(b.remaining),
+            )
             for b in self._store.broadcasts_in_progress()
         ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.core.formatting import FEED_NAME_CHARS, MESSAGE_LIMIT, escape, format_duration
+from bot.core.language import _, direction_mark, embed, format_number, ngettext, pgettext
 from bot.core.query import source_label
 from bot.core.sources import FeedSource
 from bot.service.commands import NOT_SAVED, REFUSAL
@@ -23,6 +24,7 @@ from bot.service.recent import RecentItems
 
 __all__ = ["FeedCatalogue"]
 
+# An example of /addfeed put into sentences (not translated: a command, with a real feed).
 ADD_EXAMPLE = "<code>/addfeed https://www.rudaw.net/english/rss Rudaw English</code>"
 MAX_URL_CHARS = 2048
 
@@ -68,11 +70,13 @@ class FeedCatalogue:
 
     async def add(self, user_id: int | None, arguments: str) -> str:
         if not self._is_admin(user_id):
-            return REFUSAL
-        url, _, name = arguments.strip().partition(" ")
+            return _(REFUSAL)
+        url, _space, name = arguments.strip().partition(" ")
         name = " ".join(name.split())
+        example = embed(ADD_EXAMPLE)
         if not url:
-            return f"Give the feed's address, and a name if you like: {ADD_EXAMPLE}"
+            # Translators: {example} is an example of the /addfeed command.
+            return _("Give the feed's address, and a name if you like: {example}").format(example=example)
         try:
             parts = urlsplit(url)
         except ValueError:  # "http://[::1:80/x": an unclosed bracket
@@ -83,66 +87,93 @@ class FeedCatalogue:
             or not parts.hostname
             or len(url) > MAX_URL_CHARS
         ):
-            return f"{_code(url)} is not a web address. A feed's address starts with https://: {ADD_EXAMPLE}"
+            # Translators: {url} is what the admin typed; {example} is an example of /addfeed.
+            not_web = _("{url} is not a web address. A feed's address starts with https://: {example}")
+            return direction_mark() + not_web.format(url=embed(_code(url)), example=example)
         name = name or parts.hostname.removeprefix("www.")
         if len(name) > FEED_NAME_CHARS:
-            return f"That name is too long (at most {FEED_NAME_CHARS} characters), e.g. {ADD_EXAMPLE}"
+            # Translators: {example} is an example of the /addfeed command.
+            return ngettext(
+                "That name is too long (at most {limit} character), e.g. {example}",
+                "That name is too long (at most {limit} characters), e.g. {example}",
+                FEED_NAME_CHARS,
+            ).format(limit=format_number(FEED_NAME_CHARS), example=example)
         existing = self._find(name)
         if existing is not None:
-            return f"There is already a feed named <b>{escape(existing.name)}</b>; choose another name."
+            return _taken(existing.name)
         same_url = next((s for s in self._poller.sources if s.url == url), None)
         if same_url is not None:
-            return f"I already watch that address, as <b>{escape(same_url.name)}</b>."
+            # Translators: {feed} is the name of the feed that has that address.
+            return _("I already watch that address, as <b>{feed}</b>.").format(
+                feed=embed(escape(same_url.name))
+            )
 
         source = FeedSource(name, url, trusted=False)
         result = await self._fetcher.fetch(source, None)
         if result.outcome is not FetchOutcome.FETCHED:
-            reason = escape(result.error)
-            return f"I could not add {_code(url)}: {reason}.\nCheck the address; for example {ADD_EXAMPLE}"
+            # Translators: {url} is a web address; {reason} why fetching it failed (in English,
+            # e.g. "HTTP 404"); {example} is an example of the /addfeed command.
+            could_not = _("I could not add {url}: {reason}.\nCheck the address; for example {example}")
+            return could_not.format(
+                url=embed(_code(url)), reason=embed(escape(result.error)), example=example
+            )
         if self._find(name) is not None:  # added by someone else while this one was fetching
-            return f"There is already a feed named <b>{escape(name)}</b>; choose another name."
+            return _taken(name)
         try:
             self._store.add_feed(source, user_id, self._clock())
         except StorageFailure:
-            return NOT_SAVED
+            return _(NOT_SAVED)
         self._watch(source)
         await self._poller.poll_source(source)  # its stories so far are the baseline, not news
-        return (
-            f"Added <b>{escape(name)}</b> ({escape(source.host)}), "
-            f"with {len(result.items)} {'story' if len(result.items) == 1 else 'stories'} in it now. "
-            "Its new stories are matched from the next poll on. Remove it with "
-            f"<code>/removefeed {escape(name)}</code>."
-        )
+        stories = len(result.items)
+        # Translators: {feed} is the feed's name (also in the command), {host} its web site.
+        return ngettext(
+            "Added <b>{feed}</b> ({host}), with {n} story in it now. Its new stories are matched "
+            "from the next poll on. Remove it with <code>/removefeed {feed}</code>.",
+            "Added <b>{feed}</b> ({host}), with {n} stories in it now. Its new stories are matched "
+            "from the next poll on. Remove it with <code>/removefeed {feed}</code>.",
+            stories,
+        ).format(feed=embed(escape(name)), host=embed(escape(_host(source))), n=format_number(stories))
 
     def remove(self, user_id: int | None, arguments: str) -> str:
         if not self._is_admin(user_id):
-            return REFUSAL
+            return _(REFUSAL)
         name = " ".join(arguments.split())
         if not name:
-            return "Give the name of the feed to remove, as /feeds shows it: <code>/removefeed Rudaw</code>"
+            # Translators: "Rudaw" is the name of a feed; keep it.
+            return _(
+                "Give the name of the feed to remove, as /feeds shows it: <code>/removefeed Rudaw</code>"
+            )
         source = self._find(name)
         if source is None:
-            return f"I watch no feed named {_code(name)}. /feeds lists their names."
-        if source.trusted:
-            return (
-                f"<b>{escape(source.name)}</b> comes from the operator's feeds file; "
-                "it can only be removed there."
+            # Translators: {name} is the name the admin typed.
+            return _("I watch no feed named {name}. /feeds lists their names.").format(
+                name=embed(_code(name))
             )
+        feed = embed(escape(source.name))
+        if source.trusted:
+            # Translators: {feed} is a feed's name; the feeds file is the operator's list of feeds.
+            operators = _("<b>{feed}</b> comes from the operator's feeds file; it can only be removed there.")
+            return direction_mark() + operators.format(feed=feed)
         try:
             self._store.remove_feed(source.name)
         except StorageFailure:
-            return NOT_SAVED
+            return _(NOT_SAVED)
         self._poller.sources.remove(source)
-        return f"Removed <b>{escape(source.name)}</b>. Subscriptions are kept; its stories no longer arrive."
+        # Translators: {feed} is a feed's name.
+        removed = _("Removed <b>{feed}</b>. Subscriptions are kept; its stories no longer arrive.")
+        return removed.format(feed=feed)
 
     def describe(self, user_id: int | None) -> str:
         """/feeds: the sources, and for admins each one's health, failing feeds first."""
         sources = self._poller.sources
         if not sources:
-            return "No news sources are configured yet."
-        header = f"<b>I watch {len(sources)} source{'' if len(sources) == 1 else 's'}:</b>"
+            return _("No news sources are configured yet.")
+        header = ngettext("<b>I watch {n} source:</b>", "<b>I watch {n} sources:</b>", len(sources)).format(
+            n=format_number(len(sources))
+        )
         if not self._is_admin(user_id):
-            lines = [_Line(False, f"• {escape(s.name)} <i>({escape(s.host)})</i>") for s in sources]
+            lines = [_Line(False, _listed(s)) for s in sources]
         else:
             lines = sorted((self._health(s) for s in sources), key=lambda line: not line.failing)
         return _fit(header, [line.html for line in lines])
@@ -150,27 +181,69 @@ class FeedCatalogue:
     def _health(self, source: FeedSource) -> _Line:
         state = self._store.feed_state(source.name)
         now = self._clock()
-        added = "" if source.trusted else ", added from a chat"
-        head = f"• <b>{escape(source.name)}</b> <i>({escape(source.host)}{added})</i>"
+        name, host = embed(escape(source.name)), embed(escape(_host(source)))
+        if source.trusted:
+            head = f"• <b>{name}</b> <i>({host})</i>"
+        else:
+            # Translators: a feed's name and web site in the admins' /feeds list.
+            head = _("• <b>{feed}</b> <i>({host}, added from a chat)</i>").format(feed=name, host=host)
+        head = direction_mark() + head
+        # The parts of a line are each whole, and follow "{feed}: " one after another, with "; ".
         if state is None or state.url != source.url:
-            return _Line(False, f"{head}: not polled yet")
+            # Translators: in /feeds, after a feed's name and web site ({feed}).
+            return _Line(False, _("{feed}: not polled yet").format(feed=head))
         due = self._poller.next_poll.get(source.name)
-        following = f"; next poll in {format_duration(due - now)}" if due is not None else ""
+        # Translators: between the parts of a feed's line in /feeds ("ok, 5 stories; checked 3 min ago").
+        separator = pgettext("parts", "; ")
+        following = ""
+        if due is not None:
+            # Translators: in /feeds; {duration} is a length of time, such as "12 min".
+            following = separator + _("next poll in {duration}").format(duration=format_duration(due - now))
         if state.error_streak:
             since = format_duration(now - (state.failing_since or now))
-            errors = f"{state.error_streak} error{'' if state.error_streak == 1 else 's'} in a row"
-            return _Line(
-                True, f"{head}: ⚠️ failing for {since} ({errors}): {escape(state.last_error)}{following}"
+            # Translators: in /feeds: {feed} is a feed's name and web site, {duration} a length
+            # of time ("12 min"), {error} why its last poll failed (in English, e.g. "HTTP 404").
+            failing = ngettext(
+                "{feed}: ⚠️ failing for {duration} ({n} error in a row): {error}",
+                "{feed}: ⚠️ failing for {duration} ({n} errors in a row): {error}",
+                state.error_streak,
+            ).format(
+                feed=head,
+                duration=since,
+                n=format_number(state.error_streak),
+                error=embed(escape(state.last_error)),
             )
-        stories = f"{state.items} {'story' if state.items == 1 else 'stories'}"
-        return _Line(False, f"{head}: ok, {stories}; {self._freshness(source, state, now)}{following}")
+            return _Line(True, failing + following)
+        # Translators: in /feeds: {feed} is a feed's name and web site, {n} the stories in it now.
+        ok = ngettext("{feed}: ok, {n} story", "{feed}: ok, {n} stories", state.items).format(
+            feed=head, n=format_number(state.items)
+        )
+        return _Line(False, f"{ok}{separator}{self._freshness(source, state, now)}{following}")
 
     def _freshness(self, source: FeedSource, state: FeedState, now: float) -> str:
         checked = self._poller.last_checked.get(source.name)
-        changed = f"changed {format_duration(now - state.last_success)} ago" if state.last_success else ""
+        changed = format_duration(now - state.last_success) if state.last_success else ""
         if checked is None:
-            return changed
-        return f"checked {format_duration(now - checked)} ago, {changed}" if changed else "checked"
+            # Translators: in /feeds: when a feed last changed; {duration} is such as "12 min".
+            return _("changed {duration} ago").format(duration=changed) if changed else ""
+        if not changed:
+            # Translators: in /feeds: the feed was fetched since the bot started.
+            return _("checked")
+        # Translators: in /feeds: when a feed was last fetched, and when it last changed.
+        return _("checked {duration} ago, changed {changed} ago").format(
+            duration=format_duration(now - checked), changed=changed
+        )
+
+
+def _taken(name: str) -> str:
+    # Translators: {feed} is a feed's name.
+    taken = _("There is already a feed named <b>{feed}</b>; choose another name.")
+    return taken.format(feed=embed(escape(name)))
+
+
+def _listed(source: FeedSource) -> str:
+    """A feed in the readers' /feeds list: its name and web site."""
+    return f"{direction_mark()}• {embed(escape(source.name))} <i>({embed(escape(_host(source)))})</i>"
 
 
 def _code(text: str) -> str:
@@ -183,8 +256,16 @@ def _fit(header: str, lines: list[str]) -> str:
     size = len(header)
     for index, line in enumerate(lines):
         if size + len(line) + 60 > MESSAGE_LIMIT:
-            shown.append(f"… and {len(lines) - index} more")
+            more = len(lines) - index
+            # Translators: under a list cut short: how many lines of it are not shown.
+            shown.append(ngettext("… and {n} more", "… and {n} more", more).format(n=format_number(more)))
             break
         shown.append(line)
         size += len(line) + 1
     return "\n".join(shown)
+
+
+def _host(source: FeedSource) -> str:
+    """Where a feed lives, as /feeds shows it: its web site, or a file on the bot's server."""
+    # Translators: where a feed lives, in /feeds, when it is a file on the bot's own server.
+    return source.host if source.is_remote else _("local file")

@@ -13,13 +13,15 @@ from collections.abc import Callable, Collection
 
 from bot.core.formatting import (
     escape,
+    format_duration,
     format_item_line,
 )
+from bot.core.language import N_, _, direction_mark, embed, format_number, ngettext, pgettext
 from bot.core.query import EXAMPLE as QUERY_EXAMPLE
 from bot.core.query import Query, split_queries
 from bot.service.pace import AlertPace
 from bot.service.polling import Poller
-from bot.service.ports import Button, Buttons, Reply, StorageFailure, Store
+from bot.service.ports import Button, Buttons, FetchOutcome, Reply, StorageFailure, Store
 from bot.service.presses import Presses
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Place, Subscriptions
@@ -29,48 +31,65 @@ __all__ = ["BOT_COMMANDS", "NOT_SAVED", "REFUSAL", "SLOW_DOWN", "Commands"]
 log = logging.getLogger(__name__)
 
 PREVIEW_ITEMS = 3
-REFUSAL = "Sorry, only the bot's admins can use this command."
+# The texts below are marked for the catalogue and translated where they are used: _(REFUSAL).
+REFUSAL = N_("Sorry, only the bot's admins can use this command.")
 # The answer to a command whose change the store could not write (it changed nothing).
-NOT_SAVED = (
+NOT_SAVED = N_(
     "I could not save that: the bot's storage is failing (disk full?). "
     "Nothing was changed; please try again later."
 )
 
 # The command menu Telegram clients show (name, description), in order.
 BOT_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("subscribe", "Follow keywords: /subscribe census, oil prices"),
-    ("unsubscribe", "Stop following a keyword, or all"),
-    ("list", "Your subscriptions"),
-    ("settings", "How and when alerts come"),
-    ("digest", "Alerts in a digest: /digest daily 08:00"),
-    ("quiet", "Quiet hours: /quiet 23:00-07:00"),
-    ("timezone", "Your time zone: /timezone Asia/Baghdad"),
-    ("feeds", "The news sources watched"),
-    ("help", "How to use this bot"),
+    # Translators: the descriptions of the command menu Telegram shows (at most 256 characters).
+    ("subscribe", N_("Follow keywords: /subscribe census, oil prices")),
+    ("unsubscribe", N_("Stop following a keyword, or all")),
+    ("list", N_("Your subscriptions")),
+    ("settings", N_("How and when alerts come")),
+    ("digest", N_("Alerts in a digest: /digest daily 08:00")),
+    ("quiet", N_("Quiet hours: /quiet 23:00-07:00")),
+    ("timezone", N_("Your time zone: /timezone Asia/Baghdad")),
+    ("language", N_("The language of my messages: /language")),
+    ("feeds", N_("The news sources watched")),
+    ("help", N_("How to use this bot")),
 )
 
-SLOW_DOWN = (
+SLOW_DOWN = N_(
     "You are sending commands faster than I can answer, so I skipped some of them. "
     "Wait a minute, then send again what you need."
 )
 
-SUBSCRIBE_EXAMPLES = "<code>/subscribe Makhmour</code> or <code>/subscribe census, oil prices</code>"
+# Translators: two examples of /subscribe, put into other sentences ("for example {examples}").
+# The keywords may be ones your readers follow; a comma separates two keywords.
+SUBSCRIBE_EXAMPLES = N_("<code>/subscribe Makhmour</code> or <code>/subscribe census, oil prices</code>")
 
 
 def _code(text: str) -> str:
-    return f"<code>{escape(text)}</code>"
+    return f"<code>{embed(escape(text))}</code>"
 
 
 def _codes(queries: Collection[Query] | Collection[str]) -> str:
-    return ", ".join(_code(q.text if isinstance(q, Query) else q) for q in queries)
+    # Translators: what separates the keywords of a list ("census, oil prices").
+    separator = pgettext("list", ", ")
+    return separator.join(_code(q.text if isinstance(q, Query) else q) for q in queries)
 
 
 def _reading(query: Query) -> str:
     """How the bot reads a query: in plain words, and normalized when that differs from
     what was typed (``source:sample Erbil`` reads as ``erbil source:sample``)."""
     typed = " ".join(query.text.casefold().split())
-    normalized = "" if typed == query.normalized.casefold() else f" {_code(query.normalized)}"
-    return f"{_code(query.text)} reads as{normalized}: {escape(query.describe())}."
+    reading = escape(query.describe())
+    if typed == query.normalized.casefold():
+        # Translators: {query} is a keyword as typed; {reading} says in words what it finds
+        # ("makhmour and (census or camp), but not football").
+        text = _("{query} reads as: {reading}.").format(query=_code(query.text), reading=reading)
+    else:
+        # Translators: {query} is a keyword as typed, {normalized} the same keyword as the bot
+        # reads it; {reading} says in words what it finds.
+        text = _("{query} reads as {normalized}: {reading}.").format(
+            query=_code(query.text), normalized=_code(query.normalized), reading=reading
+        )
+    return direction_mark() + text
 
 
 class Commands:
@@ -122,92 +141,143 @@ class Commands:
     # --- everyone -----------------------------------------------------------------------
 
     def start(self, user_id: int | None) -> str:
-        return (
-            "👋 <b>Welcome to newsbot.</b>\n"
-            "I watch trusted news feeds and message you as soon as a new story mentions "
-            "the keywords you follow.\n\n" + self.help(user_id)
-        )
+        return "\n".join([
+            _("👋 <b>Welcome to newsbot.</b>"),
+            _(
+                "I watch trusted news feeds and message you as soon as a new story mentions "
+                "the keywords you follow."
+            ),
+            "",
+            self.help(user_id),
+        ])  # fmt: skip
 
     def help(self, user_id: int | None) -> str:
-        text = (
-            "<b>Commands</b>\n"
-            "/subscribe <i>keywords</i> — follow keywords, separated by commas, e.g. "
-            f"{SUBSCRIBE_EXAMPLES}\n"
-            "/unsubscribe <i>keyword or number</i> — stop following one, e.g. "
-            "<code>/unsubscribe census</code> or <code>/unsubscribe 2</code>; "
-            "<code>/unsubscribe all</code> stops all\n"
-            "/list — your subscriptions, numbered, each with a ✖ button to remove it\n"
-            "/feeds — the news sources I watch\n"
-            "/help — this message\n\n"
-            "<b>How and when alerts come</b>\n"
-            "/settings — your settings, with buttons to change them\n"
-            "/digest — <code>/digest daily 08:00</code>, <code>/digest hourly</code> or "
-            "<code>/digest off</code> (each story at once); for one keyword: "
-            "<code>/digest daily for oil prices</code>\n"
-            "/quiet — <code>/quiet 23:00-07:00</code> holds alerts until then "
-            "(<code>/quiet 23:00-07:00 silent</code>: without a sound); <code>/quiet off</code>\n"
-            "/timezone — <code>/timezone Asia/Baghdad</code>, for times and schedules\n"
-            "/previews — <code>/previews on</code> or <code>off</code>: the link's preview under alerts\n"
-            "Under each alert, buttons mute its keyword for 24 hours or unsubscribe, with Undo. "
-            "In a forum topic, /subscribe follows keywords for that topic. In a group, only its "
-            "admins change its keywords and settings, unless /settings lets every member.\n\n"
-            "<b>How keywords match</b>\n"
-            "Whole words in the title or text of a story, ignoring case and accents: "
-            "<code>census</code> matches “Census,” and <code>Makhmur</code> matches “Makhmūr”, "
-            "but <code>ISIS</code> does not match “crisis”.\n"
-            "• <code>oil prices</code>: both words, in any order\n"
-            '• <code>"Qarachogh mountains"</code>: the exact phrase\n'
-            "• <code>Makhmour OR Makhmur OR Mexmûr</code>: any of them\n"
-            "• <code>census -football</code>: not when “football” is there too\n"
-            "• <code>kurd*</code>: words starting with “kurd” (Kurd, Kurdish, Kurdistan)\n"
-            "• <code>source:rudaw census</code>: only from sources whose name or address has “rudaw”\n"
-            "OR binds first: <code>Makhmour census OR camp</code> means Makhmour and (census or camp). "
-            "Commas separate keywords: <code>/subscribe census, oil prices</code> adds two.\n"
-            "Arabic-script keywords also match with و ب ل ال before them and Sorani endings after "
-            "(<code>کەرکووک</code> matches “کەرکووکدا”); Chinese and Japanese keywords match inside "
-            "longer words.\n\n"
-            "When a new story matches, you get one message with its title, a short summary "
-            "(matched words in bold), the source, the time and the link. A story several "
-            "sources carry comes once, naming the others (“Also: …”)."
-        )
+        lines = [
+            _("<b>Commands</b>"),
+            # Translators: {examples} is two examples of /subscribe (translated as well).
+            _("/subscribe <i>keywords</i> — follow keywords, separated by commas, e.g. {examples}").format(
+                examples=_(SUBSCRIBE_EXAMPLES)
+            ),
+            _(
+                "/unsubscribe <i>keyword or number</i> — stop following one, e.g. "
+                "<code>/unsubscribe census</code> or <code>/unsubscribe 2</code>; "
+                "<code>/unsubscribe all</code> stops all"
+            ),
+            _("/list — your subscriptions, numbered, each with a ✖ button to remove it"),
+            _("/feeds — the news sources I watch"),
+            _("/help — this message"),
+            "",
+            _("<b>How and when alerts come</b>"),
+            _("/settings — your settings, with buttons to change them"),
+            # Translators: daily, hourly, off and for are words of the command: keep them.
+            _(
+                "/digest — <code>/digest daily 08:00</code>, <code>/digest hourly</code> or "
+                "<code>/digest off</code> (each story at once); for one keyword: "
+                "<code>/digest daily for oil prices</code>"
+            ),
+            # Translators: silent and off are words of the command: keep them.
+            _(
+                "/quiet — <code>/quiet 23:00-07:00</code> holds alerts until then "
+                "(<code>/quiet 23:00-07:00 silent</code>: without a sound); <code>/quiet off</code>"
+            ),
+            _("/timezone — <code>/timezone Asia/Baghdad</code>, for times and schedules"),
+            # Translators: on and off are words of the command: keep them.
+            _("/previews — <code>/previews on</code> or <code>off</code>: the link's preview under alerts"),
+            # Translators: keep the codes ckb, ar and en.
+            _(
+                "/language — the language of my messages: <code>/language ckb</code> (Sorani), "
+                "<code>/language ar</code> (Arabic) or <code>/language en</code> (English)"
+            ),
+            _(
+                "Under each alert, buttons mute its keyword for 24 hours or unsubscribe, with Undo. "
+                "In a forum topic, /subscribe follows keywords for that topic. In a group, only its "
+                "admins change its keywords and settings, unless /settings lets every member."
+            ),
+            "",
+            _("<b>How keywords match</b>"),
+            _(
+                "Whole words in the title or text of a story, ignoring case and accents: "
+                "<code>census</code> matches “Census,” and <code>Makhmur</code> matches “Makhmūr”, "
+                "but <code>ISIS</code> does not match “crisis”."
+            ),
+            # Translators: the lines starting with • show the query language. Keep OR, the minus,
+            # *, quotes and source: as they are; write the example keywords in your script.
+            _("• <code>oil prices</code>: both words, in any order"),
+            _('• <code>"Qarachogh mountains"</code>: the exact phrase'),
+            _("• <code>Makhmour OR Makhmur OR Mexmûr</code>: any of them"),
+            _("• <code>census -football</code>: not when “football” is there too"),
+            _("• <code>kurd*</code>: words starting with “kurd” (Kurd, Kurdish, Kurdistan)"),
+            _("• <code>source:rudaw census</code>: only from sources whose name or address has “rudaw”"),
+            _(
+                "OR binds first: <code>Makhmour census OR camp</code> means Makhmour and (census or camp). "
+                "Commas separate keywords: <code>/subscribe census, oil prices</code> adds two."
+            ),
+            _(
+                "Arabic-script keywords also match with و ب ل ال before them and Sorani endings after "
+                "(<code>کەرکووک</code> matches “کەرکووکدا”); Chinese and Japanese keywords match inside "
+                "longer words."
+            ),
+            "",
+            # Translators: “Also: …” is the label under an alert that names the other sources.
+            _(
+                "When a new story matches, you get one message with its title, a short summary "
+                "(matched words in bold), the source, the time and the link. A story several "
+                "sources carry comes once, naming the others (“Also: …”)."
+            ),
+        ]
         if self.is_admin(user_id):
-            text += (
-                "\n\n<b>Admin</b>\n"
-                "/broadcast <i>text</i> — preview an announcement to every chat, then send it\n"
-                "/stats — chats, subscriptions, feeds and the last poll\n"
-                "/feeds — also shows each feed's health\n"
-                "/addfeed <i>url</i> [<i>name</i>] — watch another feed, e.g. "
-                "<code>/addfeed https://www.rudaw.net/english/rss Rudaw</code>\n"
-                "/removefeed <i>name</i> — stop watching a feed added with /addfeed"
-            )
-        return text
+            lines += [
+                "",
+                _("<b>Admin</b>"),
+                _("/broadcast <i>text</i> — preview an announcement to every chat, then send it"),
+                _("/stats — chats, subscriptions, feeds and the last poll"),
+                _("/feeds — also shows each feed's health"),
+                _(
+                    "/addfeed <i>url</i> [<i>name</i>] — watch another feed, e.g. "
+                    "<code>/addfeed https://www.rudaw.net/english/rss Rudaw</code>"
+                ),
+                _("/removefeed <i>name</i> — stop watching a feed added with /addfeed"),
+            ]
+        return "\n".join(lines)
 
     def subscribe(self, place: Place, arguments: str) -> str:
         """Follow keywords in a chat (or in the forum topic the command was sent in)."""
         texts = split_queries(arguments)
         if not texts:
-            return f"Tell me what to follow, for example {SUBSCRIBE_EXAMPLES}."
+            # Translators: {examples} is two examples of /subscribe (translated as well).
+            return _("Tell me what to follow, for example {examples}.").format(examples=_(SUBSCRIBE_EXAMPLES))
         try:
             outcome = self._subscriptions.subscribe(place[0], texts, place[1])
         except StorageFailure:
-            return NOT_SAVED
+            return _(NOT_SAVED)
         lines: list[str] = []
         if outcome.added:
-            lines.append(f"✅ Subscribed to {_codes(outcome.added)}.")
+            # Translators: {keywords} lists the keywords just followed.
+            lines.append(_("✅ Subscribed to {keywords}.").format(keywords=_codes(outcome.added)))
             lines += [_reading(query) for query in outcome.added if not query.is_simple]
         if outcome.already:
-            lines.append(f"You are already subscribed to {_codes(outcome.already)}.")
-        for text, reason in outcome.invalid:
-            lines.append(f"❌ Not added: {_code(text)}: {escape(reason)}.")
-        if outcome.invalid:
             lines.append(
-                f"A correct example: <code>/subscribe {escape(QUERY_EXAMPLE)}</code> (/help explains)."
+                _("You are already subscribed to {keywords}.").format(keywords=_codes(outcome.already))
             )
+        for text, reason in outcome.invalid:
+            # Translators: {keyword} is what the reader typed; {reason} says what is wrong with it.
+            refused = _("❌ Not added: {keyword}: {reason}.")
+            lines.append(refused.format(keyword=_code(text), reason=escape(reason)))
+        if outcome.invalid:
+            # Translators: {example} is a keyword query (see "Makhmour census OR camp -football").
+            correct = _("A correct example: <code>/subscribe {example}</code> (/help explains).")
+            lines.append(correct.format(example=embed(escape(_(QUERY_EXAMPLE)))))
         if outcome.over_limit:
             limit = self._subscriptions.max_per_chat
             lines.append(
-                f"❌ Not added: {_codes(outcome.over_limit)}: a chat can have at most {limit} "
-                "subscriptions. Remove some with /unsubscribe first (see /list)."
+                # Translators: {keywords} lists the keywords that were not added.
+                ngettext(
+                    "❌ Not added: {keywords}: a chat can have at most {n} subscription. "
+                    "Remove some with /unsubscribe first (see /list).",
+                    "❌ Not added: {keywords}: a chat can have at most {n} subscriptions. "
+                    "Remove some with /unsubscribe first (see /list).",
+                    limit,
+                ).format(keywords=_codes(outcome.over_limit), n=format_number(limit))
             )
         if outcome.added:
             lines.append("")
@@ -217,44 +287,60 @@ class Commands:
     def _preview(self, queries: list[Query], chat_id: int) -> str:
         found = self._recent.matching(queries, now=self._clock(), limit=PREVIEW_ITEMS)
         if not found:
-            return (
+            return _(
                 "Nothing has matched yet in the last 7 days; "
                 "you will get a message as soon as a new story does."
             )
-        lines = ["Recent stories it would have caught:"]
+        # Translators: above a few recent stories the keywords just followed match.
+        lines = [_("Recent stories it would have caught:")]
         lines += [format_item_line(item, tz=self._pace.tz(chat_id)) for item in found]
-        lines.append("New stories will come as alerts.")
+        lines.append(_("New stories will come as alerts."))
         return "\n".join(lines)
 
     def unsubscribe(self, place: Place, arguments: str) -> Reply:
         """Stop following keywords, by their text or number; "all" asks first."""
         texts = split_queries(arguments)
         if not texts:
-            return Reply(
+            # Translators: "all" is a word of the command: keep it.
+            usage = _(
                 "Tell me which keyword to stop following, for example "
                 "<code>/unsubscribe census</code>, or <code>/unsubscribe all</code>. "
                 "Your subscriptions: /list"
             )
+            return Reply(usage)
         if len(texts) == 1 and texts[0].casefold() == "all":
             subscriptions = self._subscriptions.in_place(*place)
             if not subscriptions:
-                return Reply("You have no subscriptions.")
+                return Reply(_("You have no subscriptions."))
+            count = len(subscriptions)
             return Reply(
-                f"Remove all {len(subscriptions)} subscriptions: {_codes([s.query for s in subscriptions])}?",
+                # Translators: a question, with buttons to confirm or cancel; {keywords} lists them.
+                ngettext(
+                    "Remove your {n} subscription: {keywords}?",
+                    "Remove all {n} subscriptions: {keywords}?",
+                    count,
+                ).format(n=format_number(count), keywords=_codes([s.query for s in subscriptions])),
                 self._presses.confirm_all(place),
             )
         try:
             outcome = self._subscriptions.unsubscribe(place[0], texts, place[1])
         except StorageFailure:
-            return Reply(NOT_SAVED)
+            return Reply(_(NOT_SAVED))
         lines = []
         buttons: Buttons = ()
         if outcome.removed:
-            lines.append(f"Unsubscribed from {_codes([s.query for s in outcome.removed])}.")
+            removed = _codes([s.query for s in outcome.removed])
+            lines.append(_("Unsubscribed from {keywords}.").format(keywords=removed))
             undo = self._presses.offer_undo(place, outcome.removed)
-            buttons = ((Button("↩ Undo", f"undo:{undo}"),),)
+            # Translators: a button that brings back what was just removed; keep it short.
+            buttons = ((Button(_("↩ Undo"), f"undo:{undo}"),),)
         if outcome.missing:
-            lines.append(f"You are not subscribed to {_codes(outcome.missing)}; see /list for the numbers.")
+            # Translators: {keywords} lists what the reader typed (keywords or numbers).
+            lines.append(
+                _("You are not subscribed to {keywords}; see /list for the numbers.").format(
+                    keywords=_codes(outcome.missing)
+                )
+            )
         return Reply("\n".join(lines), buttons)
 
     def list(self, place: Place) -> Reply:
@@ -262,33 +348,65 @@ class Commands:
         return self._presses.listing(place)
 
     def unknown(self, command: str) -> str:
-        return f"I don't know {_code(command)}. Send /help to see what I can do."
+        # Translators: {command} is the command the reader sent.
+        return _("I don't know {command}. Send /help to see what I can do.").format(command=_code(command))
 
     def not_a_command(self) -> str:
-        return (
-            f"I understand commands only. To follow a topic, send for example {SUBSCRIBE_EXAMPLES}; "
-            "/help lists all."
-        )
+        # Translators: {examples} is two examples of /subscribe (translated as well).
+        return _(
+            "I understand commands only. To follow a topic, send for example {examples}; /help lists all."
+        ).format(examples=_(SUBSCRIBE_EXAMPLES))
 
     # --- admins -------------------------------------------------------------------------
 
     def stats(self, user_id: int | None) -> str:
         if not self.is_admin(user_id):
-            return REFUSAL
+            return _(REFUSAL)
         stats = self._store.stats()
+        number = format_number
         lines = [
-            "<b>newsbot status</b>",
-            f"Chats: {stats.active_chats} active, {stats.chats - stats.active_chats} inactive",
-            f"Subscriptions: {stats.subscriptions}",
-            f"Feeds: {len(self._poller.sources)} configured, {stats.feeds} polled so far",
-            f"Seen-item records: {stats.seen_items} (recent items kept for previews: {stats.recent_items})",
-            f"Alerts waiting to be sent: {stats.pending_messages}",
-            f"Messages refused for good: {stats.failed_messages}",
+            # Translators: the title of /stats, a report for the bot's admins.
+            _("<b>newsbot status</b>"),
+            _("Chats: {active} active, {inactive} inactive").format(
+                active=number(stats.active_chats), inactive=number(stats.chats - stats.active_chats)
+            ),
+            _("Subscriptions: {count}").format(count=number(stats.subscriptions)),
+            _("Feeds: {configured} configured, {polled} polled so far").format(
+                configured=number(len(self._poller.sources)), polled=number(stats.feeds)
+            ),
+            # Translators: records of the stories already seen, so none is sent twice.
+            _("Seen-item records: {seen} (recent items kept for previews: {recent})").format(
+                seen=number(stats.seen_items), recent=number(stats.recent_items)
+            ),
+            _("Alerts waiting to be sent: {count}").format(count=number(stats.pending_messages)),
+            _("Messages refused for good: {count}").format(count=number(stats.failed_messages)),
         ]
         for entry, reason in self._store.failed_alerts(limit=3):
-            lines.append(f"  • to chat {entry.chat_id}: {escape(reason)}")
+            # Translators: a message Telegram refused; {chat} is a chat's id, {reason} Telegram's words.
+            failed = _("to chat {chat}: {reason}").format(
+                chat=embed(str(entry.chat_id)), reason=embed(escape(reason))
+            )
+            lines.append("  • " + failed)
         if stats.broadcasts_in_progress:
-            lines.append(f"Broadcasts in progress: {stats.broadcasts_in_progress}")
+            lines.append(
+                _("Broadcasts in progress: {count}").format(count=number(stats.broadcasts_in_progress))
+            )
         report = self._poller.last_report
-        lines.append(f"Last poll: {escape(report.summary())}" if report else "Last poll: none yet")
+        if report:
+            lines.append(
+                # Translators: in /stats; {ago} is a length of time ("3 min").
+                _(
+                    "Last poll {ago} ago: feeds fetched: {fetched}, unchanged: {unchanged}, "
+                    "failed: {failed}; new stories: {new}; alerts queued: {alerts}."
+                ).format(
+                    ago=format_duration(self._clock() - report.ended_at),
+                    fetched=number(report.count(FetchOutcome.FETCHED)),
+                    unchanged=number(report.count(FetchOutcome.NOT_MODIFIED)),
+                    failed=number(report.count(FetchOutcome.FAILED)),
+                    new=number(report.new_items),
+                    alerts=number(report.alerts_queued),
+                )
+            )
+        else:
+            lines.append(_("Last poll: none yet"))
         return "\n".join(lines)

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.core.backoff import backoff_delay
 from bot.core.formatting import to_plain_text, with_also
+from bot.core.language import DEFAULT_LANGUAGE, speaking
 from bot.core.pacing import ChatBuckets, Pacing
 from bot.core.sameness import WINDOW as STORY_WINDOW
 from bot.service.ports import (
@@ -133,10 +134,12 @@ class Delivery:
         sleep: Callable[[float], Awaitable[None]] | None = None,
         jitter: Callable[[], float] = random.random,
         on_topic_gone: Callable[[int, int], None] = lambda chat_id, thread_id: None,
+        language_of: Callable[[int], str] = lambda chat_id: DEFAULT_LANGUAGE,
     ) -> None:
         self._store = store
         self._sender = sender
         self._on_topic_gone = on_topic_gone  # a forum topic was deleted or closed
+        self._language_of = language_of  # (the "Also:" line under an alert is written at sending)
         self._retries = retries
         self._progress_every = progress_every_seconds
         self._clock = clock
@@ -265,7 +268,9 @@ class Delivery:
             if delay > 0:
                 later(delay)
                 continue
-            return _Job(entry.chat_id, with_also(entry.html, entry.also), alert=entry), None
+            with speaking(self._language_of(entry.chat_id)):
+                html = with_also(entry.html, entry.also)
+            return _Job(entry.chat_id, html, alert=entry), None
 
         for broadcast in self._store.broadcasts_in_progress():
             chat_id, wait = self._next_target(broadcast, now)

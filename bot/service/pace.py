@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.core.dedup import seen_token
 from bot.core.formatting import DigestStory, digest_header, format_alert, format_digest, split_message
 from bot.core.items import Item
+from bot.core.language import DEFAULT_LANGUAGE, _, embed, format_number, speaking
 from bot.core.pace import ChatSettings, DeliveryMode, FloodGuard, HoldReason, next_digest, quiet_until, route
 from bot.service.ports import Button, HeldStory, OutboxEntry, Store
 from bot.service.subscriptions import Place, Subscription
@@ -39,10 +40,16 @@ def _short(text: str) -> str:
 def alert_buttons(matched: Sequence[Subscription]) -> tuple[tuple[Button, ...], ...]:
     """Under an alert, for the (first two) subscriptions it matched: mute for a day, or
     unsubscribe. The callback data carries the subscription's id only."""
+    # Translators: buttons under an alert, two in a row: keep them short. {keyword} is a
+    # subscription the story matched (at most 24 characters); "24 h" is for 24 hours.
+    mute = _("🔕 Mute “{keyword}” 24 h")
+    # Translators: a button under an alert, beside Mute: keep it short. {keyword} is a
+    # subscription the story matched (at most 24 characters).
+    unsubscribe = _("✖ Unsubscribe “{keyword}”")
     return tuple(
         (
-            Button(f"🔕 Mute “{_short(s.query.text)}” 24 h", f"mute:{s.id}"),
-            Button(f"✖ Unsubscribe “{_short(s.query.text)}”", f"unsub:{s.id}"),
+            Button(mute.format(keyword=embed(_short(s.query.text))), f"mute:{s.id}"),
+            Button(unsubscribe.format(keyword=embed(_short(s.query.text))), f"unsub:{s.id}"),
         )
         for s in matched[:2]
     )
@@ -56,11 +63,13 @@ class AlertPace:
         store: Store,
         *,
         default_tz: tzinfo,
+        default_language: str = DEFAULT_LANGUAGE,
         flood: FloodGuard,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._default_tz = default_tz
+        self._default_language = default_language
         self._flood = flood
         self._clock = clock
         self._settings: dict[int, ChatSettings] = {}
@@ -73,6 +82,10 @@ class AlertPace:
         if settings is None:
             settings = self._settings[chat_id] = self._store.chat_settings(chat_id)
         return settings
+
+    def language(self, chat_id: int) -> str:
+        """The language chat *chat_id* reads: its choice, else the bot's default."""
+        return self.settings(chat_id).language or self._default_language
 
     def tz(self, chat_id: int) -> tzinfo:
         name = self.settings(chat_id).timezone
@@ -148,15 +161,18 @@ class AlertPace:
                 held_at=now,
             )
         recent.append(now)
+        with speaking(self.language(chat_id)):
+            html = format_alert(item, [subscription.query for subscription in awake], tz=tz)
+            buttons = alert_buttons(awake)
         return OutboxEntry(
             key=key,
             chat_id=chat_id,
-            html=format_alert(item, [subscription.query for subscription in awake], tz=tz),
+            html=html,
             created=now,
             thread_id=thread_id,
             silent=where.silent,
             preview=settings.previews,
-            buttons=alert_buttons(awake),
+            buttons=buttons,
             instant=True,
             source=item.feed,
         )
@@ -196,13 +212,19 @@ class AlertPace:
     def _digest(
         self, place: Place, reason: HoldReason, stories: Sequence[HeldStory], now: float, *, silent: bool
     ) -> list[OutboxEntry]:
+        with speaking(self.language(place[0])):
+            return self._digest_parts(place, reason, stories, now, silent=silent)
+
+    def _digest_parts(
+        self, place: Place, reason: HoldReason, stories: Sequence[HeldStory], now: float, *, silent: bool
+    ) -> list[OutboxEntry]:
         chat_id, thread_id = place
         settings = self.settings(chat_id)
         if reason is HoldReason.QUIET:
             quiet = settings.quiet.describe() if settings.quiet else ""
             header = digest_header(len(stories), reason="quiet", detail=quiet)
         elif reason is HoldReason.FLOOD:
-            header = digest_header(len(stories), reason="flood", detail=str(self._flood.alerts))
+            header = digest_header(len(stories), reason="flood", detail=format_number(self._flood.alerts))
         else:
             header = digest_header(len(stories), reason=reason.value)
         html = format_digest(

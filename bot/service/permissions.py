@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Protocol
 
+from bot.core.language import N_
 from bot.service.pace import AlertPace
 
 __all__ = ["ONLY_ADMINS", "Membership", "Permissions"]
 
-ONLY_ADMINS = (
+# Marked for the catalogue; translated where it is shown: _(ONLY_ADMINS).
+ONLY_ADMINS = N_(
     "Only this group's admins can change its subscriptions and settings. "
     "An admin can let every member do it in /settings."
 )

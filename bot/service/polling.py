@@ -50,6 +50,7 @@ from bot.core.formatting import (
     format_overflow,
 )
 from bot.core.items import DateShown, Item
+from bot.core.language import speaking
 from bot.core.matcher import Document
 from bot.core.query import source_label
 from bot.core.sameness import Assignment, StoryGroups, compact
@@ -110,6 +111,7 @@ class CycleReport:
     seconds: float
     summarised: int = 0  # alerts over a chat's cap, told in a summary instead
     summaries: int = 0  # chats that got a summary
+    ended_at: float = 0.0  # wall time (epoch seconds)
 
     def count(self, outcome: FetchOutcome) -> int:
         return sum(1 for feed in self.feeds if feed.outcome is outcome)
@@ -229,18 +231,25 @@ class _CycleAlerts:
             if len(overflow.shown) < SUMMARY_ITEMS:
                 overflow.shown.append(item)
 
-    def summaries(self, tz_of: Callable[[int], tzinfo], now: float) -> list[OutboxEntry]:
-        """One message per chat (or topic) that matched more than its cap: what it did not get."""
-        return [
-            OutboxEntry(
-                key=f"summary:{chat_id}:{thread_id or 0}:{self.started:.3f}",  # one per place and batch
-                chat_id=chat_id,
-                html=format_overflow(overflow.shown, len(overflow.keys), tz=tz_of(chat_id)),
-                created=now,
-                thread_id=thread_id,
+    def summaries(
+        self, tz_of: Callable[[int], tzinfo], language_of: Callable[[int], str], now: float
+    ) -> list[OutboxEntry]:
+        """One message per chat (or topic) that matched more than its cap: what it did not get,
+        in the chat's language."""
+        entries = []
+        for (chat_id, thread_id), overflow in self._over.items():
+            with speaking(language_of(chat_id)):
+                html = format_overflow(overflow.shown, len(overflow.keys), tz=tz_of(chat_id))
+            entries.append(
+                OutboxEntry(
+                    key=f"summary:{chat_id}:{thread_id or 0}:{self.started:.3f}",  # one per place and batch
+                    chat_id=chat_id,
+                    html=html,
+                    created=now,
+                    thread_id=thread_id,
+                )
             )
-            for (chat_id, thread_id), overflow in self._over.items()
-        ]
+        return entries
 
     @property
     def summarised(self) -> int:
@@ -344,6 +353,7 @@ class Poller:
                 seconds=time.monotonic() - started,
                 summarised=batch.summarised,
                 summaries=batch.summaries,
+                ended_at=self._clock(),
             )
             self.last_report = report
             log.info("%s", report.summary())
@@ -376,7 +386,7 @@ class Poller:
 
     def _queue_summaries(self, cycle: _CycleAlerts) -> None:
         """Queue, after the cycle's alerts, one summary to each chat that matched more."""
-        summaries = cycle.summaries(self._pace.tz, self._clock())
+        summaries = cycle.summaries(self._pace.tz, self._pace.language, self._clock())
         if not summaries:
             return
         try:
@@ -431,7 +441,8 @@ class Poller:
             return FeedReport(source.name, FetchOutcome.FAILED, error=result.error, next_poll=retry_at)
         self.last_checked[source.name] = now
         if known is not None and known.reported_down and known.failing_since is not None:
-            self._notify_admins(source.name, "up", format_feed_back(source.name, now - known.failing_since))
+            failed_for = now - known.failing_since
+            self._notify_admins(source.name, "up", lambda: format_feed_back(source.name, failed_for))
 
         if result.outcome is FetchOutcome.NOT_MODIFIED:
             if known is not None and (known.error_streak or location != known.location):
@@ -557,7 +568,7 @@ class Poller:
         )
         if not failed.reported_down and now - failing_since >= self._policy.notify_after:
             self._notify_admins(
-                source.name, "down", format_feed_down(source.name, result.error, now - failing_since)
+                source.name, "down", lambda: format_feed_down(source.name, result.error, now - failing_since)
             )
             failed = replace(failed, reported_down=True)
         self._store.record_feed_failure(source.name, failed)
@@ -565,14 +576,20 @@ class Poller:
         log.warning("feed %s failed (%d in a row): %s; %s", source.name, streak, result.error, retry)
         return now + (wait or self._policy.bounds.usual)
 
-    def _notify_admins(self, feed: str, event: str, html: str) -> None:
-        """Queue a notice to every admin who has a chat with the bot (durable, like alerts)."""
+    def _notify_admins(self, feed: str, event: str, notice: Callable[[], str]) -> None:
+        """Queue a notice to every admin who has a chat with the bot (durable, like alerts),
+        each written in the admin's language."""
         now = self._clock()
-        entries = [
-            OutboxEntry(key=f"feed-{event}:{admin}:{feed}:{now:.0f}", chat_id=admin, html=html, created=now)
-            for admin in self._admins
-            if self._store.is_active(admin)
-        ]
+        entries = []
+        for admin in self._admins:
+            if self._store.is_active(admin):
+                with speaking(self._pace.language(admin)):
+                    html = notice()
+                entries.append(
+                    OutboxEntry(
+                        key=f"feed-{event}:{admin}:{feed}:{now:.0f}", chat_id=admin, html=html, created=now
+                    )
+                )
         if entries and self._store.enqueue(entries):
             self._delivery.wake()
 

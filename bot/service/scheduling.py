@@ -103,6 +103,7 @@ class FeedScheduler:
             seconds=seconds,
             summarised=self._summarised,
             summaries=self._summaries,
+            ended_at=self._clock(),
         )
         self._done, self._summarised, self._summaries = [], 0, 0
         self._poller.last_report = report

@@ -104,6 +104,7 @@ def test_command_menu_is_published(tmp_path: Path, api: FakeBotAPI, feeds: FeedS
         "digest",
         "quiet",
         "timezone",
+        "language",
         "feeds",
         "help",
     ]

@@ -228,9 +228,11 @@ class FakeBotAPI:
         user_id: int | None = None,
         chat_type: str = "private",
         thread_id: int | None = None,
+        language: str | None = None,
     ) -> int:
         """Queue a message from a user, as Telegram would deliver it through getUpdates; with
-        *thread_id*, in that topic of a forum supergroup."""
+        *thread_id*, in that topic of a forum supergroup; *language*: the user's Telegram
+        language (``language_code``)."""
         user_id = chat_id if user_id is None else user_id
         update_id = next(self._ids)
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
@@ -247,6 +249,8 @@ class FakeBotAPI:
             "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
             "text": text,
         }
+        if language is not None:
+            message["from"]["language_code"] = language
         if thread_id is not None:
             message.update(message_thread_id=thread_id, is_topic_message=True)
         if text.startswith("/"):
@@ -546,8 +550,39 @@ def parse_html(text: str) -> str:
     return "".join(out)
 
 
+COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
+          "chat_administrators", "chat_member"}  # fmt: skip
+
+
+def check_commands(params: dict[str, Any]) -> str | None:
+    """Why Telegram would refuse this setMyCommands: a language code that is not two letters
+    (ISO 639-1: Sorani's "ckb" is refused), a bad command name or description, a bad scope."""
+    code = str(params.get("language_code") or "")
+    if code and not re.fullmatch(r"[a-z]{2}", code):
+        return "invalid language code specified"
+    commands = params.get("commands")
+    if isinstance(commands, str):
+        commands = json.loads(commands)
+    if not isinstance(commands, list) or len(commands) > 100:
+        return "BOT_COMMANDS_TOO_MUCH"
+    for command in commands:
+        if not COMMAND_NAME.fullmatch(str(command.get("command", ""))):
+            return "BOT_COMMAND_INVALID"
+        if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
+            return "BOT_COMMAND_DESCRIPTION_INVALID"
+    scope = params.get("scope")
+    if isinstance(scope, str):
+        scope = json.loads(scope)
+    if scope is not None and (not isinstance(scope, dict) or scope.get("type") not in SCOPES):
+        return "can't parse BotCommandScope"
+    return None
+
+
 def check_message(method: str, params: dict[str, Any]) -> str | None:
     """Why Telegram would refuse this request (without the "Bad Request: " prefix), or None."""
+    if method == "setMyCommands":
+        return check_commands(params)
     if method not in ("sendMessage", "editMessageText"):
         return None
     text = str(params.get("text", ""))

@@ -42,8 +42,9 @@ def test_split_on_commas_outside_quotes_and_drop_empty_parts():
         ("東京*", "東京"),  # * adds nothing to a keyword that already matches inside runs
         ("iPhone发布会", '"iphone 发布会"'),
         ("ﾊﾞｽ", "バス"),
-        ("أربيل", "اربیل"),
-        ("هەولێر", "ههولێر"),  # Sorani ە reads as the heh it is matched as
+        # Arabic-script words read back with the reader's letters (matched folded: ە as ه)
+        ("أربيل", "أربيل"),
+        ("هەولێر", "هەولێر"),
     ],
 )
 def test_queries_are_read_as(text: str, normalized: str):
@@ -145,3 +146,17 @@ def test_control_characters_in_a_keyword_are_removed_and_the_rest_kept():
     query = parse_query("cen\x00sus \x1b[31mMakhmour\x7f\x9b")
     assert query.text == "census [31mMakhmour"
     assert query.normalized == parse_query("census 31mMakhmour").normalized
+
+
+def test_the_arabic_comma_separates_keywords_too():
+    assert split_queries("مخمور، سەرژمێری, census") == ["مخمور", "سەرژمێری", "census"]
+    assert split_queries('"a، b"، c') == ['"a، b"', "c"]
+
+
+def test_a_sorani_keyword_reads_back_as_it_was_written():
+    """Folding writes ە as ه so that both spellings match; shown back, that would read as a
+    misspelling, so readings keep the reader's own letters (and still match both)."""
+    query = parse_query("سەرژمێری -وەرزش")
+    assert query.normalized == "سەرژمێری -وەرزش"
+    assert "وەرزش" in query.describe() and "وهرزش" not in query.describe()
+    assert query.key == parse_query("سهرژمێری -وهرزش").key, "the same subscription however it is spelled"
