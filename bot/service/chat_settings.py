@@ -271,8 +271,9 @@ class ChatSettingsCommands:
 
     def _find(self, place: Place, target: str) -> Subscription | None:
         subscriptions = self._subscriptions.in_place(*place)
-        if target.isdecimal() and 1 <= int(target) <= len(subscriptions):
-            return subscriptions[int(target) - 1]
+        numbered = self._subscriptions.numbered(place, target)
+        if numbered is not None:
+            return numbered
         try:
             key = parse_query(target).key
         except QueryError:
