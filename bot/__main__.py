@@ -338,17 +338,24 @@ def _parser() -> argparse.ArgumentParser:
         "match",
         help="match a JSON-lines file of items against a file of queries (python -m bot match -h)",
         description="Match items against queries, as the bot would. Prints one JSON line per item: "
-        '{"item": <0-based line>, "matches": [<0-based query lines>]}; counts and timing go to stderr.',
+        '{"item": <line>, "matches": [<query lines>]}; counts, timing and skipped lines go to stderr. '
+        "Lines are counted from 0, in the output and in the errors; blank lines are skipped.",
     )
-    match.add_argument("queries", type=Path, help="a text file with one query per line")
-    match.add_argument("items", type=Path, help="a JSON-lines file: title, summary, optional content, feed")
+    match.add_argument("queries", type=Path, help="a text file with one query per line; - reads stdin")
+    match.add_argument(
+        "items",
+        type=Path,
+        help="a JSON-lines file: title, summary, optional content, feed (null: empty); - reads stdin",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if arguments.command == "match":
-        return run_match(arguments.queries, arguments.items, out=sys.stdout, errors=sys.stderr)
+        return run_match(
+            arguments.queries, arguments.items, out=sys.stdout, errors=sys.stderr, stdin=sys.stdin.buffer
+        )
     try:
         settings = load_settings(os.environ)
     except SettingsError as exc:
