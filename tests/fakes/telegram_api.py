@@ -98,7 +98,7 @@ class FakeBotAPI:
     """See the module docstring. Use as a context manager, or call start()/stop()."""
 
     def __init__(
-        self, token: str = "123456:TEST-token-for-the-fake-api", *, expect_refusals: bool = False
+        self, token: str = "123456:TEST-token-for-the-fake-Bot-API-000", *, expect_refusals: bool = False
     ) -> None:
         """Used as a context manager, it fails the test on leaving when the bot sent anything
         Telegram would have refused, unless *expect_refusals*."""
