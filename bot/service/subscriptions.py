@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.core.matcher import Document, Matcher, collector_paused
 from bot.core.pace import DeliveryMode
-from bot.core.query import Query, QueryError, parse_query
+from bot.core.query import Query, QueryError, parse_query, without_operators
 from bot.service.ports import Store, StoredSubscription
 
 __all__ = ["PAUSED", "Place", "SubscribeOutcome", "Subscription", "Subscriptions", "UnsubscribeOutcome"]
@@ -77,14 +77,17 @@ class Subscriptions:
         for stored in store.all_subscriptions():
             try:
                 query = parse_query(stored.query)
-            except QueryError as exc:
-                log.warning(
-                    "subscription %d of chat %d no longer parses (%s); it is ignored",
-                    stored.id,
-                    stored.chat_id,
-                    exc,
-                )
-                continue
+            except QueryError:
+                try:  # stored before AND, OR, NOT and parentheses: read as it was then
+                    query = parse_query(without_operators(stored.query))
+                except QueryError as exc:
+                    log.warning(
+                        "subscription %d of chat %d no longer parses (%s); it is ignored",
+                        stored.id,
+                        stored.chat_id,
+                        exc,
+                    )
+                    continue
             self._file(Subscription(stored, query))
 
     def __len__(self) -> int:
