@@ -256,7 +256,9 @@ class Query:
         spelling = _spelling(self.text)
         several = len(self.groups) + len(self.nested) + len(self.excluded) > 1
         parts = [" OR ".join(term.written(spelling) for term in group) for group in self.groups]
-        parts += [_written(part, spelling, alone=not several) for part in self.nested if isinstance(part, AnyOf)]
+        parts += [
+            _written(part, spelling, alone=not several) for part in self.nested if isinstance(part, AnyOf)
+        ]
         parts += [f"-{term.written(spelling)}" for term in self.excluded]
         parts += [_written(part, spelling) for part in self.nested if isinstance(part, Without)]
         parts += [_source_text(value) for value in self.sources]
@@ -294,7 +296,9 @@ class Query:
         if unwanted:
             # Translators: how the bot reads a keyword query. {query} is the reading so far
             # ("census and oil"), {excluded} the words that must not be there ("football").
-            text = _("{query}, but not {excluded}").format(query=text, excluded=_any_of(map(reading, unwanted)))
+            text = _("{query}, but not {excluded}").format(
+                query=text, excluded=_any_of(map(reading, unwanted))
+            )
         if self.sources:
             # Translators: how the bot reads a keyword query. {query} is the reading so far,
             # {sources} the parts of feeds' names asked for ("“rudaw”").
@@ -326,7 +330,11 @@ def _written(part: Part, spelling: dict[str, str], *, alone: bool = False) -> st
         return part.written(spelling)
     if isinstance(part, Without):
         inner = part.part
-        return "-" + (inner.written(spelling) if isinstance(inner, Term) else f"({_written(inner, spelling, alone=True)})")
+        return "-" + (
+            inner.written(spelling)
+            if isinstance(inner, Term)
+            else f"({_written(inner, spelling, alone=True)})"
+        )
     if isinstance(part, AnyOf):
         text = " OR ".join(
             _written(p, spelling) if isinstance(p, Term) else f"({_written(p, spelling, alone=True)})"

@@ -89,13 +89,15 @@ def nested_queries(draw: st.DrawFn) -> str:
     if draw(st.booleans()):  # (else the group alone: the index files it under its own terms)
         pieces += draw(st.lists(parts(), max_size=1))
         pieces += ["NOT " + t for t in draw(st.lists(terms(few_words), max_size=1))]
-        pieces += ["source:" + s for s in draw(st.lists(st.sampled_from(["rudaw", "bbc", "net"]), max_size=1))]
+        pieces += [
+            "source:" + s for s in draw(st.lists(st.sampled_from(["rudaw", "bbc", "net"]), max_size=1))
+        ]
     return " ".join(draw(st.permutations(pieces)))
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(nested_queries(), min_size=1, max_size=12), st.lists(texts(few_words), min_size=1, max_size=2),
-       st.sampled_from(SOURCES))  # fmt: skip
+@given(st.lists(nested_queries(), min_size=1, max_size=12),
+       st.lists(texts(few_words), min_size=1, max_size=2), st.sampled_from(SOURCES))  # fmt: skip
 def test_index_and_reference_agree_on_nested_queries(query_texts: list[str], fields: list[str], source: str):
     parsed = _parsed(query_texts)
     index: Matcher[int] = Matcher()

@@ -232,7 +232,10 @@ def test_operators_mean_what_the_plain_forms_mean(a: str, b: str):
 
 
 def test_grouping_changes_the_meaning():
-    keys = {parse_query(t).key for t in ["(oil prices) OR Sinjar", "oil prices OR Sinjar", "oil (prices OR Sinjar)"]}
+    keys = {
+        parse_query(t).key
+        for t in ["(oil prices) OR Sinjar", "oil prices OR Sinjar", "oil (prices OR Sinjar)"]
+    }
     assert len(keys) == 2  # the last two are the same: OR binds tighter
     assert parse_query("census -(world cup)").key != parse_query('census -"world cup"').key
 
