@@ -4,9 +4,14 @@
     "Qarachogh mountains"           the exact phrase
     Makhmour OR Makhmur OR Mexmûr   any of them; OR binds tighter than the implicit AND,
     Makhmour census OR camp         so this is Makhmour AND (census OR camp)
-    census -football                not when "football" is there too
+    census -football                not when "football" is there too (also: census NOT football)
+    census AND Makhmour             AND is the implicit and: census Makhmour
+    (oil prices) OR Sinjar          parentheses group: both oil and prices, or Sinjar
     kurd*                           words starting with "kurd": Kurd, Kurdish, Kurdistan
     source:rudaw census             only from feeds whose name or host contains "rudaw"
+
+AND, OR and NOT are operators in any letter case (``census or camp``), outside quotes only:
+``"rock and roll"`` and ``census "not"`` look for the words themselves.
 
 Words are matched whole, case, accents and letter variants aside (see :mod:`bot.core.words`),
 Arabic-script words with their clitics (see :mod:`bot.core.clitics`), Chinese and Japanese
@@ -28,22 +33,29 @@ from bot.core.text import collapse_whitespace, strip_controls
 from bot.core.words import is_cjk, words
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_QUERY_CHARS",
     "MAX_TERMS",
     "MIN_PREFIX_CHARS",
+    "AllOf",
+    "AnyOf",
+    "Part",
     "Query",
     "QueryError",
     "Term",
+    "Without",
     "parse_query",
     "source_label",
     "source_matches",
     "split_queries",
+    "without_operators",
 ]
 
 T = TypeVar("T")
 
 MAX_QUERY_CHARS = 100
 MAX_TERMS = 20
+MAX_DEPTH = 3  # parentheses inside parentheses inside parentheses
 MIN_PREFIX_CHARS = 3
 
 # Translators: an example of a keyword query, shown after /subscribe. Keep OR and the minus
@@ -97,7 +109,85 @@ class Term:
         """The term in the query language, each word as *spelling* has it (else folded)."""
         spelled = [spelling.get(word, word) for word in self.spelled]
         text = " ".join(spelled) + ("*" if self.prefix else "")
-        return f'"{text}"' if len(spelled) > 1 else text
+        # (a word that is an operator too is quoted, so that it reads back as the word)
+        return f'"{text}"' if len(spelled) > 1 or text in _OPERATORS else text
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """Parts any of which will do: ``(oil prices) OR Sinjar``."""
+
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """Parts that must all be there: the ``oil prices`` of ``(oil prices) OR Sinjar``."""
+
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Without:
+    """A part that must not be there: ``-(world cup)``, ``NOT (a b)``."""
+
+    part: Part
+
+
+# A piece of a query: a term, or parts put together with AND, OR and NOT.
+Part = Term | AnyOf | AllOf | Without
+
+
+def _conjunction(parts: Iterable[Part]) -> Part:
+    """The parts together (nested AND flattened, repeats dropped; one part is itself)."""
+    flat = _unique([p for part in parts for p in (part.parts if isinstance(part, AllOf) else (part,))])
+    return flat[0] if len(flat) == 1 else AllOf(flat)
+
+
+def _disjunction(parts: Iterable[Part]) -> Part:
+    """Any of the parts (nested OR flattened, repeats dropped; one part is itself)."""
+    flat = _unique([p for part in parts for p in (part.parts if isinstance(part, AnyOf) else (part,))])
+    return flat[0] if len(flat) == 1 else AnyOf(flat)
+
+
+def _negation(part: Part) -> Part:
+    """NOT part: ``NOT NOT a`` is ``a``, ``NOT (a OR b)`` is ``-a -b``."""
+    if isinstance(part, Without):
+        return part.part
+    if isinstance(part, AnyOf):
+        return _conjunction(map(_negation, part.parts))
+    return Without(part)
+
+
+def _anchored(part: Part) -> bool:
+    """Whether every story the part matches has one of its (positive) terms."""
+    if isinstance(part, Term):
+        return True
+    if isinstance(part, AllOf):
+        return any(map(_anchored, part.parts))
+    if isinstance(part, AnyOf):
+        return all(map(_anchored, part.parts))
+    return False
+
+
+def _canonical(part: Part) -> str:
+    """The part in the query language, its pieces in a fixed order: equal for parts that
+    differ only in the order they were written."""
+    if isinstance(part, Term):
+        return str(part)
+    if isinstance(part, Without):
+        return f"-{_canonical(part.part)}"
+    joiner = " OR " if isinstance(part, AnyOf) else " "
+    return "(" + joiner.join(sorted(map(_canonical, part.parts))) + ")"
+
+
+def _positive(part: Part) -> Iterable[Term]:
+    """The terms of a part that a match holds (not those under a NOT)."""
+    if isinstance(part, Term):
+        yield part
+    elif not isinstance(part, Without):
+        for piece in part.parts:
+            yield from _positive(piece)
 
 
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -125,41 +215,52 @@ def _source_text(value: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Query:
     """A parsed query: every group must match (each by any of its terms), no excluded term
-    may, and the item's source must contain one of ``sources`` (when there are any) and
-    none of ``excluded_sources``. ``text`` is the query as typed."""
+    may, every ``nested`` part must hold, and the item's source must contain one of
+    ``sources`` (when there are any) and none of ``excluded_sources``. ``text`` is the query
+    as typed.
+
+    The parts that make up the query are ANDed together. A part that is a term, an OR of
+    terms or an excluded term is kept in ``groups`` and ``excluded`` (the shapes the index
+    files directly, and the only ones a query without parentheses has); ``nested`` holds
+    the others, such as ``(oil prices) OR Sinjar`` or ``-(world cup)``."""
 
     text: str
     groups: tuple[tuple[Term, ...], ...]
     excluded: tuple[Term, ...] = ()
     sources: tuple[str, ...] = ()
     excluded_sources: tuple[str, ...] = ()
+    nested: tuple[AnyOf | Without, ...] = ()
     key: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Equal for queries that match the same items however they were written; computed
         # once, because the index asks for it often.
-        if (
-            len(self.groups) == 1
-            and len(self.groups[0]) == 1
-            and not (self.excluded or self.sources or self.excluded_sources)
-        ):
+        if self.is_simple:
             key = str(self.groups[0][0])  # most queries: one word
         else:
             groups = sorted(" OR ".join(sorted(map(str, group))) for group in self.groups)
-            key = "\n".join([
+            parts = [
                 " ".join(groups),
                 " ".join(sorted(map(str, self.excluded))),
                 " ".join(sorted(self.sources)),
                 " ".join(sorted(self.excluded_sources)),
-            ])  # fmt: skip
+            ]
+            if self.nested:  # (a fifth line: no query without one has the same key)
+                parts.append(" ".join(sorted(map(_canonical, self.nested))))
+            key = "\n".join(parts)
         object.__setattr__(self, "key", key)
 
     @property
     def normalized(self) -> str:
         """The query as the bot reads it, in the query language (``a b OR c -d``)."""
         spelling = _spelling(self.text)
+        several = len(self.groups) + len(self.nested) + len(self.excluded) > 1
         parts = [" OR ".join(term.written(spelling) for term in group) for group in self.groups]
+        parts += [
+            _written(part, spelling, alone=not several) for part in self.nested if isinstance(part, AnyOf)
+        ]
         parts += [f"-{term.written(spelling)}" for term in self.excluded]
+        parts += [_written(part, spelling) for part in self.nested if isinstance(part, Without)]
         parts += [_source_text(value) for value in self.sources]
         parts += [f"-{_source_text(value)}" for value in self.excluded_sources]
         return " ".join(parts)
@@ -170,26 +271,33 @@ class Query:
         return (
             len(self.groups) == 1
             and len(self.groups[0]) == 1
-            and not (self.excluded or self.sources or self.excluded_sources)
+            and not (self.excluded or self.sources or self.excluded_sources or self.nested)
         )
+
+    def written(self, term: Term) -> str:
+        """A term of the query in the query language, Arabic-script words as typed."""
+        return term.written(_spelling(self.text))
 
     def describe(self) -> str:
         """The query in plain words: ``makhmour and (census or camp), but not football``."""
         spelling = _spelling(self.text)
 
-        def reading(term: Term) -> str:
-            return _term_reading(term, spelling)
+        def reading(part: Part) -> str:
+            return _part_reading(part, spelling)
 
-        groups = [
-            reading(group[0]) if len(group) == 1 else f"({_any_of(map(reading, group))})"
-            for group in self.groups
-        ]
-        text = _all_of(groups)
-        if self.excluded:
+        wanted: list[Part] = [group[0] if len(group) == 1 else AnyOf(group) for group in self.groups]
+        wanted += [part for part in self.nested if isinstance(part, AnyOf)]
+        unwanted: list[Part] = list(self.excluded)
+        unwanted += [part.part for part in self.nested if isinstance(part, Without)]
+        if len(wanted) == 1:  # nothing else to tell it apart from: no parentheses
+            text = _part_reading(wanted[0], spelling, inner=False)
+        else:
+            text = _all_of(map(reading, wanted))
+        if unwanted:
             # Translators: how the bot reads a keyword query. {query} is the reading so far
             # ("census and oil"), {excluded} the words that must not be there ("football").
             text = _("{query}, but not {excluded}").format(
-                query=text, excluded=_any_of(map(reading, self.excluded))
+                query=text, excluded=_any_of(map(reading, unwanted))
             )
         if self.sources:
             # Translators: how the bot reads a keyword query. {query} is the reading so far,
@@ -207,7 +315,52 @@ class Query:
 
     @property
     def positive_terms(self) -> tuple[Term, ...]:
-        return tuple(term for group in self.groups for term in group)
+        """The terms a match holds (to show them in bold): not the excluded ones."""
+        terms = [term for group in self.groups for term in group]
+        terms += [term for part in self.nested for term in _positive(part)]
+        return _unique(terms)
+
+
+def _written(part: Part, spelling: dict[str, str], *, alone: bool = False) -> str:
+    """A part in the query language; *alone*: the whole query, so no parentheses around it.
+    Each part reads back as itself: a group of several parts is in parentheses (OR binds
+    tighter than the implicit AND, but a reader need not know that), and so is an excluded
+    part that is not one term, since OR may not stand beside a NOT."""
+    if isinstance(part, Term):
+        return part.written(spelling)
+    if isinstance(part, Without):
+        inner = part.part
+        return "-" + (
+            inner.written(spelling)
+            if isinstance(inner, Term)
+            else f"({_written(inner, spelling, alone=True)})"
+        )
+    if isinstance(part, AnyOf):
+        text = " OR ".join(
+            _written(p, spelling) if isinstance(p, Term) else f"({_written(p, spelling, alone=True)})"
+            for p in part.parts
+        )
+    else:
+        text = " ".join(_written(p, spelling) for p in part.parts)
+    return text if alone else f"({text})"
+
+
+def _part_reading(part: Part, spelling: dict[str, str], *, inner: bool = True) -> str:
+    """A part in plain words; *inner*: within a longer reading, so a group of several parts
+    is in parentheses."""
+    if isinstance(part, Term):
+        return _term_reading(part, spelling)
+    if isinstance(part, Without):
+        # Translators: a part of a keyword's reading that must not be in a story ("not football").
+        return _("not {part}").format(part=_part_reading(part.part, spelling))
+    if isinstance(part, AnyOf):  # ("(not a) or b": "not a or b" could be "not (a or b)")
+        text = _any_of(
+            f"({_part_reading(p, spelling)})" if isinstance(p, Without) else _part_reading(p, spelling)
+            for p in part.parts
+        )
+    else:
+        text = _all_of(_part_reading(p, spelling) for p in part.parts)
+    return f"({text})" if inner else text
 
 
 def _quoted(text: str) -> str:
@@ -270,10 +423,18 @@ def split_queries(text: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class _Token:
-    kind: str  # "term", "or", "source"
-    negated: bool = False
+    kind: str  # "term", "source", "or", "and", "not", "open" (a parenthesis), "close"
+    negated: bool = False  # a minus touches it
     term: Term | None = None
     source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """A ``source:`` part: it applies to the whole query, so it may not stand in a group."""
+
+    value: str
+    negated: bool
 
 
 def _term(raw: str, *, quoted: bool) -> Term | None:
@@ -305,18 +466,22 @@ def _term(raw: str, *, quoted: bool) -> Term | None:
 
 
 # One token of a query: an optional minus that touches what follows, then a source: scope,
-# a quoted phrase (an unclosed quote runs to the end) or a bare run of other characters.
+# a quoted phrase (an unclosed quote runs to the end), a parenthesis or a bare run of other
+# characters (AND, OR and NOT among them).
 _TOKEN = re.compile(
     r"""
     (?P<minus>[-−–—](?=\S))?
     (?:
-        (?P<source>(?i:source:)) (?: "(?P<source_phrase>[^"]*)"? | (?P<source_word>[^\s"]*) )
+        (?P<source>(?i:source:)) (?: "(?P<source_phrase>[^"]*)"? | (?P<source_word>[^\s"()]*) )
       | "(?P<phrase>[^"]*)(?P<close>"?)
-      | (?P<word>[^\s"]+)
+      | (?P<open>\()
+      | (?P<shut>\))
+      | (?P<word>[^\s"()]+)
     )
     """,
     re.VERBOSE,
 )
+_OPERATORS = frozenset({"and", "or", "not"})
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -339,8 +504,12 @@ def _tokens(text: str) -> list[_Token]:
             term = _term(match["phrase"], quoted=True)
             if term is not None:
                 tokens.append(_Token("term", negated=negated, term=term))
-        elif match["word"] == "OR" and not negated:
-            tokens.append(_Token("or"))
+        elif match["open"] is not None:
+            tokens.append(_Token("open", negated=negated))
+        elif match["shut"] is not None:
+            tokens.append(_Token("close"))
+        elif not negated and match["word"].casefold() in _OPERATORS:
+            tokens.append(_Token(match["word"].casefold()))
         else:
             term = _term(match["word"], quoted=False)
             if term is not None:
@@ -350,6 +519,153 @@ def _tokens(text: str) -> list[_Token]:
 
 def _or_error() -> QueryError:
     return QueryError(_("OR must stand between two words or phrases, e.g. Makhmour OR Makhmur"))
+
+
+def _and_error() -> QueryError:
+    return QueryError(
+        _(
+            "AND must stand between two words, phrases or groups, e.g. census AND Makhmour; "
+            'to look for the word itself, put it in quotes: "and"'
+        )
+    )
+
+
+def _not_error() -> QueryError:
+    return QueryError(
+        _(
+            "NOT must stand before a word, phrase or group, e.g. census NOT football; "
+            'to look for the word itself, put it in quotes: "not"'
+        )
+    )
+
+
+def _group_error() -> QueryError:
+    return QueryError(
+        _("a parenthesis is not closed; put a group between two, e.g. Makhmour (census OR camp)")
+    )
+
+
+# Where a token may not follow NOT, AND or OR: it needs something to work on.
+_ENDS = frozenset({"and", "or", "close"})
+
+
+class _Parser:
+    """Reads the tokens of a query, by the grammar
+
+        query   := all
+        all     := any ([AND] any)*          (AND, or nothing, between parts: both)
+        any     := unary (OR unary)*         (OR binds tighter, as in web search)
+        unary   := NOT unary | [-] atom
+        atom    := term | source | [-] "(" all ")"
+
+    into parts (see :class:`Part`), flattened as they are built; ``source:`` scopes are
+    gathered apart, for the whole query."""
+
+    def __init__(self, tokens: list[_Token]) -> None:
+        self.tokens = tokens
+        self.at = 0
+        self.sources: list[str] = []
+        self.excluded_sources: list[str] = []
+
+    def _next(self) -> _Token | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def parse(self) -> list[Part]:
+        parts = self._all(depth=0)
+        if self._next() is not None:  # a closing parenthesis that nothing opened
+            raise QueryError(
+                _(
+                    "a parenthesis is closed that was not opened; "
+                    "open it first, e.g. Makhmour (census OR camp)"
+                )
+            )
+        return parts
+
+    def _all(self, depth: int) -> list[Part]:
+        parts: list[Part] = []
+        after_part = False
+        while (token := self._next()) is not None and token.kind != "close":
+            if token.kind == "and":
+                self.at += 1
+                following = self._next()
+                if not after_part or following is None or following.kind in _ENDS:
+                    raise _and_error()
+                after_part = False
+                continue
+            part = self._any(depth)
+            if isinstance(part, _Scope):
+                if depth:
+                    raise QueryError(
+                        _(
+                            "source: applies to the whole keyword: put it outside parentheses, "
+                            "e.g. source:rudaw (census OR camp)"
+                        )
+                    )
+                (self.excluded_sources if part.negated else self.sources).append(part.value)
+            else:
+                parts.append(part)
+            after_part = True
+        return parts
+
+    def _any(self, depth: int) -> Part | _Scope:
+        first, negated = self._unary(depth)
+        alternatives = [first]
+        while (token := self._next()) is not None and token.kind == "or":
+            self.at += 1
+            following = self._next()
+            if negated or isinstance(first, _Scope) or following is None or following.kind in _ENDS:
+                raise _or_error()
+            part, negated = self._unary(depth)
+            if negated or isinstance(part, _Scope):
+                raise _or_error()
+            alternatives.append(part)
+        if len(alternatives) == 1:
+            return first
+        return _disjunction(alternatives)  # type: ignore[arg-type]  # (no _Scope: checked above)
+
+    def _unary(self, depth: int) -> tuple[Part | _Scope, bool]:
+        """A part, and whether a NOT or a minus stood before it."""
+        token = self._next()
+        assert token is not None
+        if token.kind == "not":
+            self.at += 1
+            following = self._next()
+            if following is None or following.kind in _ENDS:
+                raise _not_error()
+            part, _negated = self._unary(depth)
+            if isinstance(part, _Scope):
+                return _Scope(part.value, not part.negated), True
+            return _negation(part), True
+        if token.kind == "or":
+            raise _or_error()
+        self.at += 1
+        if token.kind == "source":
+            return _Scope(token.source, token.negated), token.negated
+        if token.kind == "term":
+            assert token.term is not None
+            return (_negation(token.term) if token.negated else token.term), token.negated
+        # token.kind == "open" ("close" and "and" never start a part: _all and _any see to it)
+        if depth >= MAX_DEPTH:
+            raise QueryError(
+                ngettext(
+                    "parentheses can go at most {n} level deep, e.g. Makhmour (census OR camp)",
+                    "parentheses can go at most {n} levels deep, e.g. Makhmour (census OR (camp -football))",
+                    MAX_DEPTH,
+                ).format(n=format_number(MAX_DEPTH))
+            )
+        inside = self._all(depth + 1)
+        if self._next() is None:
+            raise _group_error()
+        self.at += 1  # the closing parenthesis
+        if not inside:
+            raise QueryError(
+                _(
+                    "the parentheses hold no word to look for; "
+                    "put words between them, e.g. Makhmour (census OR camp)"
+                )
+            )
+        group = _conjunction(inside)
+        return (_negation(group) if token.negated else group), token.negated
 
 
 def parse_query(text: str) -> Query:
@@ -369,46 +685,11 @@ def parse_query(text: str) -> Query:
             ).format(n=format_number(MAX_QUERY_CHARS), count=format_number(len(text)))
         )
     tokens = _tokens(text.translate(_QUOTES))
-    if not tokens:
+    if not any(token.kind in ("term", "source") for token in tokens):
+        if any(token.kind in _OPERATORS for token in tokens):
+            raise {"or": _or_error, "and": _and_error, "not": _not_error}[tokens[0].kind]()
         raise QueryError(_("the keyword has no letters or digits to look for"))
-
-    groups: list[list[Term]] = []
-    excluded: list[Term] = []
-    sources: list[str] = []
-    excluded_sources: list[str] = []
-    joining = False  # the previous token was OR
-    for index, token in enumerate(tokens):
-        if token.kind == "or":
-            if joining or index == 0 or tokens[index - 1].kind != "term" or tokens[index - 1].negated:
-                raise _or_error()
-            joining = True
-            continue
-        if joining and (token.kind != "term" or token.negated):
-            raise _or_error()
-        if token.kind == "source":
-            (excluded_sources if token.negated else sources).append(token.source)
-        elif token.negated:
-            assert token.term is not None
-            excluded.append(token.term)
-        elif joining:
-            assert token.term is not None
-            groups[-1].append(token.term)
-        else:
-            assert token.term is not None
-            groups.append([token.term])
-        joining = False
-    if joining:
-        raise _or_error()
-
-    if not groups:
-        raise QueryError(
-            # Translators: {example} is a keyword query (see "Makhmour census OR camp -football").
-            _(
-                "a keyword needs at least one word to look for, not only exclusions or sources; "
-                "for example {example}"
-            ).format(example=embed(_(EXAMPLE)))
-        )
-    terms = sum(len(group) for group in groups) + len(excluded)
+    terms = sum(token.kind == "term" for token in tokens)
     if terms > MAX_TERMS:
         raise QueryError(
             # Translators: {count} is the number of words and phrases the reader's keyword has.
@@ -418,13 +699,57 @@ def parse_query(text: str) -> Query:
                 MAX_TERMS,
             ).format(n=format_number(MAX_TERMS), count=format_number(terms))
         )
+    parser = _Parser(tokens)
+    parts = parser.parse()
+
+    groups: list[tuple[Term, ...]] = []
+    excluded: list[Term] = []
+    nested: list[AnyOf | Without] = []
+    if parts:
+        whole = _conjunction(parts)
+        for part in whole.parts if isinstance(whole, AllOf) else (whole,):
+            if isinstance(part, Term):
+                groups.append((part,))
+            elif isinstance(part, AnyOf) and all(isinstance(p, Term) for p in part.parts):
+                groups.append(part.parts)  # type: ignore[arg-type]  # (all terms: checked)
+            elif isinstance(part, Without) and isinstance(part.part, Term):
+                excluded.append(part.part)
+            else:
+                assert isinstance(part, AnyOf | Without)  # (an AllOf was flattened into whole)
+                nested.append(part)
+    if not groups and not any(map(_anchored, nested)):
+        raise QueryError(
+            # Translators: {example} is a keyword query (see "Makhmour census OR camp -football").
+            _(
+                "a keyword needs at least one word to look for, not only exclusions or sources; "
+                "for example {example}"
+            ).format(example=embed(_(EXAMPLE)))
+        )
     return Query(
         text=text,
-        groups=_unique(tuple(_unique(group) for group in groups)),
-        excluded=_unique(excluded),
-        sources=_unique(sources),
-        excluded_sources=_unique(excluded_sources),
+        groups=tuple(groups),
+        excluded=tuple(excluded),
+        sources=_unique(parser.sources),
+        excluded_sources=_unique(parser.excluded_sources),
+        nested=tuple(nested),
     )
+
+
+def without_operators(text: str) -> str:
+    """*text* as versions before AND, OR and NOT in any case and parentheses read it: those
+    words in lower or mixed case quoted, so they are words to look for, and parentheses
+    left out. For keywords stored then that no longer parse (``census or``), so that they
+    keep working as they did."""
+    pieces = re.split(r'("[^"]*"?)', text.translate(_QUOTES))
+    for index in range(0, len(pieces), 2):  # (the odd ones are quoted already)
+        plain = re.sub(r"[()]", " ", pieces[index])
+        pieces[index] = re.sub(
+            r"(?<![^\s])(and|or|not)(?![^\s])",
+            lambda word: word[0] if word[0] == "OR" else f'"{word[0]}"',
+            plain,
+            flags=re.IGNORECASE,
+        )
+    return "".join(pieces)
 
 
 def _unique(values: Sequence[T]) -> tuple[T, ...]:

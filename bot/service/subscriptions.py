@@ -17,9 +17,10 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from bot.core.common_words import check_not_too_common
 from bot.core.matcher import Document, Matcher, collector_paused
 from bot.core.pace import DeliveryMode
-from bot.core.query import Query, QueryError, parse_query
+from bot.core.query import Query, QueryError, parse_query, without_operators
 from bot.service.ports import Store, StoredSubscription
 
 __all__ = [
@@ -75,7 +76,7 @@ class Subscription:
 @dataclass(frozen=True, slots=True)
 class SubscribeOutcome:
     added: list[Query] = field(default_factory=list)
-    already: list[Query] = field(default_factory=list)
+    already: list[tuple[Query, Query]] = field(default_factory=list)  # (as typed now, the chat's)
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (text, reason)
     over_limit: list[Query] = field(default_factory=list)
 
@@ -106,14 +107,17 @@ class Subscriptions:
         for stored in store.all_subscriptions():
             try:
                 query = parse_query(stored.query)
-            except QueryError as exc:
-                log.warning(
-                    "subscription %d of chat %d no longer parses (%s); it is ignored",
-                    stored.id,
-                    stored.chat_id,
-                    exc,
-                )
-                continue
+            except QueryError:
+                try:  # stored before AND, OR, NOT and parentheses: read as it was then
+                    query = parse_query(without_operators(stored.query))
+                except QueryError as exc:
+                    log.warning(
+                        "subscription %d of chat %d no longer parses (%s); it is ignored",
+                        stored.id,
+                        stored.chat_id,
+                        exc,
+                    )
+                    continue
             self._file(Subscription(stored, query))
 
     def __len__(self) -> int:
@@ -166,24 +170,25 @@ class Subscriptions:
         return sum(len(subs) for place, subs in self._by_place.items() if place[0] == chat_id)
 
     def subscribe(self, chat_id: int, texts: Sequence[str], thread_id: int | None = None) -> SubscribeOutcome:
-        """Add the queries in *texts* to the chat (or topic), skipping invalid and duplicate
-        ones, and those over the chat's limit."""
+        """Add the queries in *texts* to the chat (or topic), skipping invalid ones (and
+        those made only of very common words), duplicates, and those over the chat's limit."""
         outcome = SubscribeOutcome()
-        keys = {query.key for query in self.of_chat(chat_id, thread_id)}
+        keys = {query.key: query for query in self.of_chat(chat_id, thread_id)}
         room = self.max_per_chat - self.count_in_chat(chat_id)
         accepted: list[Query] = []
         for text in texts:
             try:
                 query = parse_query(text)
+                check_not_too_common(query)
             except QueryError as exc:
                 outcome.invalid.append((text, str(exc)))
                 continue
             if query.key in keys:
-                outcome.already.append(query)
+                outcome.already.append((query, keys[query.key]))
             elif len(accepted) >= room:
                 outcome.over_limit.append(query)
             else:
-                keys.add(query.key)
+                keys[query.key] = query
                 accepted.append(query)
         if accepted:
             stored = self._store.add_subscriptions(chat_id, [query.text for query in accepted], thread_id)
