@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from bot.core.matcher import Document, Matcher
-from bot.core.query import QueryError, parse_query, source_label
+from bot.core.query import QueryError, source_label
+from bot.core.query_parser import parse_query
 
 __all__ = ["STANDARD_INPUT", "run_match"]
 

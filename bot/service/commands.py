@@ -18,7 +18,8 @@ from bot.core.formatting import (
 )
 from bot.core.language import N_, _, direction_mark, embed, format_number, ngettext, pgettext
 from bot.core.query import EXAMPLE as QUERY_EXAMPLE
-from bot.core.query import Query, split_queries
+from bot.core.query import Query
+from bot.core.query_parser import split_queries
 from bot.service.pace import AlertPace
 from bot.service.polling import Poller
 from bot.service.ports import Button, Buttons, FetchOutcome, Reply, StorageFailure, Store

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from bot.core.common_words import check_not_too_common
 from bot.core.matcher import Document, Matcher, collector_paused
 from bot.core.pace import DeliveryMode
-from bot.core.query import Query, QueryError, parse_query, without_operators
+from bot.core.query import Query, QueryError
+from bot.core.query_parser import parse_query, without_operators
 from bot.service.ports import Store, StoredSubscription
 
 __all__ = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.common_words import COMMON_WORDS, check_not_too_common, common_terms
-from bot.core.query import QueryError, parse_query
+from bot.core.query import QueryError
+from bot.core.query_parser import parse_query
 from bot.core.words import words
 
 

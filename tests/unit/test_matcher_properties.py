@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.matcher import Document, Matcher
-from bot.core.query import Query, QueryError, parse_query, source_label
+from bot.core.query import Query, QueryError, source_label
+from bot.core.query_parser import parse_query
 from bot.core.reference import ReferenceMatcher
 
 # Words in several scripts, with the variants folding must merge: accents, Arabic-script

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.query import (
-    MAX_DEPTH,
-    MAX_QUERY_CHARS,
-    QueryError,
-    parse_query,
-    split_queries,
-    without_operators,
-)
+from bot.core.query import MAX_DEPTH, MAX_QUERY_CHARS, QueryError
+from bot.core.query_parser import parse_query, split_queries, without_operators
 
 
 def test_split_on_commas_outside_quotes_and_drop_empty_parts():
