@@ -55,7 +55,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.core.matcher import Document, Matcher
-from bot.core.query import Query, QueryError, parse_query, source_label
+from bot.core.query import Query, QueryError, source_label
+from bot.core.query_parser import parse_query
 from bot.core.reference import ReferenceMatcher
 
 try:

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot as TelegramBot
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
 from telegram.request import BaseRequest
 
 from bot import __version__
 from bot.adapters.batch import run_match
+from bot.adapters.bot_api_check import Answer, probe, token_problem
 from bot.adapters.console import (
     CONSOLE_CHAT_ID,
     CONSOLE_USER_ID,
@@ -68,6 +68,16 @@ WRONG_TOKEN = """\
 newsbot: Telegram refused the bot token (TELEGRAM_BOT_TOKEN). Check that you copied the whole \
 token from @BotFather, or ask @BotFather for a new one with /token. The token is not shown here \
 on purpose."""
+
+MALFORMED_TOKEN = """\
+newsbot: TELEGRAM_BOT_TOKEN is not a Telegram bot token: {problem}. A token from @BotFather is \
+a number, a colon and 35 letters, digits, '-' or '_' (123456789:AAF...). Copy the whole token, \
+or ask @BotFather for a new one with /token. The token is not shown here on purpose."""
+
+NOT_BOT_API = """\
+newsbot: TELEGRAM_API_URL ({url}) does not answer like the Telegram Bot API: {detail}. \
+Check the address: the bot adds its token and the method to it, so it ends in /bot, as the \
+default https://api.telegram.org/bot does. Leave TELEGRAM_API_URL unset to use Telegram's."""
 
 
 @dataclass(slots=True)
@@ -225,29 +235,40 @@ def _shutdown_hook(bot: Bot) -> Hook:
     return shutdown
 
 
-async def _check_token(settings: Settings) -> None:
-    """Ask Telegram who the token belongs to; raises InvalidToken or NetworkError."""
-    async with TelegramBot(settings.telegram_bot_token, base_url=settings.telegram_api_url) as probe:
-        await probe.get_me()
+def _start_up_problem(settings: Settings) -> tuple[str, int] | None:
+    """What stops the bot before it starts, as (message, exit code): a token that cannot be
+    one (said without the network), a Bot API that refuses it, an address that is not the
+    Bot API or cannot be reached. Checked first, so each is one clear sentence, not PTB's
+    traceback; none shows the token."""
+    problem = token_problem(settings.telegram_bot_token)
+    if problem is not None:
+        return MALFORMED_TOKEN.format(problem=problem), 2
+    url = redact(settings.telegram_api_url, settings.secrets)
+    try:
+        answer = asyncio.run(probe(settings.telegram_api_url, settings.telegram_bot_token))
+    except NetworkError as exc:  # TimedOut too
+        reason = redact(exc.message, settings.secrets)
+        return f"newsbot: cannot reach the Telegram Bot API at {url}: {reason}", 1
+    detail = redact(answer.detail, settings.secrets)
+    match answer.kind:
+        case Answer.KNOWN:
+            return None
+        case Answer.REFUSED:
+            return WRONG_TOKEN, 2
+        case Answer.NOT_BOT_API:
+            return NOT_BOT_API.format(url=url, detail=detail), 2
+        case Answer.ERROR:
+            return f"newsbot: the Telegram Bot API at {url} answered with an error: {detail}", 1
 
 
 def run_telegram(settings: Settings) -> int:
     if not settings.telegram_bot_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    # Checked before anything starts, so a wrong token is one clear sentence, not PTB's traceback.
-    try:
-        asyncio.run(_check_token(settings))
-    except InvalidToken:
-        print(WRONG_TOKEN, file=sys.stderr)
-        return 2
-    except NetworkError as exc:
-        reason = redact(exc.message, settings.secrets)
-        print(
-            f"newsbot: cannot reach the Telegram Bot API at {settings.telegram_api_url}: {reason}",
-            file=sys.stderr,
-        )
-        return 1
+    stopped = _start_up_problem(settings)
+    if stopped is not None:
+        print(stopped[0], file=sys.stderr)
+        return stopped[1]
     bot = wire(settings, database=DATABASE, token=settings.telegram_bot_token)
     try:
         bot.application.run_polling(drop_pending_updates=False, stop_signals=None)  # see stop_on_signals
@@ -317,17 +338,24 @@ def _parser() -> argparse.ArgumentParser:
         "match",
         help="match a JSON-lines file of items against a file of queries (python -m bot match -h)",
         description="Match items against queries, as the bot would. Prints one JSON line per item: "
-        '{"item": <0-based line>, "matches": [<0-based query lines>]}; counts and timing go to stderr.',
+        '{"item": <line>, "matches": [<query lines>]}; counts, timing and skipped lines go to stderr. '
+        "Lines are counted from 0, in the output and in the errors; blank lines are skipped.",
     )
-    match.add_argument("queries", type=Path, help="a text file with one query per line")
-    match.add_argument("items", type=Path, help="a JSON-lines file: title, summary, optional content, feed")
+    match.add_argument("queries", type=Path, help="a text file with one query per line; - reads stdin")
+    match.add_argument(
+        "items",
+        type=Path,
+        help="a JSON-lines file: title, summary, optional content, feed (null: empty); - reads stdin",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if arguments.command == "match":
-        return run_match(arguments.queries, arguments.items, out=sys.stdout, errors=sys.stderr)
+        return run_match(
+            arguments.queries, arguments.items, out=sys.stdout, errors=sys.stderr, stdin=sys.stdin.buffer
+        )
     try:
         settings = load_settings(os.environ)
     except SettingsError as exc:

@@ -11,6 +11,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -97,16 +98,14 @@ class TelegramSender:
     ) -> int | None:
         with _delivery_errors():
             # PACED: the delivery loop took this chat's allowance itself (see ratelimit.py).
-            # parse_mode and link previews not given here are PTB's Defaults (HTML, no preview).
             message = await self._bot.send_message(
                 chat_id,
                 text,
-                parse_mode=ParseMode.HTML if html else None,
-                link_preview_options=_preview(options),
+                parse_mode=ParseMode.HTML if html else None,  # None: plain text, not the default
                 message_thread_id=options.thread_id,
-                disable_notification=options.silent or None,
                 reply_markup=keyboard(options.buttons),
                 rate_limit_args=PACED,
+                **_beyond_defaults(options),
             )
         return message.message_id
 
@@ -120,18 +119,28 @@ class TelegramSender:
                     chat_id,
                     message_id,
                     parse_mode=ParseMode.HTML,
-                    link_preview_options=_preview(options),
                     reply_markup=self._pressed.get(chat_id, message_id, keyboard(options.buttons)),
                     rate_limit_args=PACED,
+                    **_preview(options),
                 )
             except BadRequest as exc:
                 if "not modified" not in exc.message.casefold():
                     raise
 
 
-def _preview(options: SendOptions) -> LinkPreviewOptions | None:
-    """The link's preview, small, if the chat wants previews (None: PTB's Defaults, none)."""
-    return LinkPreviewOptions(is_disabled=False, prefer_small_media=True) if options.preview else None
+SMALL_PREVIEW = LinkPreviewOptions(is_disabled=False, prefer_small_media=True)
+
+
+def _preview(options: SendOptions) -> dict[str, Any]:
+    """The link's preview, small, if the chat wants previews. Otherwise nothing is passed,
+    so PTB's Defaults apply (no preview): an explicit None would send no option at all, and
+    Telegram would show its own preview."""
+    return {"link_preview_options": SMALL_PREVIEW} if options.preview else {}
+
+
+def _beyond_defaults(options: SendOptions) -> dict[str, Any]:
+    """The options of a message that differ from PTB's Defaults (see :func:`_preview`)."""
+    return {**_preview(options), **({"disable_notification": True} if options.silent else {})}
 
 
 @contextlib.contextmanager

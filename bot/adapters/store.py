@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from tinydb import TinyDB
+from tinydb.operations import delete
 from tinydb.storages import Storage
 from tinydb.table import Document
 
@@ -82,6 +83,8 @@ except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
 __all__ = ["AtomicJSONStorage", "Store", "StoreError"]
 
 log = logging.getLogger(__name__)
+
+Place = tuple[int, int | None]  # a subscription's chat, and its forum topic (None: the chat)
 
 
 class AtomicJSONStorage(Storage):
@@ -273,6 +276,7 @@ class Store:
         self._held_table = self._db.table("held", cache_size=0)
         self._stories = self._db.table("stories", cache_size=0)
         self._index()
+        self._number_subscriptions()
         journal = path.with_name(path.name + ".journal")
         replayed = self._replay(journal)  # written to the database file before going on
         self._journal = Journal(journal)
@@ -311,6 +315,16 @@ class Store:
         self._story_docs = {
             (doc["item"]["feed"], doc["item"]["key"]): doc.doc_id for doc in self._stories.all()
         }
+        # Subscriptions, and removed ones kept for an undo: each one's place and number, the
+        # numbers each place uses, and when each kept one may be forgotten.
+        self._numbered: dict[int, tuple[Place, int]] = {}
+        self._numbers: dict[Place, dict[int, int]] = {}
+        self._kept: dict[int, float] = {}
+        for doc in self._subscriptions.all():
+            if "number" in doc:  # (a database from before numbers: see _number_subscriptions)
+                self._file_number(doc.doc_id, _place(doc), doc["number"])
+            if "removed_until" in doc:
+                self._kept[doc.doc_id] = doc["removed_until"]
 
     @classmethod
     def open(cls, data_dir: Path, name: str = "newsbot.json") -> Store:
@@ -419,9 +433,7 @@ class Store:
                 self._chats.update(
                     {"active": False, "reason": f"moved to {new}"}, doc_ids=[self._chat_docs[old]]
                 )
-            moved = [doc.doc_id for doc in self._subscriptions.all() if doc["chat_id"] == old]
-            if moved:
-                self._subscriptions.update({"chat_id": new}, doc_ids=moved)
+            self._move_subscriptions(old, new)
             waiting = [key for key, entry in self._pending.items() if entry.chat_id == old]
             # An edit names a message of the old group: the supergroup's messages have ids of their own.
             edits = [key for key in waiting if self._pending[key].edits is not None]
@@ -447,26 +459,36 @@ class Store:
         return [doc["chat_id"] for doc in self._chats.all() if doc["active"]]
 
     # --- subscriptions ------------------------------------------------------------------
+    # Each subscription has a number in its place (a chat, or a forum topic): the one /list
+    # shows and /unsubscribe takes. It keeps it until it is removed. A removed subscription
+    # may be kept for a while (its document gets ``removed_until``), so that an undo brings
+    # it back as it was; meanwhile no new subscription of its place takes its number.
 
     def all_subscriptions(self) -> list[StoredSubscription]:
-        return [_doc_to_subscription(doc) for doc in self._subscriptions.all()]
+        return [_doc_to_subscription(doc) for doc in self._subscriptions.all() if "removed_until" not in doc]
 
-    @_whole
     def add_subscriptions(
         self, chat_id: int, queries: Sequence[str], thread_id: int | None = None
     ) -> list[StoredSubscription]:
-        now = datetime.now(UTC).timestamp()
-        ids = self._subscriptions.insert_multiple(
-            {"chat_id": chat_id, "query": query, "created": now, "thread_id": thread_id} for query in queries
-        )
+        now = time.time()
+        place = (chat_id, thread_id)
+        with self.batch():
+            self._forget_removed(now)
+            first = self._next_number(place)
+            ids = self._subscriptions.insert_multiple(
+                {"chat_id": chat_id, "query": query, "created": now, "thread_id": thread_id, "number": number}
+                for number, query in enumerate(queries, start=first)
+            )
+            for number, doc_id in enumerate(ids, start=first):
+                self._file_number(doc_id, place, number)
         return [
-            StoredSubscription(id=i, chat_id=chat_id, query=q, thread_id=thread_id)
-            for i, q in zip(ids, queries, strict=True)
+            StoredSubscription(id=i, chat_id=chat_id, query=q, thread_id=thread_id, number=n)
+            for n, (i, q) in enumerate(zip(ids, queries, strict=True), start=first)
         ]
 
     @_whole
     def update_subscription(self, subscription: StoredSubscription) -> None:
-        """Save a subscription's own pace and mute (its query, chat and topic stay)."""
+        """Save a subscription's own pace and mute (its query, chat, topic and number stay)."""
         self._subscriptions.update(
             {
                 "delivery": subscription.delivery.value if subscription.delivery else None,
@@ -474,6 +496,131 @@ class Store:
             },
             doc_ids=[subscription.id],
         )
+
+    def remove_subscriptions(self, ids: Iterable[int], *, kept_for: float = 0.0) -> None:
+        ids = [i for i in dict.fromkeys(ids) if i in self._numbered and i not in self._kept]
+        if not ids:
+            return
+        now = time.time()
+        with self.batch():
+            self._forget_removed(now)
+            if kept_for > 0:
+                self._subscriptions.update({"removed_until": now + kept_for}, doc_ids=ids)
+                self._kept.update(dict.fromkeys(ids, now + kept_for))
+            else:
+                self._subscriptions.remove(doc_ids=ids)
+                for doc_id in ids:
+                    self._unfile_number(doc_id)
+
+    def restore_subscriptions(self, removed: Sequence[StoredSubscription]) -> list[StoredSubscription]:
+        """Bring back removed subscriptions: those still kept as they were, with their id and
+        number; any other anew, with its number if its place has it free, else the next."""
+        revived = {
+            s.id: s
+            for s in removed
+            if s.id in self._kept and self._numbered[s.id] == (_place_of(s), s.number)
+        }
+        back: list[StoredSubscription] = []
+        with self.batch():
+            if revived:
+                self._subscriptions.update(delete("removed_until"), doc_ids=list(revived))
+                for doc_id in revived:
+                    del self._kept[doc_id]
+            for subscription in removed:
+                if subscription.id in revived:
+                    doc = self._subscriptions.get(doc_id=subscription.id)
+                    back.append(_doc_to_subscription(doc) if isinstance(doc, Document) else subscription)
+                    continue
+                place = _place_of(subscription)
+                free = subscription.number > 0 and subscription.number not in self._numbers.get(place, {})
+                number = subscription.number if free else self._next_number(place)
+                fields = {
+                    "chat_id": subscription.chat_id,
+                    "query": subscription.query,
+                    "created": time.time(),
+                    "thread_id": subscription.thread_id,
+                    "number": number,
+                    "delivery": subscription.delivery.value if subscription.delivery else None,
+                    "muted_until": subscription.muted_until,
+                }
+                doc_id = self._subscriptions.insert(fields)
+                self._file_number(doc_id, place, number)
+                back.append(replace(subscription, id=doc_id, number=number))
+        return back
+
+    def _move_subscriptions(self, old: int, new: int) -> None:
+        """Move chat *old*'s subscriptions (and those kept for an undo) to chat *new*, with
+        their numbers; one that *new* already uses (the supergroup had its own subscriptions
+        before the bot learnt of the move) gets the next free one."""
+        moved = sorted(
+            (number, doc_id, place[1])
+            for doc_id, (place, number) in self._numbered.items()
+            if place[0] == old
+        )
+        if not moved:
+            return
+        self._subscriptions.update({"chat_id": new}, doc_ids=[doc_id for _, doc_id, _ in moved])
+        clashing = []
+        for number, doc_id, thread_id in moved:
+            self._unfile_number(doc_id)
+            if number in self._numbers.get((new, thread_id), {}):
+                clashing.append((thread_id, doc_id))
+            else:
+                self._file_number(doc_id, (new, thread_id), number)
+        renumbered: dict[int, list[int]] = {}
+        for thread_id, doc_id in clashing:
+            number = self._next_number((new, thread_id))
+            self._file_number(doc_id, (new, thread_id), number)
+            renumbered.setdefault(number, []).append(doc_id)
+        for number, ids in renumbered.items():
+            self._subscriptions.update({"number": number}, doc_ids=ids)
+
+    def _number_subscriptions(self) -> None:
+        """At open: number the subscriptions of a database written before they had numbers
+        (in each place, in the order /list showed them: oldest first), and forget removed
+        ones kept past their time."""
+        unnumbered = sorted(
+            (doc.doc_id, _place(doc)) for doc in self._subscriptions.all() if "number" not in doc
+        )
+        expired = [doc_id for doc_id, until in self._kept.items() if until <= time.time()]
+        if not unnumbered and not expired:
+            return
+        with self.batch():
+            by_number: dict[int, list[int]] = {}
+            for doc_id, place in unnumbered:
+                number = self._next_number(place)
+                self._file_number(doc_id, place, number)
+                by_number.setdefault(number, []).append(doc_id)
+            for number, ids in by_number.items():  # one write per number, not per subscription
+                self._subscriptions.update({"number": number}, doc_ids=ids)
+            self._forget_removed(time.time())
+        if unnumbered:
+            log.info("numbered %d subscriptions of %s", len(unnumbered), self.path)
+
+    def _forget_removed(self, now: float) -> None:
+        """Drop the removed subscriptions kept for an undo whose time is over (their
+        numbers may be given again)."""
+        expired = [doc_id for doc_id, until in self._kept.items() if until <= now]
+        if expired:
+            self._subscriptions.remove(doc_ids=expired)
+            for doc_id in expired:
+                del self._kept[doc_id]
+                self._unfile_number(doc_id)
+
+    def _next_number(self, place: Place) -> int:
+        return max(self._numbers.get(place, {}), default=0) + 1
+
+    def _file_number(self, doc_id: int, place: Place, number: int) -> None:
+        self._numbered[doc_id] = (place, number)
+        self._numbers.setdefault(place, {})[number] = doc_id
+
+    def _unfile_number(self, doc_id: int) -> None:
+        place, number = self._numbered.pop(doc_id)
+        numbers = self._numbers[place]
+        if numbers.get(number) == doc_id:
+            del numbers[number]
+        if not numbers:
+            del self._numbers[place]
 
     # --- what chats chose ---------------------------------------------------------------
 
@@ -544,12 +691,6 @@ class Store:
             if entry.instant and entry.created >= since and entry.key not in self._outbox_docs:
                 times.setdefault(entry.chat_id, []).append(entry.created)
         return {chat: sorted(moments) for chat, moments in times.items()}
-
-    @_whole
-    def remove_subscriptions(self, ids: Iterable[int]) -> None:
-        ids = list(ids)
-        if ids:
-            self._subscriptions.remove(doc_ids=ids)
 
     # --- feeds, seen items and recent items ---------------------------------------------
 
@@ -1042,7 +1183,7 @@ class Store:
         return StoreStats(
             chats=len(chats),
             active_chats=sum(1 for doc in chats if doc["active"]),
-            subscriptions=len(self._subscriptions),
+            subscriptions=len(self._subscriptions) - len(self._kept),
             feeds=len(self._feeds),
             seen_items=sum(len(doc["tokens"]) for doc in self._seen.all()),
             recent_items=len(self._recent),
@@ -1115,7 +1256,16 @@ def _doc_to_subscription(doc: Document) -> StoredSubscription:
         thread_id=doc.get("thread_id"),
         delivery=DeliveryMode(delivery) if delivery else None,
         muted_until=doc.get("muted_until"),
+        number=doc["number"],
     )
+
+
+def _place(doc: Mapping[str, Any]) -> Place:
+    return doc["chat_id"], doc.get("thread_id")
+
+
+def _place_of(subscription: StoredSubscription) -> Place:
+    return subscription.chat_id, subscription.thread_id
 
 
 def _settings_to_doc(settings: ChatSettings) -> dict[str, Any]:

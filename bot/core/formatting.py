@@ -537,8 +537,12 @@ def format_overflow(items: Sequence[Item], count: int, *, tz: tzinfo) -> str:
     return "\n".join(lines)
 
 
-def format_subscription_list(queries: Sequence[str], *, limit: int) -> str:
-    """/list: a chat's subscriptions, numbered, and how to remove one."""
+def format_subscription_list(
+    queries: Sequence[str], *, limit: int, numbers: Sequence[int] | None = None
+) -> str:
+    """/list: a chat's subscriptions with their *numbers* (default: 1, 2, 3…), and how to
+    remove one."""
+    numbers = numbers if numbers is not None else range(1, len(queries) + 1)
     lines = [
         # Translators: heads /list; {count} is how many subscriptions the chat has, {limit}
         # how many it may have.
@@ -548,10 +552,14 @@ def format_subscription_list(queries: Sequence[str], *, limit: int) -> str:
     ]
     lines += [
         f"{direction_mark()}{format_number(number)}. {embed(f'<code>{escape(text)}</code>')}"
-        for number, text in enumerate(queries, start=1)
+        for number, text in zip(numbers, queries, strict=True)
     ]
     lines.append("")
-    lines.append(_("Remove one with its ✖ button, or <code>/unsubscribe 1</code> (its number) or its text."))
+    # Translators: under /list; {number} is the number of the first subscription listed.
+    remove = _(
+        "Remove one with its ✖ button, or <code>/unsubscribe {number}</code> (its number) or its text."
+    )
+    lines.append(remove.format(number=embed(format_number(numbers[0] if numbers else 1))))
     return "\n".join(lines)
 
 

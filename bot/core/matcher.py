@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 
 from bot.core.clitics import bare_forms, may_have_clitics
 from bot.core.items import Item
-from bot.core.query import MIN_PREFIX_CHARS, Query, Term, source_matches
+from bot.core.query import MIN_PREFIX_CHARS, AllOf, AnyOf, Part, Query, Term, Without, source_matches
 from bot.core.words import words
 
 __all__ = ["Document", "Matcher", "collector_paused", "matches"]
@@ -161,7 +161,20 @@ def matches(query: Query, document: Document) -> bool:
         return False
     if not all(any(document.has(term) for term in group) for group in query.groups):
         return False
-    return not any(document.has(term) for term in query.excluded)
+    if any(document.has(term) for term in query.excluded):
+        return False
+    return all(_holds(part, document) for part in query.nested)
+
+
+def _holds(part: Part, document: Document) -> bool:
+    """Whether a part of a query (see :data:`~bot.core.query.Part`) holds for *document*."""
+    if isinstance(part, Term):
+        return document.has(part)
+    if isinstance(part, Without):
+        return not _holds(part.part, document)
+    if isinstance(part, AnyOf):
+        return any(_holds(piece, document) for piece in part.parts)
+    return all(_holds(piece, document) for piece in part.parts)
 
 
 # --- the index --------------------------------------------------------------------------
@@ -217,9 +230,10 @@ def _compile(query: Query, entry: _Indexed, key: Key) -> _Test:
         text=query.text,
         groups=tuple(g for g in query.groups if not any(g is p for p in plain)),
         excluded=tuple(t for t in query.excluded if not _is_word(t)),
+        nested=query.nested,
     )
     sources, banned_sources = frozenset(query.sources), frozenset(query.excluded_sources)
-    undecided = rest if rest.groups or rest.excluded else None
+    undecided = rest if rest.groups or rest.excluded or rest.nested else None
     return necessary, banned, needles, sources, banned_sources, undecided, entry
 
 
@@ -266,8 +280,10 @@ def _remainder(query: Query, anchor: Term) -> tuple[str, frozenset[str]] | None:
     """How a query filed under *anchor* is decided once the anchor is found, when set algebra
     alone can decide it: ``("sure", {})``, ``("any", words)`` (one of these words must be
     there too) or ``("none", words)`` (none of these words may be there). None otherwise."""
-    if anchor.is_phrase or query.sources or query.excluded_sources:
-        return None  # a phrase needs its words in order; a source needs the document's label
+    if anchor.is_phrase or query.sources or query.excluded_sources or query.nested:
+        # a phrase needs its words in order; a source needs the document's label; a nested
+        # part (parentheses) needs its own test
+        return None
     others = [group for group in query.groups if not any(term is anchor for term in group)]
     if len(others) == len(query.groups):  # cannot happen: the anchor comes from a group
         return None
@@ -503,17 +519,39 @@ class Matcher(Generic[SubscriptionId]):
     def _anchors_of(self, query: Query) -> tuple[tuple[Key, Term], ...]:
         """Where to file *query*: the terms of the group a match is least often expected
         from, each with its key (every match contains one of them). A term is keyed by its
-        rarest whole word, else by its prefix."""
-        options = []
-        for group in query.groups:
-            anchors: dict[Key, Term] = {}
-            for term in group:
-                whole = term.words[:-1] if term.prefix else term.words
-                choices: list[Key] = [("w", word) for word in whole] or [("p", term.words[-1])]
-                anchors.setdefault(min(choices, key=self._cost), term)
-            options.append(anchors)
+        rarest whole word, else by its prefix. A nested part offers the terms one of which
+        every match of it contains (see :meth:`_anchor_terms`)."""
+        options = [self._keyed(group) for group in query.groups]
+        for part in query.nested:
+            terms = self._anchor_terms(part)
+            if terms is not None:
+                options.append(self._keyed(terms))
         best = options[0] if len(options) == 1 else min(options, key=lambda a: sum(map(self._cost, a)))
         return tuple(best.items())
+
+    def _keyed(self, terms: Iterable[Term]) -> dict[Key, Term]:
+        anchors: dict[Key, Term] = {}
+        for term in terms:
+            whole = term.words[:-1] if term.prefix else term.words
+            choices: list[Key] = [("w", word) for word in whole] or [("p", term.words[-1])]
+            anchors.setdefault(min(choices, key=self._cost), term)
+        return anchors
+
+    def _anchor_terms(self, part: Part) -> list[Term] | None:
+        """Terms one of which every document that *part* holds for contains (the rarest
+        such choice), or None when there are none (a NOT, or an OR with a NOT in it)."""
+        if isinstance(part, Term):
+            return [part]
+        if isinstance(part, Without):
+            return None
+        found = [self._anchor_terms(piece) for piece in part.parts]
+        if isinstance(part, AnyOf):
+            return None if None in found else [term for terms in found if terms for term in terms]
+        assert isinstance(part, AllOf)
+        options = [terms for terms in found if terms is not None]
+        if not options:
+            return None
+        return min(options, key=lambda terms: sum(map(self._cost, self._keyed(terms))))
 
     # --- matching -----------------------------------------------------------------------
 

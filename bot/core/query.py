@@ -4,9 +4,14 @@
     "Qarachogh mountains"           the exact phrase
     Makhmour OR Makhmur OR Mexmûr   any of them; OR binds tighter than the implicit AND,
     Makhmour census OR camp         so this is Makhmour AND (census OR camp)
-    census -football                not when "football" is there too
+    census -football                not when "football" is there too (also: census NOT football)
+    census AND Makhmour             AND is the implicit and: census Makhmour
+    (oil prices) OR Sinjar          parentheses group: both oil and prices, or Sinjar
     kurd*                           words starting with "kurd": Kurd, Kurdish, Kurdistan
     source:rudaw census             only from feeds whose name or host contains "rudaw"
+
+AND, OR and NOT are operators in any letter case (``census or camp``), outside quotes only:
+``"rock and roll"`` and ``census "not"`` look for the words themselves.
 
 Words are matched whole, case, accents and letter variants aside (see :mod:`bot.core.words`),
 Arabic-script words with their clitics (see :mod:`bot.core.clitics`), Chinese and Japanese
@@ -18,32 +23,41 @@ expression. Several queries can be given at once, separated by commas.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bot.core.language import N_, _, embed, format_number, ngettext
-from bot.core.text import collapse_whitespace, strip_controls
+from bot.core.language import N_, _, embed
 from bot.core.words import is_cjk, words
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_QUERY_CHARS",
     "MAX_TERMS",
     "MIN_PREFIX_CHARS",
+    "OPERATORS",
+    "QUOTES",
+    "AllOf",
+    "AnyOf",
+    "Part",
     "Query",
     "QueryError",
     "Term",
-    "parse_query",
+    "Without",
+    "anchored",
+    "conjunction",
+    "disjunction",
+    "negation",
     "source_label",
     "source_matches",
-    "split_queries",
+    "unique",
 ]
 
 T = TypeVar("T")
 
 MAX_QUERY_CHARS = 100
 MAX_TERMS = 20
+MAX_DEPTH = 3  # parentheses inside parentheses inside parentheses
 MIN_PREFIX_CHARS = 3
 
 # Translators: an example of a keyword query, shown after /subscribe. Keep OR and the minus
@@ -51,7 +65,9 @@ MIN_PREFIX_CHARS = 3
 EXAMPLE = N_("Makhmour census OR camp -football")
 
 # Phones turn straight quotes into curly ones and "-" into dashes; all of them are meant alike.
-_QUOTES = str.maketrans(dict.fromkeys("“”„‟«»＂", '"'))
+QUOTES = str.maketrans(dict.fromkeys("“”„‟«»＂", '"'))
+# Words that are operators outside quotes, in any letter case.
+OPERATORS = frozenset({"and", "or", "not"})
 
 
 class QueryError(ValueError):
@@ -97,7 +113,85 @@ class Term:
         """The term in the query language, each word as *spelling* has it (else folded)."""
         spelled = [spelling.get(word, word) for word in self.spelled]
         text = " ".join(spelled) + ("*" if self.prefix else "")
-        return f'"{text}"' if len(spelled) > 1 else text
+        # (a word that is an operator too is quoted, so that it reads back as the word)
+        return f'"{text}"' if len(spelled) > 1 or text in OPERATORS else text
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """Parts any of which will do: ``(oil prices) OR Sinjar``."""
+
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """Parts that must all be there: the ``oil prices`` of ``(oil prices) OR Sinjar``."""
+
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Without:
+    """A part that must not be there: ``-(world cup)``, ``NOT (a b)``."""
+
+    part: Part
+
+
+# A piece of a query: a term, or parts put together with AND, OR and NOT.
+Part = Term | AnyOf | AllOf | Without
+
+
+def conjunction(parts: Iterable[Part]) -> Part:
+    """The parts together (nested AND flattened, repeats dropped; one part is itself)."""
+    flat = unique([p for part in parts for p in (part.parts if isinstance(part, AllOf) else (part,))])
+    return flat[0] if len(flat) == 1 else AllOf(flat)
+
+
+def disjunction(parts: Iterable[Part]) -> Part:
+    """Any of the parts (nested OR flattened, repeats dropped; one part is itself)."""
+    flat = unique([p for part in parts for p in (part.parts if isinstance(part, AnyOf) else (part,))])
+    return flat[0] if len(flat) == 1 else AnyOf(flat)
+
+
+def negation(part: Part) -> Part:
+    """NOT part: ``NOT NOT a`` is ``a``, ``NOT (a OR b)`` is ``-a -b``."""
+    if isinstance(part, Without):
+        return part.part
+    if isinstance(part, AnyOf):
+        return conjunction(map(negation, part.parts))
+    return Without(part)
+
+
+def anchored(part: Part) -> bool:
+    """Whether every story the part matches has one of its (positive) terms."""
+    if isinstance(part, Term):
+        return True
+    if isinstance(part, AllOf):
+        return any(map(anchored, part.parts))
+    if isinstance(part, AnyOf):
+        return all(map(anchored, part.parts))
+    return False
+
+
+def _canonical(part: Part) -> str:
+    """The part in the query language, its pieces in a fixed order: equal for parts that
+    differ only in the order they were written."""
+    if isinstance(part, Term):
+        return str(part)
+    if isinstance(part, Without):
+        return f"-{_canonical(part.part)}"
+    joiner = " OR " if isinstance(part, AnyOf) else " "
+    return "(" + joiner.join(sorted(map(_canonical, part.parts))) + ")"
+
+
+def _positive(part: Part) -> Iterable[Term]:
+    """The terms of a part that a match holds (not those under a NOT)."""
+    if isinstance(part, Term):
+        yield part
+    elif not isinstance(part, Without):
+        for piece in part.parts:
+            yield from _positive(piece)
 
 
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -125,41 +219,52 @@ def _source_text(value: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Query:
     """A parsed query: every group must match (each by any of its terms), no excluded term
-    may, and the item's source must contain one of ``sources`` (when there are any) and
-    none of ``excluded_sources``. ``text`` is the query as typed."""
+    may, every ``nested`` part must hold, and the item's source must contain one of
+    ``sources`` (when there are any) and none of ``excluded_sources``. ``text`` is the query
+    as typed.
+
+    The parts that make up the query are ANDed together. A part that is a term, an OR of
+    terms or an excluded term is kept in ``groups`` and ``excluded`` (the shapes the index
+    files directly, and the only ones a query without parentheses has); ``nested`` holds
+    the others, such as ``(oil prices) OR Sinjar`` or ``-(world cup)``."""
 
     text: str
     groups: tuple[tuple[Term, ...], ...]
     excluded: tuple[Term, ...] = ()
     sources: tuple[str, ...] = ()
     excluded_sources: tuple[str, ...] = ()
+    nested: tuple[AnyOf | Without, ...] = ()
     key: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Equal for queries that match the same items however they were written; computed
         # once, because the index asks for it often.
-        if (
-            len(self.groups) == 1
-            and len(self.groups[0]) == 1
-            and not (self.excluded or self.sources or self.excluded_sources)
-        ):
+        if self.is_simple:
             key = str(self.groups[0][0])  # most queries: one word
         else:
             groups = sorted(" OR ".join(sorted(map(str, group))) for group in self.groups)
-            key = "\n".join([
+            parts = [
                 " ".join(groups),
                 " ".join(sorted(map(str, self.excluded))),
                 " ".join(sorted(self.sources)),
                 " ".join(sorted(self.excluded_sources)),
-            ])  # fmt: skip
+            ]
+            if self.nested:  # (a fifth line: no query without one has the same key)
+                parts.append(" ".join(sorted(map(_canonical, self.nested))))
+            key = "\n".join(parts)
         object.__setattr__(self, "key", key)
 
     @property
     def normalized(self) -> str:
         """The query as the bot reads it, in the query language (``a b OR c -d``)."""
         spelling = _spelling(self.text)
+        several = len(self.groups) + len(self.nested) + len(self.excluded) > 1
         parts = [" OR ".join(term.written(spelling) for term in group) for group in self.groups]
+        parts += [
+            _written(part, spelling, alone=not several) for part in self.nested if isinstance(part, AnyOf)
+        ]
         parts += [f"-{term.written(spelling)}" for term in self.excluded]
+        parts += [_written(part, spelling) for part in self.nested if isinstance(part, Without)]
         parts += [_source_text(value) for value in self.sources]
         parts += [f"-{_source_text(value)}" for value in self.excluded_sources]
         return " ".join(parts)
@@ -170,26 +275,33 @@ class Query:
         return (
             len(self.groups) == 1
             and len(self.groups[0]) == 1
-            and not (self.excluded or self.sources or self.excluded_sources)
+            and not (self.excluded or self.sources or self.excluded_sources or self.nested)
         )
+
+    def written(self, term: Term) -> str:
+        """A term of the query in the query language, Arabic-script words as typed."""
+        return term.written(_spelling(self.text))
 
     def describe(self) -> str:
         """The query in plain words: ``makhmour and (census or camp), but not football``."""
         spelling = _spelling(self.text)
 
-        def reading(term: Term) -> str:
-            return _term_reading(term, spelling)
+        def reading(part: Part) -> str:
+            return _part_reading(part, spelling)
 
-        groups = [
-            reading(group[0]) if len(group) == 1 else f"({_any_of(map(reading, group))})"
-            for group in self.groups
-        ]
-        text = _all_of(groups)
-        if self.excluded:
+        wanted: list[Part] = [group[0] if len(group) == 1 else AnyOf(group) for group in self.groups]
+        wanted += [part for part in self.nested if isinstance(part, AnyOf)]
+        unwanted: list[Part] = list(self.excluded)
+        unwanted += [part.part for part in self.nested if isinstance(part, Without)]
+        if len(wanted) == 1:  # nothing else to tell it apart from: no parentheses
+            text = _part_reading(wanted[0], spelling, inner=False)
+        else:
+            text = _all_of(map(reading, wanted))
+        if unwanted:
             # Translators: how the bot reads a keyword query. {query} is the reading so far
             # ("census and oil"), {excluded} the words that must not be there ("football").
             text = _("{query}, but not {excluded}").format(
-                query=text, excluded=_any_of(map(reading, self.excluded))
+                query=text, excluded=_any_of(map(reading, unwanted))
             )
         if self.sources:
             # Translators: how the bot reads a keyword query. {query} is the reading so far,
@@ -207,7 +319,52 @@ class Query:
 
     @property
     def positive_terms(self) -> tuple[Term, ...]:
-        return tuple(term for group in self.groups for term in group)
+        """The terms a match holds (to show them in bold): not the excluded ones."""
+        terms = [term for group in self.groups for term in group]
+        terms += [term for part in self.nested for term in _positive(part)]
+        return unique(terms)
+
+
+def _written(part: Part, spelling: dict[str, str], *, alone: bool = False) -> str:
+    """A part in the query language; *alone*: the whole query, so no parentheses around it.
+    Each part reads back as itself: a group of several parts is in parentheses (OR binds
+    tighter than the implicit AND, but a reader need not know that), and so is an excluded
+    part that is not one term, since OR may not stand beside a NOT."""
+    if isinstance(part, Term):
+        return part.written(spelling)
+    if isinstance(part, Without):
+        inner = part.part
+        return "-" + (
+            inner.written(spelling)
+            if isinstance(inner, Term)
+            else f"({_written(inner, spelling, alone=True)})"
+        )
+    if isinstance(part, AnyOf):
+        text = " OR ".join(
+            _written(p, spelling) if isinstance(p, Term) else f"({_written(p, spelling, alone=True)})"
+            for p in part.parts
+        )
+    else:
+        text = " ".join(_written(p, spelling) for p in part.parts)
+    return text if alone else f"({text})"
+
+
+def _part_reading(part: Part, spelling: dict[str, str], *, inner: bool = True) -> str:
+    """A part in plain words; *inner*: within a longer reading, so a group of several parts
+    is in parentheses."""
+    if isinstance(part, Term):
+        return _term_reading(part, spelling)
+    if isinstance(part, Without):
+        # Translators: a part of a keyword's reading that must not be in a story ("not football").
+        return _("not {part}").format(part=_part_reading(part.part, spelling))
+    if isinstance(part, AnyOf):  # ("(not a) or b": "not a or b" could be "not (a or b)")
+        text = _any_of(
+            f"({_part_reading(p, spelling)})" if isinstance(p, Without) else _part_reading(p, spelling)
+            for p in part.parts
+        )
+    else:
+        text = _all_of(_part_reading(p, spelling) for p in part.parts)
+    return f"({text})" if inner else text
 
 
 def _quoted(text: str) -> str:
@@ -247,187 +404,7 @@ def _any_of(parts: Iterable[str]) -> str:
     return text
 
 
-def split_queries(text: str) -> list[str]:
-    """Split comma-separated queries (the Latin comma or the Arabic "،" that Sorani and Arabic
-    keyboards type), dropping empty ones; commas inside quotes stay."""
-    parts: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for char in text.translate(_QUOTES):
-        if char == '"':
-            quoted = not quoted
-        if char in ",،" and not quoted:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return [part for part in (collapse_whitespace(p) for p in parts) if part]
-
-
-# --- parsing --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # "term", "or", "source"
-    negated: bool = False
-    term: Term | None = None
-    source: str = ""
-
-
-def _term(raw: str, *, quoted: bool) -> Term | None:
-    """The term a piece of text stands for, or None when it holds no letters or digits."""
-    stripped = raw.rstrip()
-    prefix = stripped.endswith("*")
-    found = tuple(map(sys.intern, words(stripped.rstrip("*"))))
-    if not found:
-        if quoted:
-            raise QueryError(
-                # Translators: {phrase} is what the reader put between quotes, with no word in it.
-                _('the phrase "{phrase}" is empty; put words between the quotes, e.g. "oil prices"').format(
-                    phrase=embed(raw)
-                )
-            )
-        return None
-    if prefix and is_cjk(found[-1]):
-        prefix = False  # Chinese and Japanese keywords already match inside longer runs
-    if prefix and len(found[-1]) < MIN_PREFIX_CHARS:
-        raise QueryError(
-            # Translators: {word} is what the reader typed before the * ("ku*").
-            ngettext(
-                "{word} is too short to use with *: give at least {n} letter, e.g. kurd*",
-                "{word} is too short to use with *: give at least {n} letters, e.g. kurd*",
-                MIN_PREFIX_CHARS,
-            ).format(word=embed(raw), n=format_number(MIN_PREFIX_CHARS))
-        )
-    return Term(words=found, prefix=prefix)
-
-
-# One token of a query: an optional minus that touches what follows, then a source: scope,
-# a quoted phrase (an unclosed quote runs to the end) or a bare run of other characters.
-_TOKEN = re.compile(
-    r"""
-    (?P<minus>[-−–—](?=\S))?
-    (?:
-        (?P<source>(?i:source:)) (?: "(?P<source_phrase>[^"]*)"? | (?P<source_word>[^\s"]*) )
-      | "(?P<phrase>[^"]*)(?P<close>"?)
-      | (?P<word>[^\s"]+)
-    )
-    """,
-    re.VERBOSE,
-)
-
-
-def _tokens(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    for match in _TOKEN.finditer(text):
-        negated = match["minus"] is not None
-        if match["source"] is not None:
-            raw = match["source_phrase"] if match["source_phrase"] is not None else match["source_word"]
-            value = " ".join(words(raw))
-            if not value:
-                raise QueryError(
-                    _("source: needs part of a feed's name or address, e.g. source:rudaw census")
-                )
-            tokens.append(_Token("source", negated=negated, source=value))
-        elif match["phrase"] is not None:
-            if not match["close"]:
-                raise QueryError(
-                    _('a quote is not closed; put phrases between two quotes, e.g. "oil prices"')
-                )
-            term = _term(match["phrase"], quoted=True)
-            if term is not None:
-                tokens.append(_Token("term", negated=negated, term=term))
-        elif match["word"] == "OR" and not negated:
-            tokens.append(_Token("or"))
-        else:
-            term = _term(match["word"], quoted=False)
-            if term is not None:
-                tokens.append(_Token("term", negated=negated, term=term))
-    return tokens
-
-
-def _or_error() -> QueryError:
-    return QueryError(_("OR must stand between two words or phrases, e.g. Makhmour OR Makhmur"))
-
-
-def parse_query(text: str) -> Query:
-    """Parse one query, raising :class:`QueryError` with a reason a user can act on.
-
-    Control characters (a NUL or an ESC pasted along) are removed; the rest is kept."""
-    text = collapse_whitespace(strip_controls(text))
-    if not text:
-        raise QueryError(_("the keyword is empty"))
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(
-            # Translators: {count} is the number of characters the reader's keyword has.
-            ngettext(
-                "a keyword can have at most {n} character, this one has {count}",
-                "a keyword can have at most {n} characters, this one has {count}",
-                MAX_QUERY_CHARS,
-            ).format(n=format_number(MAX_QUERY_CHARS), count=format_number(len(text)))
-        )
-    tokens = _tokens(text.translate(_QUOTES))
-    if not tokens:
-        raise QueryError(_("the keyword has no letters or digits to look for"))
-
-    groups: list[list[Term]] = []
-    excluded: list[Term] = []
-    sources: list[str] = []
-    excluded_sources: list[str] = []
-    joining = False  # the previous token was OR
-    for index, token in enumerate(tokens):
-        if token.kind == "or":
-            if joining or index == 0 or tokens[index - 1].kind != "term" or tokens[index - 1].negated:
-                raise _or_error()
-            joining = True
-            continue
-        if joining and (token.kind != "term" or token.negated):
-            raise _or_error()
-        if token.kind == "source":
-            (excluded_sources if token.negated else sources).append(token.source)
-        elif token.negated:
-            assert token.term is not None
-            excluded.append(token.term)
-        elif joining:
-            assert token.term is not None
-            groups[-1].append(token.term)
-        else:
-            assert token.term is not None
-            groups.append([token.term])
-        joining = False
-    if joining:
-        raise _or_error()
-
-    if not groups:
-        raise QueryError(
-            # Translators: {example} is a keyword query (see "Makhmour census OR camp -football").
-            _(
-                "a keyword needs at least one word to look for, not only exclusions or sources; "
-                "for example {example}"
-            ).format(example=embed(_(EXAMPLE)))
-        )
-    terms = sum(len(group) for group in groups) + len(excluded)
-    if terms > MAX_TERMS:
-        raise QueryError(
-            # Translators: {count} is the number of words and phrases the reader's keyword has.
-            ngettext(
-                "a keyword can have at most {n} word or phrase, this one has {count}",
-                "a keyword can have at most {n} words or phrases, this one has {count}",
-                MAX_TERMS,
-            ).format(n=format_number(MAX_TERMS), count=format_number(terms))
-        )
-    return Query(
-        text=text,
-        groups=_unique(tuple(_unique(group) for group in groups)),
-        excluded=_unique(excluded),
-        sources=_unique(sources),
-        excluded_sources=_unique(excluded_sources),
-    )
-
-
-def _unique(values: Sequence[T]) -> tuple[T, ...]:
+def unique(values: Sequence[T]) -> tuple[T, ...]:
     """*values* without repeats, in order."""
     return tuple(values) if len(values) < 2 else tuple(dict.fromkeys(values))
 

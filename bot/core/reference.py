@@ -11,7 +11,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 from bot.core.clitics import ARTICLE, MIN_STEM, PROCLITICS, SUFFIXES
-from bot.core.query import Query, Term, source_matches
+from bot.core.query import AllOf, AnyOf, Part, Query, Term, Without, source_matches
 from bot.core.words import CJK_CHARS, WORD_CHARS, fold
 
 __all__ = ["ReferenceMatcher"]
@@ -96,8 +96,22 @@ class ReferenceMatcher(Generic[SubscriptionId]):
                 continue
             if any(source_matches(s, source) for s in query.excluded_sources):
                 continue
-            if all(any(_found(term, fields, text) for term in group) for group in query.groups) and not any(
-                _found(term, fields, text) for term in query.excluded
+            if (
+                all(any(_found(term, fields, text) for term in group) for group in query.groups)
+                and not any(_found(term, fields, text) for term in query.excluded)
+                and all(_holds(part, fields, text) for part in query.nested)
             ):
                 found.add(subscription)
         return found
+
+
+def _holds(part: Part, fields: list[list[str]], text: str) -> bool:
+    """Whether a part of a query (terms put together with AND, OR and NOT) holds."""
+    if isinstance(part, Term):
+        return _found(part, fields, text)
+    if isinstance(part, Without):
+        return not _holds(part.part, fields, text)
+    if isinstance(part, AnyOf):
+        return any(_holds(piece, fields, text) for piece in part.parts)
+    assert isinstance(part, AllOf)
+    return all(_holds(piece, fields, text) for piece in part.parts)

@@ -16,7 +16,8 @@ from dataclasses import replace
 from bot.core.formatting import escape, join_list
 from bot.core.language import N_, _, direction_mark, embed
 from bot.core.pace import ChatSettings, DeliveryMode, parse_clock, parse_quiet, parse_timezone, time_zones
-from bot.core.query import QueryError, parse_query
+from bot.core.query import QueryError
+from bot.core.query_parser import parse_query
 from bot.core.text import strip_bidi_controls
 from bot.service.pace import AlertPace
 from bot.service.ports import Button, Buttons, Reply, StorageFailure
@@ -271,8 +272,9 @@ class ChatSettingsCommands:
 
     def _find(self, place: Place, target: str) -> Subscription | None:
         subscriptions = self._subscriptions.in_place(*place)
-        if target.isdecimal() and 1 <= int(target) <= len(subscriptions):
-            return subscriptions[int(target) - 1]
+        numbered = self._subscriptions.numbered(place, target)
+        if numbered is not None:
+            return numbered
         try:
             key = parse_query(target).key
         except QueryError:

@@ -18,7 +18,8 @@ from bot.core.formatting import (
 )
 from bot.core.language import N_, _, direction_mark, embed, format_number, ngettext, pgettext
 from bot.core.query import EXAMPLE as QUERY_EXAMPLE
-from bot.core.query import Query, split_queries
+from bot.core.query import Query
+from bot.core.query_parser import split_queries
 from bot.service.pace import AlertPace
 from bot.service.polling import Poller
 from bot.service.ports import Button, Buttons, FetchOutcome, Reply, StorageFailure, Store
@@ -31,6 +32,10 @@ __all__ = ["BOT_COMMANDS", "NOT_SAVED", "REFUSAL", "SLOW_DOWN", "Commands"]
 log = logging.getLogger(__name__)
 
 PREVIEW_ITEMS = 3
+# A new keyword that would have matched more than this share of the recent stories gets a
+# warning (it is still added); not when fewer stories are known than BROAD_AMONG_AT_LEAST.
+BROAD_SHARE = 0.2
+BROAD_AMONG_AT_LEAST = 20
 # The texts below are marked for the catalogue and translated where they are used: _(REFUSAL).
 REFUSAL = N_("Sorry, only the bot's admins can use this command.")
 # The answer to a command whose change the store could not write (it changed nothing).
@@ -200,16 +205,27 @@ class Commands:
                 "<code>census</code> matches “Census,” and <code>Makhmur</code> matches “Makhmūr”, "
                 "but <code>ISIS</code> does not match “crisis”."
             ),
-            # Translators: the lines starting with • show the query language. Keep OR, the minus,
-            # *, quotes and source: as they are; write the example keywords in your script.
+            # Translators: the lines starting with • show the query language. Keep AND, OR, NOT,
+            # the minus, *, quotes, parentheses and source: as they are; write the example
+            # keywords in your script.
             _("• <code>oil prices</code>: both words, in any order"),
             _('• <code>"Qarachogh mountains"</code>: the exact phrase'),
             _("• <code>Makhmour OR Makhmur OR Mexmûr</code>: any of them"),
-            _("• <code>census -football</code>: not when “football” is there too"),
+            _(
+                "• <code>(oil prices) OR Sinjar</code>: parentheses group words: "
+                "both oil and prices, or Sinjar"
+            ),
+            _(
+                "• <code>census -football</code> or <code>census NOT football</code>: "
+                "not when “football” is there too"
+            ),
             _("• <code>kurd*</code>: words starting with “kurd” (Kurd, Kurdish, Kurdistan)"),
             _("• <code>source:rudaw census</code>: only from sources whose name or address has “rudaw”"),
+            # Translators: keep AND, OR, NOT and the quoted "and" as they are.
             _(
                 "OR binds first: <code>Makhmour census OR camp</code> means Makhmour and (census or camp). "
+                "AND, OR and NOT work in any letter case; AND changes nothing (both words are needed "
+                'anyway); in quotes they are words to look for: <code>"rock and roll"</code>. '
                 "Commas separate keywords: <code>/subscribe census, oil prices</code> adds two."
             ),
             _(
@@ -255,10 +271,7 @@ class Commands:
             # Translators: {keywords} lists the keywords just followed.
             lines.append(_("✅ Subscribed to {keywords}.").format(keywords=_codes(outcome.added)))
             lines += [_reading(query) for query in outcome.added if not query.is_simple]
-        if outcome.already:
-            lines.append(
-                _("You are already subscribed to {keywords}.").format(keywords=_codes(outcome.already))
-            )
+        lines += self._already(outcome.already)
         for text, reason in outcome.invalid:
             # Translators: {keyword} is what the reader typed; {reason} says what is wrong with it.
             refused = _("❌ Not added: {keyword}: {reason}.")
@@ -280,9 +293,76 @@ class Commands:
                 ).format(keywords=_codes(outcome.over_limit), n=format_number(limit))
             )
         if outcome.added:
+            lines += self._broad(outcome.added)
             lines.append("")
             lines.append(self._preview(outcome.added, place[0]))
         return "\n".join(lines)
+
+    def _already(self, already: list[tuple[Query, Query]]) -> list[str]:
+        """Keywords the chat already has: each named as the chat has it, and, when typed
+        differently now, how both read."""
+        same = [existing for typed, existing in already if typed.text == existing.text]
+        lines = []
+        if same:
+            lines.append(_("You are already subscribed to {keywords}.").format(keywords=_codes(same)))
+        for typed, existing in already:
+            if typed.text == existing.text:
+                continue
+            if typed.describe() == existing.describe():
+                # Translators: {existing} is the keyword the chat follows, as it was typed then;
+                # {typed} the one just sent, which finds the same stories; {reading} how both read.
+                text = _(
+                    "You are already subscribed to {existing}: "
+                    "{typed} finds the same stories (both read as: {reading})."
+                )
+                lines.append(
+                    direction_mark()
+                    + text.format(
+                        existing=_code(existing.text),
+                        typed=_code(typed.text),
+                        reading=escape(typed.describe()),
+                    )
+                )
+            else:
+                # Translators: {existing} is the keyword the chat follows, as it was typed then,
+                # and {existing_reading} how it reads; {typed} and {typed_reading}: the one just sent.
+                text = _(
+                    "You are already subscribed to {existing} (read as: {existing_reading}): "
+                    "{typed} (read as: {typed_reading}) finds the same stories."
+                )
+                lines.append(
+                    direction_mark()
+                    + text.format(
+                        existing=_code(existing.text),
+                        existing_reading=escape(existing.describe()),
+                        typed=_code(typed.text),
+                        typed_reading=escape(typed.describe()),
+                    )
+                )
+        return lines
+
+    def _broad(self, added: list[Query]) -> list[str]:
+        """A warning for each new keyword that would have matched a large share of the
+        recent stories: it will bring many alerts."""
+        lines = []
+        for query in added:
+            count, total = self._recent.share(query, now=self._clock())
+            if total < BROAD_AMONG_AT_LEAST or count <= BROAD_SHARE * total:
+                continue
+            lines.append(
+                # Translators: {keyword} is a keyword just followed; {count} of the {total} recent
+                # stories matched it. Keep the minus in the example: it leaves a word out.
+                ngettext(
+                    "⚠️ {keyword} would have matched {count} of the {total} story of the last 7 days, "
+                    "so it may bring many alerts. To narrow it, add a word or leave one out with -, "
+                    "e.g. <code>oil prices -sport</code>.",
+                    "⚠️ {keyword} would have matched {count} of the {total} stories of the last 7 days, "
+                    "so it may bring many alerts. To narrow it, add a word or leave one out with -, "
+                    "e.g. <code>oil prices -sport</code>.",
+                    total,
+                ).format(keyword=_code(query.text), count=format_number(count), total=format_number(total))
+            )
+        return lines
 
     def _preview(self, queries: list[Query], chat_id: int) -> str:
         found = self._recent.matching(queries, now=self._clock(), limit=PREVIEW_ITEMS)

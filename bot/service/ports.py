@@ -60,7 +60,8 @@ __all__ = [
 class StoredSubscription:
     """A chat's subscription. ``thread_id``: the forum topic it was made in (None: the
     chat itself); ``delivery``: its own pace (None: the chat's); ``muted_until``: no alerts
-    before then (epoch seconds)."""
+    before then (epoch seconds); ``number``: its number in its place (the chat or topic),
+    which /list shows and /unsubscribe takes, kept until it is removed."""
 
     id: int
     chat_id: int
@@ -68,6 +69,7 @@ class StoredSubscription:
     thread_id: int | None = None
     delivery: DeliveryMode | None = None
     muted_until: float | None = None
+    number: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,9 +294,22 @@ class Store(ChatPreferences, HeldStories, Protocol):
     def all_subscriptions(self) -> list[StoredSubscription]: ...
     def add_subscriptions(
         self, chat_id: int, queries: Sequence[str], thread_id: int | None = None
-    ) -> list[StoredSubscription]: ...
+    ) -> list[StoredSubscription]:
+        """Add subscriptions to a chat (or topic), numbered after the highest number its
+        subscriptions have, or removed ones kept for an undo have (see remove_subscriptions)."""
+        ...
+
     def update_subscription(self, subscription: StoredSubscription) -> None: ...
-    def remove_subscriptions(self, ids: Iterable[int]) -> None: ...
+    def remove_subscriptions(self, ids: Iterable[int], *, kept_for: float = 0.0) -> None:
+        """Remove subscriptions. For *kept_for* seconds they are kept for
+        :meth:`restore_subscriptions`, and no new subscription of their place takes their
+        numbers."""
+        ...
+
+    def restore_subscriptions(self, removed: Sequence[StoredSubscription]) -> list[StoredSubscription]:
+        """Bring removed subscriptions back as they were, with their numbers (a number that
+        another subscription has meanwhile: the next free one). Returns them as stored."""
+        ...
 
     def added_feeds(self) -> list[FeedSource]: ...
     def add_feed(self, source: FeedSource, added_by: int | None, at: float) -> None: ...

@@ -73,16 +73,16 @@ class Presses:
         self._confirmation_ids = 0
 
     def listing(self, place: Place) -> Reply:
-        """/list for *place*: its subscriptions, numbered, each with a ✖ button."""
+        """/list for *place*: its subscriptions with their numbers, each with a ✖ button."""
         subscriptions = self._subscriptions.in_place(*place)
         if not subscriptions:
             return Reply(_(NO_SUBSCRIPTIONS))
         html = format_subscription_list(
-            [s.query.text for s in subscriptions], limit=self._subscriptions.max_per_chat
+            [s.query.text for s in subscriptions],
+            numbers=[s.number for s in subscriptions],
+            limit=self._subscriptions.max_per_chat,
         )
-        buttons = [
-            Button(f"✖ {format_number(n)}", f"rm:{s.id}") for n, s in enumerate(subscriptions, start=1)
-        ]
+        buttons = [Button(f"✖ {format_number(s.number)}", f"rm:{s.id}") for s in subscriptions]
         rows = tuple(
             tuple(buttons[i : i + LIST_BUTTONS_PER_ROW]) for i in range(0, len(buttons), LIST_BUTTONS_PER_ROW)
         )

@@ -111,3 +111,8 @@ class RecentItems:
         ]
         found.sort(key=lambda kept: kept.moment, reverse=True)
         return [kept.recent.item for kept in found[:limit]]
+
+    def share(self, query: Query, *, now: float) -> tuple[int, int]:
+        """How many of the items of the last *max_age* seconds match *query*, and of how many."""
+        kept = [kept for kept in self._items.values() if now - kept.moment <= self.max_age]
+        return sum(matches(query, self._document(k)) for k in kept), len(kept)

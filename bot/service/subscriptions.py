@@ -3,6 +3,12 @@
 A subscription lives in a *place*: a chat, or a topic of a forum group (its thread id). It
 may have its own pace (an hourly or daily digest while the chat's other keywords come at
 once) and may be muted for a while.
+
+Each has a number in its place, which /list shows and /unsubscribe, /digest … for and the ✖
+buttons take. The store gives it (the next after the highest the place uses) and it stays
+until the subscription is removed: removing number 1 leaves 2 as 2. A removed subscription's
+number is not given again while an Undo can bring it back (:data:`KEPT_FOR_UNDO`), and the
+Undo brings it back with it.
 """
 
 from __future__ import annotations
@@ -11,17 +17,37 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from bot.core.common_words import check_not_too_common
 from bot.core.matcher import Document, Matcher, collector_paused
 from bot.core.pace import DeliveryMode
-from bot.core.query import Query, QueryError, parse_query
+from bot.core.query import Query, QueryError
+from bot.core.query_parser import parse_query, without_operators
 from bot.service.ports import Store, StoredSubscription
 
-__all__ = ["PAUSED", "Place", "SubscribeOutcome", "Subscription", "Subscriptions", "UnsubscribeOutcome"]
+__all__ = [
+    "KEPT_FOR_UNDO",
+    "PAUSED",
+    "Place",
+    "SubscribeOutcome",
+    "Subscription",
+    "Subscriptions",
+    "UnsubscribeOutcome",
+    "number_in",
+]
 
 log = logging.getLogger(__name__)
 
 Place = tuple[int, int | None]  # (chat id, forum topic's thread id or None)
 PAUSED = 32_503_680_000.0  # muted "until the year 3000": a topic that is gone (see pause)
+# How long the store keeps a removed subscription, and its number, for an Undo: longer than
+# an Undo lasts (bot.service.undo.UNDO_SECONDS, counted from just after the removal).
+KEPT_FOR_UNDO = 25 * 3600.0
+
+
+def number_in(text: str) -> int | None:
+    """The subscription number *text* is, if it is one: digits (Latin or Arabic-Indic)."""
+    text = text.strip()
+    return int(text) if text.isdecimal() and len(text) <= 9 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +65,11 @@ class Subscription:
     def place(self) -> Place:
         return self.stored.chat_id, self.stored.thread_id
 
+    @property
+    def number(self) -> int:
+        """Its number in its place (see the module docstring)."""
+        return self.stored.number
+
     def muted(self, now: float) -> bool:
         return self.stored.muted_until is not None and now < self.stored.muted_until
 
@@ -46,7 +77,7 @@ class Subscription:
 @dataclass(frozen=True, slots=True)
 class SubscribeOutcome:
     added: list[Query] = field(default_factory=list)
-    already: list[Query] = field(default_factory=list)
+    already: list[tuple[Query, Query]] = field(default_factory=list)  # (as typed now, the chat's)
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (text, reason)
     over_limit: list[Query] = field(default_factory=list)
 
@@ -77,14 +108,17 @@ class Subscriptions:
         for stored in store.all_subscriptions():
             try:
                 query = parse_query(stored.query)
-            except QueryError as exc:
-                log.warning(
-                    "subscription %d of chat %d no longer parses (%s); it is ignored",
-                    stored.id,
-                    stored.chat_id,
-                    exc,
-                )
-                continue
+            except QueryError:
+                try:  # stored before AND, OR, NOT and parentheses: read as it was then
+                    query = parse_query(without_operators(stored.query))
+                except QueryError as exc:
+                    log.warning(
+                        "subscription %d of chat %d no longer parses (%s); it is ignored",
+                        stored.id,
+                        stored.chat_id,
+                        exc,
+                    )
+                    continue
             self._file(Subscription(stored, query))
 
     def __len__(self) -> int:
@@ -105,23 +139,31 @@ class Subscriptions:
         return subscription
 
     def move_chat(self, old: int, new: int) -> None:
-        """The group *old* became the supergroup *new*: its subscriptions go with it."""
+        """The group *old* became the supergroup *new*: its subscriptions go with it (with
+        their numbers, unless the supergroup already uses one: see the store)."""
         self._store.migrate_chat(old, new)
+        stored = {s.id: s for s in self._store.all_subscriptions() if s.chat_id == new}
         for place in [place for place in self._by_place if place[0] == old]:
             for subscription in list(self._by_place[place].values()):
                 self._unfile(subscription.id)
-                moved = replace(subscription.stored, chat_id=new)
+                moved = stored.get(subscription.id, replace(subscription.stored, chat_id=new))
                 self._file(Subscription(moved, subscription.query))
 
     def get(self, subscription_id: int) -> Subscription | None:
         return self._by_id.get(subscription_id)
 
     def in_place(self, chat_id: int, thread_id: int | None = None) -> list[Subscription]:
-        """The subscriptions of a chat (or of one of its topics), oldest first."""
-        return [s for _, s in sorted(self._by_place.get((chat_id, thread_id), {}).items())]
+        """The subscriptions of a chat (or of one of its topics), by their numbers."""
+        return sorted(self._by_place.get((chat_id, thread_id), {}).values(), key=lambda s: (s.number, s.id))
+
+    def numbered(self, place: Place, text: str) -> Subscription | None:
+        """The subscription of *place* whose number is *text* (see :func:`number_in`)."""
+        number = number_in(text)
+        found = (s for s in self._by_place.get(place, {}).values() if s.number == number)
+        return None if number is None else next(found, None)
 
     def of_chat(self, chat_id: int, thread_id: int | None = None) -> list[Query]:
-        """The queries of a chat (or of one of its topics), oldest first."""
+        """The queries of a chat (or of one of its topics), by their numbers."""
         return [subscription.query for subscription in self.in_place(chat_id, thread_id)]
 
     def count_in_chat(self, chat_id: int) -> int:
@@ -129,24 +171,25 @@ class Subscriptions:
         return sum(len(subs) for place, subs in self._by_place.items() if place[0] == chat_id)
 
     def subscribe(self, chat_id: int, texts: Sequence[str], thread_id: int | None = None) -> SubscribeOutcome:
-        """Add the queries in *texts* to the chat (or topic), skipping invalid and duplicate
-        ones, and those over the chat's limit."""
+        """Add the queries in *texts* to the chat (or topic), skipping invalid ones (and
+        those made only of very common words), duplicates, and those over the chat's limit."""
         outcome = SubscribeOutcome()
-        keys = {query.key for query in self.of_chat(chat_id, thread_id)}
+        keys = {query.key: query for query in self.of_chat(chat_id, thread_id)}
         room = self.max_per_chat - self.count_in_chat(chat_id)
         accepted: list[Query] = []
         for text in texts:
             try:
                 query = parse_query(text)
+                check_not_too_common(query)
             except QueryError as exc:
                 outcome.invalid.append((text, str(exc)))
                 continue
             if query.key in keys:
-                outcome.already.append(query)
+                outcome.already.append((query, keys[query.key]))
             elif len(accepted) >= room:
                 outcome.over_limit.append(query)
             else:
-                keys.add(query.key)
+                keys[query.key] = query
                 accepted.append(query)
         if accepted:
             stored = self._store.add_subscriptions(chat_id, [query.text for query in accepted], thread_id)
@@ -159,18 +202,18 @@ class Subscriptions:
         self, chat_id: int, texts: Sequence[str], thread_id: int | None = None
     ) -> UnsubscribeOutcome:
         """Remove the chat's subscriptions named in *texts*: by their text (compared as
-        :attr:`Query.key`, so spelling and order aside) or by their number in :meth:`of_chat`."""
+        :attr:`Query.key`, so spelling and order aside), else by their number."""
         outcome = UnsubscribeOutcome()
-        numbered = self.in_place(chat_id, thread_id)
-        by_key = {subscription.query.key: subscription.id for subscription in numbered}
+        place = (chat_id, thread_id)
+        by_key = {subscription.query.key: subscription.id for subscription in self.in_place(*place)}
         doomed: dict[int, None] = {}
         for text in texts:
             try:
                 subscription = by_key.get(parse_query(text).key)
             except QueryError:
                 subscription = None
-            if subscription is None and text.isdecimal() and 1 <= int(text) <= len(numbered):
-                subscription = numbered[int(text) - 1].id
+            if subscription is None and (numbered := self.numbered(place, text)) is not None:
+                subscription = numbered.id
             if subscription is None or subscription in doomed:
                 outcome.missing.append(text)
             else:
@@ -182,30 +225,27 @@ class Subscriptions:
         return self.remove([subscription.id for subscription in self.in_place(chat_id, thread_id)])
 
     def remove(self, subscription_ids: Sequence[int]) -> list[Subscription]:
-        """Remove these subscriptions (ids not known are skipped); return what was removed."""
-        known = [subscription_id for subscription_id in subscription_ids if subscription_id in self._by_id]
+        """Remove these subscriptions (ids not known are skipped); return what was removed.
+        The store keeps them, and their numbers, for an Undo (see :meth:`restore`)."""
+        known = list(dict.fromkeys(i for i in subscription_ids if i in self._by_id))
         if not known:
             return []
-        self._store.remove_subscriptions(known)
+        self._store.remove_subscriptions(known, kept_for=KEPT_FOR_UNDO)
         return [self._unfile(subscription_id) for subscription_id in known]
 
     def restore(self, removed: Sequence[Subscription]) -> list[Subscription]:
-        """Add removed subscriptions back, as they were (an undo); those the chat has again
-        meanwhile are skipped. Returns what came back."""
-        back: list[Subscription] = []
+        """Add removed subscriptions back, as they were, with their numbers (an undo); those
+        the chat has again meanwhile are skipped. Returns what came back."""
+        fresh: list[Subscription] = []
         for (chat_id, thread_id), group in _by_place(removed).items():
             keys = {query.key for query in self.of_chat(chat_id, thread_id)}
-            fresh = [s for s in group if s.query.key not in keys]
-            if not fresh:
-                continue
-            stored = self._store.add_subscriptions(chat_id, [s.query.text for s in fresh], thread_id)
-            for new, old in zip(stored, fresh, strict=True):
-                restored = replace(new, delivery=old.stored.delivery, muted_until=old.stored.muted_until)
-                if restored != new:
-                    self._store.update_subscription(restored)
-                subscription = Subscription(restored, old.query)
-                self._file(subscription)
-                back.append(subscription)
+            fresh += [s for s in group if s.query.key not in keys and s.id not in self._by_id]
+        if not fresh:
+            return []
+        stored = self._store.restore_subscriptions([s.stored for s in fresh])
+        back = [Subscription(new, old.query) for new, old in zip(stored, fresh, strict=True)]
+        for subscription in back:
+            self._file(subscription)
         return back
 
     def _change(self, subscription_id: int, stored: StoredSubscription) -> Subscription:

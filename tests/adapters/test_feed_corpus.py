@@ -16,7 +16,7 @@ import pytest
 
 from bot.adapters.parsing import FeedError, parse_feed
 from bot.core.matcher import Document, Matcher
-from bot.core.query import parse_query
+from bot.core.query_parser import parse_query
 
 CORPUS = Path(os.environ.get("NEWSBOT_FEED_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "feeds"))
 

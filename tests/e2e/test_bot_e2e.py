@@ -168,7 +168,7 @@ def test_without_a_token_the_bot_explains_how_to_get_one(tmp_path: Path, api: Fa
 
 def test_a_wrong_token_gives_a_clear_message_without_the_token(tmp_path: Path, api: FakeBotAPI):
     feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
-    wrong = "999999:WRONG-token-value"
+    wrong = "999999:" + "WRONG-token-value-".ljust(35, "x")  # shaped like a token: Telegram is asked
     bot = BotProcess(
         api, data_dir=tmp_path / "data", feeds_file=feeds_file, extra_env={"TELEGRAM_BOT_TOKEN": wrong}
     )

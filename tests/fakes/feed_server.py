@@ -122,6 +122,10 @@ class FeedServer:
                     with server._changed:
                         server.in_flight -= 1
 
+            def do_POST(self) -> None:  # answered as GET (a Bot API client posts)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
+
             def _send(self, answer: Answer) -> None:
                 try:
                     self.send_response(answer.status)

@@ -98,7 +98,7 @@ class FakeBotAPI:
     """See the module docstring. Use as a context manager, or call start()/stop()."""
 
     def __init__(
-        self, token: str = "123456:TEST-token-for-the-fake-api", *, expect_refusals: bool = False
+        self, token: str = "123456:TEST-token-for-the-fake-Bot-API-000", *, expect_refusals: bool = False
     ) -> None:
         """Used as a context manager, it fails the test on leaving when the bot sent anything
         Telegram would have refused, unless *expect_refusals*."""
@@ -487,7 +487,13 @@ class FakeBotAPI:
                     self._send(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
                     return
                 length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
+                body = self.rfile.read(length) if length else b""
+                if len(body) < length:
+                    # The client died while sending (a bot killed with -9 mid-request): like
+                    # Telegram, act on no half-received request.
+                    self.close_connection = True
+                    return
+                raw = body.decode()
                 params = {key: _decode(key, values[-1]) for key, values in parse_qs(raw).items()}
                 status, body, delay = api._answer(path[len(prefix) :], params)
                 if delay:

@@ -18,7 +18,8 @@ from typing import Any
 
 from ftfy.badness import is_bad
 
-from bot.core.query import Query, QueryError, Term, parse_query
+from bot.core.query import Query, QueryError, Term
+from bot.core.query_parser import parse_query
 from bot.core.words import words
 from tests.quality.careful_reading import reader_finds
 from tests.quality.dates_as_written import read_shown_date, read_written_date

@@ -21,7 +21,69 @@ def test_subscribe_several_and_duplicates(make_bot):
     assert "Subscribed to <code>census</code>, <code>oil prices</code>." in reply
     reply = commands.subscribe((CHAT, None), "Census, Makhmour")
     assert "Subscribed to <code>Makhmour</code>." in reply
-    assert "already subscribed to <code>Census</code>" in reply
+    assert (
+        "You are already subscribed to <code>census</code>: <code>Census</code> finds the same stories "
+        "(both read as: census)." in reply
+    )
+    assert "You are already subscribed to <code>census</code>." in commands.subscribe((CHAT, None), "census")
+
+
+def test_already_subscribed_names_the_keyword_as_the_chat_has_it_and_how_both_read(make_bot):
+    commands = make_bot().commands
+    commands.subscribe((CHAT, None), "Makhmūr, oil prices, هەولێر")
+    reply = commands.subscribe((CHAT, None), "Makhmur")
+    assert "Subscribed" not in reply
+    assert (
+        "You are already subscribed to <code>Makhmūr</code>: <code>Makhmur</code> finds the same stories "
+        "(both read as: makhmur)." in reply
+    )
+    reply = commands.subscribe((CHAT, None), "prices AND oil")
+    assert (
+        "You are already subscribed to <code>oil prices</code> (read as: oil and prices): "
+        "<code>prices AND oil</code> (read as: prices and oil) finds the same stories." in reply
+    )
+    reply = commands.subscribe((CHAT, None), "ههولێر")  # ە typed as ه: the same word, spelled otherwise
+    assert (
+        "You are already subscribed to <code>هەولێر</code> (read as: هەولێر): "
+        "<code>ههولێر</code> (read as: ههولێر) finds the same stories." in reply
+    )
+
+
+def test_keywords_of_only_very_common_words_are_refused_with_the_reason(make_bot):
+    commands = make_bot().commands
+    for keyword in ["the", "The AND of", "في", "لە", "the OR census", "the -football", "der", "и"]:
+        reply = commands.subscribe((CHAT, None), keyword)
+        assert "❌ Not added" in reply and "nearly every story" in reply, keyword
+        assert "add a word that says what you are after" in reply
+    reply = commands.subscribe((CHAT, None), "the")
+    assert "<code>the</code>: the is in nearly every story, so it would bring them all" in reply
+    reply = commands.subscribe((CHAT, None), "The AND of")
+    assert "the, of are in nearly every story" in reply
+    assert "Subscribed to <code>the census</code>" in commands.subscribe((CHAT, None), "the census")
+    assert "Subscribed to <code>&quot;the who&quot;</code>" in commands.subscribe((CHAT, None), '"the who"')
+    assert "Subscribed to <code>die</code>" in commands.subscribe((CHAT, None), "die")  # an English word too
+    assert "(3 of 50)" in commands.list((CHAT, None)).html
+
+
+def test_a_keyword_that_matches_many_recent_stories_is_added_with_a_warning(make_bot):
+    bot = make_bot()
+    stories = [news(str(n), f"Census day {n}" if n % 3 == 0 else f"Weather report {n}") for n in range(30)]
+    bot.fetcher.publish("Wire", *stories)
+    asyncio.run(bot.poller.poll_once())
+    reply = bot.commands.subscribe((CHAT, None), "census, weather, day 3")
+    assert "Subscribed to <code>census</code>, <code>weather</code>, <code>day 3</code>." in reply
+    assert "⚠️ <code>census</code> would have matched 10 of the 30 stories of the last 7 days" in reply
+    assert "⚠️ <code>weather</code> would have matched 20 of the 30 stories" in reply
+    assert "To narrow it, add a word or leave one out with -" in reply
+    assert "<code>day 3</code> would have" not in reply
+
+
+def test_no_warning_before_enough_stories_are_known(make_bot):
+    bot = make_bot()
+    bot.fetcher.publish("Wire", *[news(str(n), f"Census day {n}") for n in range(10)])
+    asyncio.run(bot.poller.poll_once())
+    reply = bot.commands.subscribe((CHAT, None), "census")
+    assert "Subscribed to <code>census</code>." in reply and "⚠️" not in reply
 
 
 def test_subscribe_refuses_long_keywords_and_markup_is_escaped(make_bot):

@@ -19,7 +19,7 @@ from bot.core.formatting import (
     visible_length,
 )
 from bot.core.items import Item
-from bot.core.query import parse_query
+from bot.core.query_parser import parse_query
 
 ITEM = Item(
     feed="Rudaw <English>",

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.formatting import highlight, to_plain_text
-from bot.core.query import parse_query
+from bot.core.query_parser import parse_query
 
 
 @pytest.mark.parametrize(

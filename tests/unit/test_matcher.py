@@ -8,7 +8,8 @@ import pytest
 
 from bot.core.items import Item
 from bot.core.matcher import Document, Matcher, matches
-from bot.core.query import parse_query, source_label
+from bot.core.query import source_label
+from bot.core.query_parser import parse_query
 from bot.core.reference import ReferenceMatcher
 
 RUDAW = source_label("Rudaw English", "www.rudaw.net")

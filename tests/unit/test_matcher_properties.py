@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.matcher import Document, Matcher
-from bot.core.query import Query, QueryError, parse_query, source_label
+from bot.core.query import Query, QueryError, source_label
+from bot.core.query_parser import parse_query
 from bot.core.reference import ReferenceMatcher
 
 # Words in several scripts, with the variants folding must merge: accents, Arabic-script
@@ -32,16 +33,20 @@ SEPARATORS = [" ", ", ", ". ", "-", " — ", "\n", "'s ", "/", " (", ") ", "_", 
 SOURCES = [source_label("Rudaw English", "www.rudaw.net"), source_label("BBC World", "feeds.bbci.co.uk"), ""]
 
 word = st.sampled_from(WORDS)
+# Fewer words, for queries with parentheses: texts then often hold all the words of a group.
+FEW_WORDS = ["census", "Census", "oil", "prices", "camp", "kurdish", "Makhmūr", "makhmur",
+             "الموصل", "والموصل", "کەرکووک", "کەرکووکدا", "特斯拉", "特斯拉汽车", "汽车"]  # fmt: skip
+few_words = st.sampled_from(FEW_WORDS)
 
 
 @st.composite
-def texts(draw: st.DrawFn) -> str:
+def texts(draw: st.DrawFn, word: st.SearchStrategy[str] = word) -> str:
     parts = draw(st.lists(st.tuples(word, st.sampled_from(SEPARATORS)), max_size=25))
     return "".join(w + s for w, s in parts)
 
 
 @st.composite
-def terms(draw: st.DrawFn) -> str:
+def terms(draw: st.DrawFn, word: st.SearchStrategy[str] = word) -> str:
     kind = draw(st.sampled_from(["word", "word", "phrase", "prefix", "hyphenated"]))
     first = draw(word)
     if kind == "phrase":
@@ -60,6 +65,48 @@ def queries(draw: st.DrawFn) -> str:
     parts += ["-" + t for t in draw(st.lists(terms(), max_size=2))]
     parts += ["source:" + s for s in draw(st.lists(st.sampled_from(["rudaw", "bbc", "net"]), max_size=1))]
     return " ".join(draw(st.permutations(parts)))
+
+
+@st.composite
+def parts(draw: st.DrawFn, depth: int = 0, *, group: bool = False, within: str = "and") -> str:
+    """A part of a query with operators and parentheses: a term, or a group of parts put
+    together with AND (written or not) or OR, in any letter case, maybe after a NOT or a
+    minus. A group is mostly of the other kind than the one it stands *within* (a group of
+    the same kind merges into it)."""
+    if not group and (depth >= 3 or draw(st.integers(min_value=0, max_value=depth)) > 0):
+        return draw(terms(few_words))
+    kind = "or" if within == "and" else "and"
+    if draw(st.integers(min_value=0, max_value=4)) == 0:
+        kind = within
+    inner = draw(st.lists(parts(depth + 1, within=kind), min_size=2, max_size=max(2, 3 - depth)))
+    joiners = [" OR ", " or ", " Or "] if kind == "or" else [" ", " AND ", " and "]
+    text = "(" + draw(st.sampled_from(joiners)).join(inner) + ")"
+    return draw(st.sampled_from(["", "", "", "", "-", "NOT ", "not "])) + text
+
+
+@st.composite
+def nested_queries(draw: st.DrawFn) -> str:
+    pieces = [draw(parts(group=True))]
+    if draw(st.booleans()):  # (else the group alone: the index files it under its own terms)
+        pieces += draw(st.lists(parts(), max_size=1))
+        pieces += ["NOT " + t for t in draw(st.lists(terms(few_words), max_size=1))]
+        pieces += [
+            "source:" + s for s in draw(st.lists(st.sampled_from(["rudaw", "bbc", "net"]), max_size=1))
+        ]
+    return " ".join(draw(st.permutations(pieces)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(nested_queries(), min_size=1, max_size=12),
+       st.lists(texts(few_words), min_size=1, max_size=2), st.sampled_from(SOURCES))  # fmt: skip
+def test_index_and_reference_agree_on_nested_queries(query_texts: list[str], fields: list[str], source: str):
+    parsed = _parsed(query_texts)
+    index: Matcher[int] = Matcher()
+    index.add_all(parsed)
+    expected = ReferenceMatcher(parsed).match(fields, source)
+    found = index.match(Document.from_text(*fields, source=source))
+    assert len(found) == len(set(found)), "each subscription once"
+    assert set(found) == expected
 
 
 @settings(max_examples=300, deadline=None)
@@ -91,7 +138,8 @@ def _parsed(query_texts: list[str], first: int = 0) -> list[tuple[int, Query]]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(queries(), min_size=1, max_size=10), st.lists(queries(), max_size=6),
+@given(st.lists(st.one_of(queries(), nested_queries()), min_size=1, max_size=10),
+       st.lists(st.one_of(queries(), nested_queries()), max_size=6),
        st.lists(texts(), min_size=1, max_size=4), st.sampled_from(SOURCES), st.randoms())  # fmt: skip
 def test_the_index_stays_right_while_subscriptions_come_and_go(
     first: list[str], later: list[str], documents: list[str], source: str, rng: random.Random

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.query import MAX_QUERY_CHARS, QueryError, parse_query, split_queries
+from bot.core.query import MAX_DEPTH, MAX_QUERY_CHARS, QueryError
+from bot.core.query_parser import parse_query, split_queries, without_operators
 
 
 def test_split_on_commas_outside_quotes_and_drop_empty_parts():
@@ -30,7 +31,7 @@ def test_split_on_commas_outside_quotes_and_drop_empty_parts():
         ('source:"Rudaw English" census', 'census source:"rudaw english"'),
         ("al-Sudani", '"al sudani"'),  # punctuation inside a word makes a phrase
         ("Erbil-based*", '"erbil based*"'),
-        ("census or camp", "census or camp"),  # only upper-case OR is an operator
+        ("census or camp", "census OR camp"),  # operators in any letter case
         ("“oil prices” –football", '"oil prices" -football'),  # phone quotes and dashes
         ("Erbil - Duhok", "erbil duhok"),  # a lone dash is punctuation
         ("c++ (test) [a-z] .* $^", 'c test "a z"'),  # regex characters are literal
@@ -160,3 +161,147 @@ def test_a_sorani_keyword_reads_back_as_it_was_written():
     assert query.normalized == "سەرژمێری -وەرزش"
     assert "وەرزش" in query.describe() and "وهرزش" not in query.describe()
     assert query.key == parse_query("سهرژمێری -وهرزش").key, "the same subscription however it is spelled"
+
+
+# --- AND, OR, NOT and parentheses ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized", "reading"),
+    [
+        ("census NOT football", "census -football", "census, but not football"),
+        ("census not football", "census -football", "census, but not football"),
+        ("census AND Makhmour", "census makhmour", "census and makhmour"),
+        ("census and Makhmour", "census makhmour", "census and makhmour"),
+        ("census or camp", "census OR camp", "census or camp"),
+        ("census Or camp", "census OR camp", "census or camp"),
+        ("(oil prices) OR Sinjar", "(oil prices) OR sinjar", "(oil and prices) or sinjar"),
+        ("Makhmour (census OR camp)", "makhmour census OR camp", "makhmour and (census or camp)"),
+        ("Makhmour AND (census or camp)", "makhmour census OR camp", "makhmour and (census or camp)"),
+        ("census NOT (football OR sport)", "census -football -sport", "census, but not football or sport"),
+        ("census -(world cup)", "census -(world cup)", "census, but not (world and cup)"),
+        ("census NOT NOT camp", "census camp", "census and camp"),
+        (
+            "Makhmour ((oil prices) OR Sinjar)",
+            "makhmour ((oil prices) OR sinjar)",
+            "makhmour and ((oil and prices) or sinjar)",
+        ),
+        (
+            "(Makhmour (census OR (camp -football))) OR Sinjar",  # three levels deep
+            "(makhmour (census OR (camp -football))) OR sinjar",
+            "(makhmour and (census or (camp and not football))) or sinjar",
+        ),
+        ("x ((NOT a) OR b)", "x ((-a) OR b)", "x and ((not a) or b)"),
+        ("(census)", "census", "census"),
+        # inside quotes every word is literal
+        ('census "not"', 'census "not"', "census and not"),
+        ('"rock and roll"', '"rock and roll"', "“rock and roll”"),
+        ('census "AND" Makhmour', 'census "and" makhmour', "census and and and makhmour"),
+        ('"(oil prices) OR Sinjar"', '"oil prices or sinjar"', "“oil prices or sinjar”"),
+        # a minus makes a word of an operator: -or leaves out the word "or"
+        ("census -or", 'census -"or"', "census, but not or"),
+    ],
+)
+def test_operators_and_parentheses(text: str, normalized: str, reading: str):
+    query = parse_query(text)
+    assert query.normalized == normalized
+    assert query.describe() == reading
+    assert parse_query(query.normalized).key == query.key, "the reading reads back as itself"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("census NOT football", "census -football"),
+        ("census AND Makhmour", "census Makhmour"),
+        ("census or camp", "census OR camp"),
+        ("Makhmour (census OR camp)", "Makhmour census OR camp"),
+        ("census NOT (football OR sport)", "census -football -sport"),
+        ("(oil prices) OR Sinjar", "Sinjar OR (prices AND oil)"),
+        ("Makhmour ((oil prices) OR Sinjar)", "(Sinjar OR (prices oil)) Makhmour"),
+    ],
+)
+def test_operators_mean_what_the_plain_forms_mean(a: str, b: str):
+    assert parse_query(a).key == parse_query(b).key
+
+
+def test_grouping_changes_the_meaning():
+    keys = {
+        parse_query(t).key
+        for t in ["(oil prices) OR Sinjar", "oil prices OR Sinjar", "oil (prices OR Sinjar)"]
+    }
+    assert len(keys) == 2  # the last two are the same: OR binds tighter
+    assert parse_query("census -(world cup)").key != parse_query('census -"world cup"').key
+
+
+def test_keys_of_queries_without_operators_are_as_before():
+    """Keys are what subscriptions are compared by: queries stored before keep theirs."""
+    assert parse_query("Census").key == "census"
+    assert parse_query("Makhmour census OR camp -football source:rudaw").key == (
+        "camp OR census makhmour\nfootball\nrudaw\n"
+    )
+    assert parse_query("Mosul (Iraq)").key == "iraq mosul\n\n\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("(oil prices OR Sinjar", "parenthesis is not closed"),
+        ("((census) camp", "parenthesis is not closed"),
+        ("oil prices) OR Sinjar", "closed that was not opened"),
+        ("census ) (camp", "closed that was not opened"),
+        ("census ()", "parentheses hold no word"),
+        ("census (!!!)", "parentheses hold no word"),
+        ("a (b OR (c (d OR (e f))))", f"at most {MAX_DEPTH} levels deep"),
+        ("((((census))))", f"at most {MAX_DEPTH} levels deep"),
+        ("AND census", "AND must stand between"),
+        ("census AND", "AND must stand between"),
+        ("census AND AND camp", "AND must stand between"),
+        ("census AND OR camp", "AND must stand between"),
+        ("(census AND) camp", "AND must stand between"),
+        ("and", "AND must stand between"),
+        ("census NOT", "NOT must stand before"),
+        ("census NOT OR camp", "NOT must stand before"),
+        ("not", "NOT must stand before"),
+        ("or", "OR must stand between"),
+        ("NOT census OR camp", "OR must stand between"),
+        ("census OR NOT camp", "OR must stand between"),
+        ("census OR -(camp tent)", "OR must stand between"),
+        ("NOT census", "at least one word to look for"),
+        ("NOT (census camp)", "at least one word to look for"),
+        ("(NOT census) OR camp", "at least one word to look for"),
+        ("(source:rudaw census) OR camp", "outside parentheses"),
+        ("census (" + " ".join(f"w{i}" for i in range(20)) + ")", "at most 20 words or phrases"),
+    ],
+)
+def test_unusable_groupings_say_why_with_an_example(text: str, reason: str):
+    with pytest.raises(QueryError, match=reason) as error:
+        parse_query(text)
+    if "at most 20" not in reason:  # (the reply to /subscribe adds an example to any refusal)
+        assert "e.g." in str(error.value) or "example" in str(error.value)
+
+
+def test_three_levels_of_parentheses_and_twenty_terms_in_groups_are_accepted():
+    assert parse_query("a (b OR (c (d OR e)))").nested
+    text = " OR ".join(f"({a} {b})" for a, b in zip("acegikmoqs", "bdfhjlnprt", strict=True))
+    assert len(text) <= MAX_QUERY_CHARS and len(parse_query(text).positive_terms) == 20
+
+
+def test_excluded_words_in_groups_are_not_shown_as_matched():
+    query = parse_query("(oil prices) OR (Sinjar -(camp tent))")
+    assert [t.words for t in query.positive_terms] == [("oil",), ("prices",), ("sinjar",)]
+
+
+@pytest.mark.parametrize(
+    ("stored", "normalized"),
+    [
+        ("census or", 'census "or"'),
+        ("to be or not to be", 'to be "or" "not"'),
+        ("Mosul (Iraq", "mosul iraq"),
+        ("Oil And (gas", 'oil "and" gas'),
+    ],
+)
+def test_keywords_stored_before_operators_still_read_as_they_did(stored: str, normalized: str):
+    with pytest.raises(QueryError):
+        parse_query(stored)
+    assert parse_query(without_operators(stored)).normalized == normalized

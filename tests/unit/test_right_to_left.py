@@ -14,7 +14,7 @@ import pytest
 from bot.core.formatting import DigestStory, digest_header, format_alert, format_digest, with_also
 from bot.core.items import Item
 from bot.core.language import RTL_LANGUAGES, in_direction, speaking
-from bot.core.query import parse_query
+from bot.core.query_parser import parse_query
 
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
 ITEM = Item(
