@@ -665,7 +665,8 @@ ANNOUNCEMENT_ROOM = 300
 ANNOUNCEMENT_TEXT_LIMIT = MESSAGE_LIMIT - visible_length(ANNOUNCEMENT_TITLE + "\n\n") - ANNOUNCEMENT_ROOM
 
 
-def format_announcement(text: str) -> str:
-    """An admin's announcement, escaped; the caller keeps text within ANNOUNCEMENT_TEXT_LIMIT
-    (see :func:`utf16_length`)."""
-    return f"{_(ANNOUNCEMENT_TITLE)}\n\n{escape(text)}"
+def format_announcement(html: str) -> str:
+    """An admin's announcement under its title: *html* is their text as Telegram HTML made
+    safe by :func:`bot.core.authored_html.clean_authored_html`, and the caller keeps its
+    visible text within ANNOUNCEMENT_TEXT_LIMIT (see :func:`visible_length`)."""
+    return f"{_(ANNOUNCEMENT_TITLE)}\n\n{html}"
