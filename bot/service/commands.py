@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection
+from datetime import UTC, datetime
 
 from bot.core.formatting import (
     escape,
     format_duration,
     format_item_line,
+    format_time,
 )
 from bot.core.language import N_, _, direction_mark, embed, format_number, ngettext, pgettext
 from bot.core.query import EXAMPLE as QUERY_EXAMPLE
@@ -115,6 +117,7 @@ class Commands:
         self._presses = presses
         self._admins = frozenset(admins)
         self._clock = clock
+        self._started = clock()  # the services are assembled as the bot starts
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self._admins
@@ -360,13 +363,21 @@ class Commands:
     # --- admins -------------------------------------------------------------------------
 
     def stats(self, user_id: int | None) -> str:
+        """/stats, for admins: the bot's health, times shown in the admin's time zone."""
         if not self.is_admin(user_id):
             return _(REFUSAL)
+        assert user_id is not None
         stats = self._store.stats()
         number = format_number
+        now, tz = self._clock(), self._pace.tz(user_id)  # (an admin's private chat has their id)
         lines = [
             # Translators: the title of /stats, a report for the bot's admins.
             _("<b>newsbot status</b>"),
+            # Translators: in /stats; {time} is when the bot started ("15 Jan 2027, 08:00 UTC"),
+            # {duration} how long ago ("2.0 days").
+            _("Running since {time} ({duration})").format(
+                time=format_time(_moment(self._started), tz), duration=format_duration(now - self._started)
+            ),
             _("Chats: {active} active, {inactive} inactive").format(
                 active=number(stats.active_chats), inactive=number(stats.chats - stats.active_chats)
             ),
@@ -374,11 +385,19 @@ class Commands:
             _("Feeds: {configured} configured, {polled} polled so far").format(
                 configured=number(len(self._poller.sources)), polled=number(stats.feeds)
             ),
-            # Translators: records of the stories already seen, so none is sent twice.
-            _("Seen-item records: {seen} (recent items kept for previews: {recent})").format(
-                seen=number(stats.seen_items), recent=number(stats.recent_items)
-            ),
-            _("Alerts waiting to be sent: {count}").format(count=number(stats.pending_messages)),
+            # Translators: in /stats: the recent stories kept to show when a chat subscribes.
+            ngettext(
+                "Stories remembered for /subscribe previews: {count}, from the last {days} day",
+                "Stories remembered for /subscribe previews: {count}, from the last {days} days",
+                round(self._recent.max_age / 86400),
+            ).format(count=number(stats.recent_items), days=number(round(self._recent.max_age / 86400))),
+            # Translators: in /stats: what the bot keeps of every story it has seen so that none
+            # comes twice: a mark of its id (guid), and one of its link with its title.
+            _(
+                "Marks of stories seen, so that none comes twice: {count} "
+                "(one of each story's id, one of its link)"
+            ).format(count=number(stats.seen_items)),
+            _("Messages waiting to be sent: {count}").format(count=number(stats.pending_messages)),
             _("Messages refused for good: {count}").format(count=number(stats.failed_messages)),
         ]
         for entry, reason in self._store.failed_alerts(limit=3):
@@ -394,12 +413,14 @@ class Commands:
         report = self._poller.last_report
         if report:
             lines.append(
-                # Translators: in /stats; {ago} is a length of time ("3 min").
+                # Translators: in /stats; {time} is when the last check of the feeds ended
+                # ("15 Jan 2027, 09:58 UTC"), {ago} how long ago that was ("3 min").
                 _(
-                    "Last poll {ago} ago: feeds fetched: {fetched}, unchanged: {unchanged}, "
+                    "Last poll: {time} ({ago} ago). Feeds fetched: {fetched}, unchanged: {unchanged}, "
                     "failed: {failed}; new stories: {new}; alerts queued: {alerts}."
                 ).format(
-                    ago=format_duration(self._clock() - report.ended_at),
+                    time=format_time(_moment(report.ended_at), tz),
+                    ago=format_duration(now - report.ended_at),
                     fetched=number(report.count(FetchOutcome.FETCHED)),
                     unchanged=number(report.count(FetchOutcome.NOT_MODIFIED)),
                     failed=number(report.count(FetchOutcome.FAILED)),
@@ -410,3 +431,7 @@ class Commands:
         else:
             lines.append(_("Last poll: none yet"))
         return "\n".join(lines)
+
+
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
