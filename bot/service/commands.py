@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
 from bot.core.formatting import (
@@ -21,6 +21,7 @@ from bot.core.formatting import (
 from bot.core.language import N_, _, direction_mark, embed, format_number, ngettext, pgettext
 from bot.core.query import EXAMPLE as QUERY_EXAMPLE
 from bot.core.query import Query, split_queries
+from bot.core.sources import FeedSource
 from bot.service.pace import AlertPace
 from bot.service.polling import Poller
 from bot.service.ports import Button, Buttons, FetchOutcome, Reply, StorageFailure, Store
@@ -28,7 +29,7 @@ from bot.service.presses import Presses
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Place, Subscriptions
 
-__all__ = ["BOT_COMMANDS", "NOT_SAVED", "REFUSAL", "SLOW_DOWN", "Commands"]
+__all__ = ["BOT_COMMANDS", "NOT_SAVED", "REFUSAL", "SLOW_DOWN", "Commands", "addfeed_example"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,25 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("feeds", N_("The news sources watched")),
     ("help", N_("How to use this bot")),
 )
+
+# Feeds an /addfeed example may name (address, name): the first the bot does not watch yet.
+ADDFEED_EXAMPLES = (
+    ("https://www.theguardian.com/world/rss", "Guardian World"),
+    ("https://www.france24.com/en/rss", "France 24"),
+    ("https://rss.dw.com/rdf/rss-en-all", "DW English"),
+    ("https://feeds.npr.org/1004/rss.xml", "NPR World"),
+)
+
+
+def addfeed_example(sources: Sequence[FeedSource]) -> str:
+    """An /addfeed command for a feed the bot does not watch yet (by address or by name)."""
+    taken = {source.url for source in sources} | {source.name.casefold() for source in sources}
+    url, name = next(
+        ((url, name) for url, name in ADDFEED_EXAMPLES if url not in taken and name.casefold() not in taken),
+        ("https://example.org/news/rss", "Example News"),
+    )
+    return f"/addfeed {url} {name}"
+
 
 SLOW_DOWN = N_(
     "You are sending commands faster than I can answer, so I skipped some of them. "
@@ -235,9 +255,10 @@ class Commands:
                 _("/broadcast <i>text</i> — preview an announcement to every chat, then send it"),
                 _("/stats — chats, subscriptions, feeds and the last poll"),
                 _("/feeds — also shows each feed's health"),
-                _(
-                    "/addfeed <i>url</i> [<i>name</i>] — watch another feed, e.g. "
-                    "<code>/addfeed https://www.rudaw.net/english/rss Rudaw</code>"
+                # Translators: {example} is an example of the command, with a feed the bot
+                # does not watch yet.
+                _("/addfeed <i>url</i> [<i>name</i>] — watch another feed, e.g. {example}").format(
+                    example=embed(f"<code>{escape(addfeed_example(self._poller.sources))}</code>")
                 ),
                 _("/removefeed <i>name</i> — stop watching a feed added with /addfeed"),
             ]
