@@ -23,7 +23,8 @@ MAX_AUTHORED_CHARS = 200_000
 
 # The names Telegram's HTML knows for each kept tag.
 _SYNONYMS = {"strong": "b", "em": "i", "ins": "u", "strike": "s", "del": "s"}
-_SIMPLE = frozenset({"b", "i", "u", "s", "tg-spoiler", "code", "pre", "blockquote"})
+_FORMATTING = frozenset({"b", "i", "u", "s", "tg-spoiler"})
+_SIMPLE = _FORMATTING | {"code", "pre", "blockquote"}
 _LINK_SCHEMES = ("http://", "https://", "tg://", "mailto:")
 
 _TOKEN = re.compile(
@@ -67,13 +68,17 @@ def _opening(name: str, attributes: dict[str, str]) -> tuple[str, str] | None:
 
 
 def _allowed_inside(name: str, kept: list[str]) -> bool:
-    """Whether Telegram accepts *name* where the tags *kept* are open: nothing inside code
-    or pre (but code right inside pre), no link in a link, no quote in a quote."""
+    """Whether Telegram accepts *name* where the tags *kept* are open: bold, italic,
+    underline, strikethrough and spoilers go anywhere but in code; nothing goes in code or
+    pre (but code right inside pre, for its language); a link, code or a quote goes in no
+    link, and a quote in no quote."""
     if kept and kept[-1] in ("code", "pre"):
         return name == "code" and kept[-1] == "pre"
     if "code" in kept or "pre" in kept:
         return False
-    return not (name in ("a", "blockquote") and name in kept)
+    if name in _FORMATTING:
+        return True
+    return "a" not in kept and not (name == "blockquote" and "blockquote" in kept)
 
 
 def clean_authored_html(markup: str) -> str:

@@ -33,6 +33,12 @@ from tests.fakes.telegram_api import parse_html
         ("<span>plain</span>", "plain"),
         ('<pre><code class="python">x = <b>1</b></code></pre>', "<pre><code>x = 1</code></pre>"),
         ("<code><i>a</i></code>", "<code>a</code>"),
+        ('<a href="https://a.org"><code>c</code> <b>b</b></a>', '<a href="https://a.org">c <b>b</b></a>'),
+        (
+            '<blockquote>see <a href="https://a.org">this</a></blockquote>',
+            '<blockquote>see <a href="https://a.org">this</a></blockquote>',
+        ),
+        ("<blockquote>a<blockquote>b</blockquote></blockquote>", "<blockquote>ab</blockquote>"),
         ("<blockquote expandable>q</blockquote>", "<blockquote expandable>q</blockquote>"),
         ('<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>', "👍"),
         ("<script>alert(1)</script><p>para</p>", "alert(1)para"),
