@@ -90,7 +90,9 @@ class FeedCatalogue:
         ):
             # Translators: {url} is what the admin typed; {example} is an example of /addfeed.
             not_web = _("{url} is not a web address. A feed's address starts with https://: {example}")
-            typed = " ".join(arguments.split())  # the whole of it: "not a url", not "not"
+            # The address as typed when the first word was meant as one ("rudaw.net/rss My
+            # Feed"), else the whole of what was typed ("not a url", not "not").
+            typed = url if "://" in url or "." in url else " ".join(arguments.split())
             return direction_mark() + not_web.format(url=embed(_code(typed)), example=example)
         name = name or parts.hostname.removeprefix("www.")
         if len(name) > FEED_NAME_CHARS:

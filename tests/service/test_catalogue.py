@@ -98,7 +98,9 @@ def test_what_was_typed_is_named_whole_and_a_long_one_is_cut(make_bot):
     bot = make_bot(admins=(ADMIN,))
     cases = {
         "not a url": "<code>not a url</code> is not a web address.",
-        "ftp://files.example/feed  My   Feed": "<code>ftp://files.example/feed My Feed</code> is not a",
+        "not  a url, really": "<code>not a url, really</code> is not a web address.",
+        "ftp://files.example/feed My Feed": "<code>ftp://files.example/feed</code> is not a web address.",
+        "rudaw.net/rss Rudaw": "<code>rudaw.net/rss</code> is not a web address.",
         "x" * 150: f"<code>{'x' * 99}…</code> is not a web address.",
     }
     for arguments, reply in cases.items():
