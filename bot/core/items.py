@@ -16,7 +16,7 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -37,7 +37,7 @@ from bot.core.text import (
     truncate,
 )
 
-__all__ = ["DateShown", "Item", "item_key", "normalize_entry"]
+__all__ = ["DateShown", "Item", "counted_from", "item_key", "normalize_entry"]
 
 # Stored and matched text is bounded, so that one bloated entry cannot bloat the database.
 MAX_TITLE_CHARS = 500
@@ -74,6 +74,14 @@ class Item:
     published: datetime | None = None
     content: str = ""
     date_shown: DateShown = DateShown.MOMENT
+
+
+def counted_from(item: Item, seen: datetime) -> Item:
+    """*item* as readers are shown it: one without a date, or dated after *seen* (when the
+    bot first saw it: a date in the future), is dated *seen*, in the reader's time zone."""
+    if item.published is not None and item.published <= seen:
+        return item
+    return replace(item, published=seen, date_shown=DateShown.MOMENT)
 
 
 def item_key(guid: str, link: str, title: str, summary: str) -> str:

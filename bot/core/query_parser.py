@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from bot.core.language import _, embed, format_number, ngettext
 from bot.core.query import (
-    EXAMPLE,
     MAX_DEPTH,
     MAX_QUERY_CHARS,
     MAX_TERMS,
@@ -354,13 +353,8 @@ def parse_query(text: str) -> Query:
                 assert isinstance(part, AnyOf | Without)  # (an AllOf was flattened into whole)
                 nested.append(part)
     if not groups and not any(map(anchored, nested)):
-        raise QueryError(
-            # Translators: {example} is a keyword query (see "Makhmour census OR camp -football").
-            _(
-                "a keyword needs at least one word to look for, not only exclusions or sources; "
-                "for example {example}"
-            ).format(example=embed(_(EXAMPLE)))
-        )
+        # (the reply shows a correct example under the reason)
+        raise QueryError(_("a keyword needs at least one word to look for, not only exclusions or sources"))
     return Query(
         text=text,
         groups=tuple(groups),
