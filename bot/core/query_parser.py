@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.core.language import _, embed, format_number, ngettext
 from bot.core.query import (
+    EXAMPLE,
     MAX_DEPTH,
     MAX_QUERY_CHARS,
     MAX_TERMS,
@@ -353,8 +354,13 @@ def parse_query(text: str) -> Query:
                 assert isinstance(part, AnyOf | Without)  # (an AllOf was flattened into whole)
                 nested.append(part)
     if not groups and not any(map(anchored, nested)):
-        # (the reply shows a correct example under the reason)
-        raise QueryError(_("a keyword needs at least one word to look for, not only exclusions or sources"))
+        raise QueryError(
+            # Translators: {example} is a keyword query (see "Makhmour census OR camp -football").
+            _(
+                "a keyword needs at least one word to look for, not only exclusions or sources; "
+                "for example {example}"
+            ).format(example=embed(_(EXAMPLE)))
+        )
     return Query(
         text=text,
         groups=tuple(groups),

@@ -307,10 +307,11 @@ class Commands:
             lines.append(
                 refused.format(keyword=_code(truncate(text, REFUSED_ECHO_CHARS)), reason=escape(reason))
             )
-        if outcome.invalid:
+        example = _(QUERY_EXAMPLE)
+        if any(example not in reason for _keyword, reason in outcome.invalid):  # (not shown twice)
             # Translators: {example} is a keyword query (see "Makhmour census OR camp -football").
             correct = _("A correct example: <code>/subscribe {example}</code> (/help explains).")
-            lines.append(correct.format(example=embed(escape(_(QUERY_EXAMPLE)))))
+            lines.append(correct.format(example=embed(escape(example))))
         if outcome.over_limit:
             limit = self._subscriptions.max_per_chat
             lines.append(

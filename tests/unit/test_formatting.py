@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +21,7 @@ from bot.core.formatting import (
     to_plain_text,
     visible_length,
 )
-from bot.core.items import Item, counted_from
+from bot.core.items import DateShown, Item, counted_from
 from bot.core.query_parser import parse_query
 
 ITEM = Item(
@@ -176,3 +176,19 @@ def test_an_alert_and_a_story_line_show_when_the_bot_first_saw_an_undated_story(
     item = counted_from(replace(ITEM, published=published), seen)
     assert f"· {shown}" in to_plain_text(format_alert(item, [parse_query("census")], tz=UTC))
     assert f", {shown})" in to_plain_text(format_item_line(item, tz=UTC))
+
+
+@pytest.mark.parametrize(
+    ("published", "date_shown", "kept"),
+    [
+        # "Wed, 02 Dec 2026 00:00:00 +0300", seen at 21:01 UTC on 1 Dec: already 2 Dec in Moscow
+        (datetime(2026, 12, 2, tzinfo=timezone(timedelta(hours=3))), DateShown.DAY, True),
+        (datetime(2026, 12, 2, 9, 0, tzinfo=UTC), DateShown.LOCAL, True),  # "2 Dec 09:00", no zone
+        (datetime(2026, 12, 3, tzinfo=UTC), DateShown.DAY, False),  # no zone has reached 3 Dec
+        (datetime(2026, 12, 1, 21, 30, tzinfo=UTC), DateShown.MOMENT, False),  # a moment ahead
+    ],
+)
+def test_a_day_or_a_zoneless_time_is_not_taken_for_a_future_date(published, date_shown, kept):
+    seen = datetime(2026, 12, 1, 21, 1, tzinfo=UTC)
+    item = counted_from(replace(ITEM, published=published, date_shown=date_shown), seen)
+    assert (item.published == published) is kept
