@@ -11,7 +11,9 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
@@ -28,9 +30,9 @@ from bot.adapters.bot_api_check import Answer, probe, token_problem
 from bot.adapters.console import (
     CONSOLE_CHAT_ID,
     CONSOLE_USER_ID,
-    TerminalBotAPI,
     console_banner,
-    standard_streams,
+    open_terminal,
+    sample_feed,
 )
 from bot.adapters.feeds import HttpFeedFetcher, user_agent
 from bot.adapters.sending import PressedButtons, TelegramMembership, TelegramSender
@@ -45,11 +47,21 @@ from bot.core.language import _, speaking
 from bot.core.pace import FloodGuard
 from bot.core.pacing import ChatBuckets, Pacing, Rate
 from bot.core.schedule import PollBounds
+from bot.core.sources import FeedSource
 from bot.logs import configure_logging, redact
 from bot.service.assembly import Services, assemble
 from bot.service.commands import SLOW_DOWN
 from bot.service.polling import FeedPolicy, PollLimits
-from bot.settings import SETTINGS, Settings, SettingsError, load_feeds, load_settings
+from bot.settings import (
+    BUNDLED,
+    SAMPLE_FEED,
+    SETTINGS,
+    SETTINGS_FILE_ENV,
+    Settings,
+    SettingsError,
+    load_feeds,
+    load_settings,
+)
 
 log = logging.getLogger("bot")
 
@@ -100,10 +112,12 @@ def wire(
     updates_request: BaseRequest | None = None,
     extra_admins: Collection[int] = (),
     clock: Callable[[], float] = time.time,
+    sources: Sequence[FeedSource] | None = None,
 ) -> Bot:
     """Build every part from *settings* and connect them; nothing runs yet. *clock* is the
-    wall clock the services read (tests of schedules pass one they can move)."""
-    sources = load_feeds(Path(settings.feeds_file))
+    wall clock the services read (tests of schedules pass one they can move); *sources*
+    replace the feeds file's feeds."""
+    sources = list(sources) if sources is not None else load_feeds(Path(settings.feeds_file))
     store = Store.open(Path(settings.data_dir), database)
     try:
         pacing = Pacing(
@@ -277,63 +291,126 @@ def run_telegram(settings: Settings) -> int:
     return 0
 
 
-def run_console(settings: Settings) -> int:
-    stdin, stdout, color = standard_streams()
-    terminal = TerminalBotAPI(stdin=stdin, stdout=stdout, color=color)
-    bot = wire(
-        settings,
-        database=CONSOLE_DATABASE,
-        token=CONSOLE_TOKEN,
-        request=terminal,
-        updates_request=terminal,
-        extra_admins={CONSOLE_USER_ID},
-    )
+def console_feeds(settings: Settings, *, feeds_file: bool) -> list[FeedSource]:
+    """What the console watches: its sample feed, and with *feeds_file* the feeds file's
+    feeds too (a feed of that file named like the sample gives way to it)."""
+    sample = sample_feed(SAMPLE_FEED, Path(settings.data_dir))
+    if not feeds_file:
+        return [sample]
+    others = load_feeds(Path(settings.feeds_file))
+    return [sample, *(s for s in others if s.name.casefold() != sample.name.casefold())]
 
-    def leave() -> None:
-        bot.fetcher.stop_parsing()  # as on a stop signal (see _start_hook)
-        bot.application.stop_running()
 
-    terminal.on_quit = leave
-    terminal.language = lambda: bot.services.languages.of(CONSOLE_CHAT_ID)
-    with speaking(terminal.language()):
-        banner = console_banner(
-            feeds=len(bot.services.poller.sources),
-            poll_seconds=settings.poll_seconds,
-            database=str(Path(settings.data_dir) / CONSOLE_DATABASE),
+def run_console(settings: Settings, *, feeds_file: bool = False) -> int:
+    sources = console_feeds(settings, feeds_file=feeds_file)
+    with open_terminal(Path(settings.data_dir)) as terminal:
+        # Again, inside the terminal: log lines then appear above the prompt, not across it.
+        configure_logging(settings.log_level, secrets=settings.secrets, console=True)
+        bot = wire(
+            settings,
+            database=CONSOLE_DATABASE,
+            token=CONSOLE_TOKEN,
+            request=terminal,
+            updates_request=terminal,
+            extra_admins={CONSOLE_USER_ID},
+            sources=sources,
         )
-    print(banner, file=stdout, flush=True)
-    try:
-        bot.application.run_polling(timeout=1, drop_pending_updates=False, stop_signals=None)
-    finally:
-        bot.store.close()
+
+        def leave() -> None:
+            bot.fetcher.stop_parsing()  # as on a stop signal (see _start_hook)
+            bot.application.stop_running()
+
+        terminal.on_quit = leave
+        terminal.ready = bot.services.scheduler.first_polls  # so /subscribe previews what they found
+        terminal.language = lambda: bot.services.languages.of(CONSOLE_CHAT_ID)
+        with speaking(terminal.language()):
+            banner = console_banner(
+                feeds=len(bot.services.poller.sources),
+                poll_seconds=settings.poll_seconds,
+                database=str(Path(settings.data_dir) / CONSOLE_DATABASE),
+            )
+        print(banner, file=sys.stdout, flush=True)
+        try:
+            bot.application.run_polling(timeout=1, drop_pending_updates=False, stop_signals=None)
+        finally:
+            bot.store.close()
     return 0
 
 
 def _shown(default: object) -> str:
+    if isinstance(default, bool):
+        return "true" if default else "false"
     if isinstance(default, tuple):
         return "none" if not default else ",".join(map(str, default))
     return "not set" if default == "" else str(default)
 
 
+HELP_WIDTH = 100  # the widest --help gets, however wide the terminal
+MIN_TEXT_COLUMN = 30  # narrower than this beside the names, texts go below them
+
+
+def environment_help(width: int) -> str:
+    """Each environment variable and its meaning, in two columns that fit *width*: the
+    texts wrapped in their column, or below the names when the terminal is too narrow."""
+    rows = [(s.env, f"{s.help} Default: {_shown(s.default)}.") for s in SETTINGS]
+    rows.append(
+        (
+            SETTINGS_FILE_ENV,
+            "Path of the settings file. Default: config/settings.toml, where the bot starts, if "
+            f"it is there. Every setting, with its default: {BUNDLED / 'settings.toml'}",
+        )
+    )
+    names = max(len(name) for name, _ in rows)
+    column = 2 + names + 2
+    below = width - column < MIN_TEXT_COLUMN
+    if below:
+        column = 6
+    lines = []
+    for name, text in rows:
+        wrapped = textwrap.wrap(
+            text, max(width - column, MIN_TEXT_COLUMN), break_on_hyphens=False, break_long_words=False
+        )
+        if below:
+            lines.append(f"  {name}")
+        else:
+            lines.append(f"  {name:<{names}}  {wrapped.pop(0)}")
+        lines.extend(" " * column + line for line in wrapped)
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
-    environment = "\n".join(f"  {s.env:<31} {s.help} Default: {_shown(s.default)}" for s in SETTINGS)
+    width = min(shutil.get_terminal_size().columns - 2, HELP_WIDTH)
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="newsbot: keyword news alerts on Telegram.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
-            "chat commands: /start /help /subscribe /unsubscribe /list /settings /digest /quiet\n"
-            "  /timezone /previews /language /feeds; "
-            "admins: /broadcast /stats /addfeed /removefeed\n\n"
-            "environment variables (each overrides the same setting in config/settings.toml):\n"
-            f"{environment}\n"
-            "  NEWSBOT_SETTINGS                path of the settings file (default config/settings.toml)"
+            textwrap.fill(
+                "chat commands: /start /help /subscribe /unsubscribe /list /settings /digest /quiet "
+                "/timezone /previews /language /feeds; admins: /broadcast /stats /addfeed /removefeed",
+                width,
+                subsequent_indent="  ",
+            )
+            + "\n\n"
+            + textwrap.fill("environment variables (each overrides its setting in the settings file):", width)
+            + "\n"
+            + environment_help(width)
         ),
     )
     parser.add_argument("--version", action="version", version=f"newsbot {__version__}")
     commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
     commands.add_parser("run", help="run the Telegram bot, the default (needs TELEGRAM_BOT_TOKEN)")
-    commands.add_parser("console", help="run the same bot in this terminal: no token, no network needed")
+    console = commands.add_parser(
+        "console",
+        help="run the same bot in this terminal, on a sample feed: no token, no network needed",
+        description="Run the bot in this terminal, with you as its one user (and an admin). It "
+        "watches a sample feed only, unless --feeds is given.",
+    )
+    console.add_argument(
+        "--feeds",
+        action="store_true",
+        help="also watch the feeds of the feeds file (NEWSBOT_FEEDS): real news, over the network",
+    )
     match = commands.add_parser(
         "match",
         help="match a JSON-lines file of items against a file of queries (python -m bot match -h)",
@@ -364,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = arguments.command == "console"
     configure_logging(settings.log_level, secrets=settings.secrets, console=console)
     try:
-        return run_console(settings) if console else run_telegram(settings)
+        return run_console(settings, feeds_file=arguments.feeds) if console else run_telegram(settings)
     except (SettingsError, StoreError) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2

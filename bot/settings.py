@@ -3,6 +3,11 @@
 Every setting has a default, a key in the settings file and an environment variable that
 overrides both. This module is the only reader of the environment: the composition root
 passes ``os.environ`` in, tests pass a plain dict.
+
+The bot ships its defaults as package data in ``bot/config/`` (:data:`BUNDLED`): the
+settings template, the feeds list and the console's sample feed, so that an installed bot
+works from any directory. An operator's ``config/`` in the directory the bot starts from
+takes precedence.
 """
 
 from __future__ import annotations
@@ -18,9 +23,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.core.language import LANGUAGES
 from bot.core.sources import FeedSource
 
-__all__ = ["SETTINGS", "Settings", "SettingsError", "load_feeds", "load_settings"]
+__all__ = [
+    "BUNDLED",
+    "SAMPLE_FEED",
+    "SETTINGS",
+    "Settings",
+    "SettingsError",
+    "load_feeds",
+    "load_settings",
+]
 
+BUNDLED = Path(__file__).resolve().parent / "config"
+BUNDLED_FEEDS_FILE = BUNDLED / "feeds.toml"
+SAMPLE_FEED = BUNDLED / "sample-feed.xml"
 DEFAULT_SETTINGS_FILE = Path("config/settings.toml")
+DEFAULT_FEEDS_FILE = "config/feeds.toml"
 SETTINGS_FILE_ENV = "NEWSBOT_SETTINGS"
 MAX_FEED_NAME_CHARS = 64
 
@@ -119,8 +136,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Numeric Telegram user ids of the admins (comma-separated in the environment)."),
     Setting("data_dir", "NEWSBOT_DATA_DIR", "./data", _parse_str,
             "Directory of the database file."),
-    Setting("feeds_file", "NEWSBOT_FEEDS", "config/feeds.toml", _parse_str,
-            "Path of the feeds file."),
+    Setting("feeds_file", "NEWSBOT_FEEDS", DEFAULT_FEEDS_FILE, _parse_str,
+            "Path of the feeds file (without config/feeds.toml, the list that ships with the bot)."),
     Setting("poll_seconds", "NEWSBOT_POLL_SECONDS", 300, _parse_int(1),
             "Seconds between two polls of the feeds (at least 1)."),
     Setting("poll_min_seconds", "NEWSBOT_POLL_MIN_SECONDS", 60, _parse_int(1),
@@ -242,7 +259,8 @@ def load_settings(environ: Mapping[str, str], settings_file: Path | None = None)
     """Read settings: defaults, then the settings file, then the environment.
 
     The settings file is ``$NEWSBOT_SETTINGS`` or ``config/settings.toml``; the default one
-    may be missing (defaults apply), a named one may not.
+    may be missing (defaults apply), a named one may not. The default feeds file,
+    ``config/feeds.toml``, may be missing too: the bundled list is used instead.
     """
     named = settings_file or (Path(environ[SETTINGS_FILE_ENV]) if environ.get(SETTINGS_FILE_ENV) else None)
     path = named or DEFAULT_SETTINGS_FILE
@@ -273,6 +291,8 @@ def load_settings(environ: Mapping[str, str], settings_file: Path | None = None)
             values[setting.key] = setting.parse(raw)
         except ValueError as exc:
             raise SettingsError(f"{origin}: {exc}") from None
+    if values["feeds_file"] == DEFAULT_FEEDS_FILE and not Path(DEFAULT_FEEDS_FILE).is_file():
+        values["feeds_file"] = str(BUNDLED_FEEDS_FILE)
     return Settings(**values, source=str(path) if path.is_file() else "defaults")
 
 

@@ -8,6 +8,12 @@ runs against Telegram, unchanged: the same idea as errbot's text backend. Button
 message are listed below it; typing a button's text, or a word of it of 4 letters or more,
 presses it (the newest button that has it: ``mute`` presses the Mute button of the latest
 alert).
+
+In a terminal, lines are typed at a prompt_toolkit prompt: arrow keys edit, Up and Ctrl-R
+recall earlier lines (kept in a history file), and everything printed meanwhile, messages
+and log lines alike, appears above the line being typed. Piped input is read line by line.
+The first line is handed to the bot only once the polls at start are over, so that a
+first ``/subscribe`` previews what they found.
 """
 
 from __future__ import annotations
@@ -18,23 +24,45 @@ import html
 import itertools
 import json
 import re
+import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
+from prompt_toolkit import PromptSession
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.patch_stdout import patch_stdout
 from telegram.request import BaseRequest, RequestData
 
 from bot.core.formatting import format_duration
 from bot.core.language import DEFAULT_LANGUAGE, _, embed, format_number, ngettext, speaking
+from bot.core.sources import FeedSource
 
-__all__ = ["CONSOLE_CHAT_ID", "CONSOLE_USER_ID", "TerminalBotAPI", "printable", "render_html"]
+__all__ = [
+    "CONSOLE_CHAT_ID",
+    "CONSOLE_USER_ID",
+    "SAMPLE_FEED_NAME",
+    "TerminalBotAPI",
+    "open_terminal",
+    "printable",
+    "render_html",
+    "sample_feed",
+]
 
 CONSOLE_USER_ID = 1
 CONSOLE_CHAT_ID = 1
 QUIT_WORDS = frozenset({"/quit", "/exit"})
 ANSWER_WAIT_SECONDS = 10.0
+# Longest wait for the polls at start before the first line is handed over anyway (each
+# poll has its own deadline; this only bounds a surprise).
+FIRST_POLLS_WAIT_SECONDS = 90.0
+PROMPT = "> "
+HISTORY_FILE = "newsbot-console-history"
+SAMPLE_FEED_NAME = "newsbot sample"
+SAMPLE_FEED_COPY = "sample-feed.xml"
 MAX_BUTTONS = 200  # buttons remembered for pressing, the oldest forgotten first
 MIN_PRESS_LETTERS = 4  # a word shorter than this presses only a button labelled so
 BOT_USER = {
@@ -93,14 +121,26 @@ def _utf16_length(text: str) -> int:
 class TerminalBotAPI(BaseRequest):
     """A Bot API served by the terminal (see the module docstring).
 
-    Lines are read by a daemon thread; end of input or ``/quit`` calls *on_quit* once every
-    line typed before it was handed to the bot.
+    Lines are typed at *prompt* when one is given, else read from *stdin* by a daemon
+    thread; end of input (Ctrl-D), Ctrl-C or ``/quit`` calls *on_quit* once every line
+    typed before it was handed to the bot. No line is handed over before *ready* returns
+    (or :data:`FIRST_POLLS_WAIT_SECONDS` pass).
     """
 
-    def __init__(self, *, stdin: TextIO, stdout: TextIO, color: bool) -> None:
+    def __init__(
+        self,
+        *,
+        stdin: TextIO,
+        stdout: TextIO,
+        color: bool,
+        prompt: PromptSession[str] | None = None,
+    ) -> None:
         self._stdin = stdin
         self._stdout = stdout
         self._color = color
+        self._prompt = prompt
+        self._prompting: asyncio.Task[None] | None = None
+        self._ready: asyncio.Task[None] | None = None
         self._lines: asyncio.Queue[str | None] | None = None
         self._ids = itertools.count(1)
         self._reader: threading.Thread | None = None
@@ -114,6 +154,7 @@ class TerminalBotAPI(BaseRequest):
         self._answered = asyncio.Event()
         self._answered.set()
         self.on_quit: Callable[[], None] = lambda: None
+        self.ready: Callable[[], Awaitable[None]] = _at_once
         # The console chat's language, for the console's own words around what the bot sends.
         self.language: Callable[[], str] = lambda: DEFAULT_LANGUAGE
 
@@ -127,6 +168,10 @@ class TerminalBotAPI(BaseRequest):
         loop = asyncio.get_running_loop()
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         self._lines = lines
+        self._ready = asyncio.create_task(self._wait_ready(), name="console waits for the first polls")
+        if self._prompt is not None:
+            self._prompting = asyncio.create_task(self._typed(self._prompt, lines), name="console prompt")
+            return
 
         def read() -> None:
             for line in self._stdin:
@@ -136,8 +181,35 @@ class TerminalBotAPI(BaseRequest):
         self._reader = threading.Thread(target=read, name="console-stdin", daemon=True)
         self._reader.start()
 
+    async def _wait_ready(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.ready(), timeout=FIRST_POLLS_WAIT_SECONDS)
+
+    async def _typed(self, prompt: PromptSession[str], lines: asyncio.Queue[str | None]) -> None:
+        """Lines typed at the prompt, the first once the bot is ready, until Ctrl-D,
+        Ctrl-C or /quit. The prompt comes back at once: answers appear above it."""
+        assert self._ready is not None
+        await asyncio.shield(self._ready)
+        while True:
+            try:
+                # The bot's own signal handlers and the loop's exception handler stay in
+                # force (prompt_toolkit would otherwise replace them while it prompts).
+                line = await prompt.prompt_async(PROMPT, handle_sigint=False, set_exception_handler=False)
+            except (EOFError, KeyboardInterrupt):
+                lines.put_nowait(None)
+                return
+            lines.put_nowait(line)
+            if line.strip().casefold() in QUIT_WORDS:
+                return
+
     async def shutdown(self) -> None:
-        """Nothing to release: the reader thread is a daemon blocked on standard input."""
+        """Put the terminal back as it was (a reader thread is a daemon blocked on standard
+        input: nothing to release)."""
+        for task in (self._prompting, self._ready):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def do_request(
         self,
@@ -182,6 +254,8 @@ class TerminalBotAPI(BaseRequest):
                 self.on_quit()
             await asyncio.sleep(timeout)
             return []
+        assert self._ready is not None
+        await asyncio.shield(self._ready)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._answered.wait(), timeout=ANSWER_WAIT_SECONDS)
         while True:
@@ -294,6 +368,10 @@ class TerminalBotAPI(BaseRequest):
         }
 
 
+async def _at_once() -> None:
+    """Ready at once: no polls to wait for."""
+
+
 def _buttons(markup: Any) -> list[tuple[str, str]]:
     """The (label, callback data) of an inline keyboard, as PTB serialised it."""
     if isinstance(markup, str):
@@ -325,6 +403,32 @@ def console_banner(*, feeds: int, poll_seconds: int, database: str) -> str:
     return f"{welcome}\n{polling}\n{leave}"
 
 
-def standard_streams() -> tuple[TextIO, TextIO, bool]:
-    """stdin, stdout and whether stdout is a terminal that shows ANSI styles."""
-    return sys.stdin, sys.stdout, sys.stdout.isatty()
+@contextlib.contextmanager
+def open_terminal(data_dir: Path) -> Iterator[TerminalBotAPI]:
+    """The console's Bot API on standard input and output. On a terminal, lines are typed
+    at a prompt with history (kept in *data_dir*), and while this is open everything
+    written to ``sys.stdout`` or ``sys.stderr`` appears above the prompt: configure logging
+    inside it. Otherwise (piped input or output) lines are read as they come."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        yield TerminalBotAPI(stdin=sys.stdin, stdout=sys.stdout, color=sys.stdout.isatty())
+        return
+    history = FileHistory(str(_private_folder(data_dir) / HISTORY_FILE))
+    with patch_stdout(raw=True):  # raw: the ANSI styles of render_html reach the terminal
+        prompt: PromptSession[str] = PromptSession(history=history)
+        yield TerminalBotAPI(stdin=sys.stdin, stdout=sys.stdout, color=True, prompt=prompt)
+
+
+def sample_feed(bundled: Path, data_dir: Path) -> FeedSource:
+    """The console's sample feed: its own copy of the *bundled* one in *data_dir*, made at
+    its first start, so that a user may add a story to it and watch the alert arrive
+    without touching a file of the installed bot."""
+    copy = _private_folder(data_dir) / SAMPLE_FEED_COPY
+    if not copy.exists():
+        shutil.copyfile(bundled, copy)
+    return FeedSource(name=SAMPLE_FEED_NAME, url=str(copy.resolve()))
+
+
+def _private_folder(path: Path) -> Path:
+    """*path*, created readable by its owner only if missing (as the store makes it)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path

@@ -88,6 +88,13 @@ def _arguments(message: Message) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
+def _html_arguments(message: Message) -> str:
+    """The text after the command word as Telegram HTML, with the formatting the user gave
+    it (bold, italics, links: the message's entities, as PTB renders them)."""
+    parts = (message.text_html if message.text else "").split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
 class TelegramHandlers:
     """PTB callbacks for every command and button; each one parses, calls a service, replies."""
 
@@ -298,7 +305,7 @@ class TelegramHandlers:
         """Admins: preview an announcement, with buttons to send it or not."""
         assert update.effective_message and update.effective_chat
         preview = self._broadcasts.draft(
-            self._user_id(update), update.effective_chat.id, _arguments(update.effective_message)
+            self._user_id(update), update.effective_chat.id, _html_arguments(update.effective_message)
         )
         if isinstance(preview, str):
             await self._reply(update, preview)

@@ -50,6 +50,7 @@ __all__ = [
     "format_feed_back",
     "format_feed_down",
     "format_item_line",
+    "format_matched",
     "format_overflow",
     "format_published",
     "format_subscription_list",
@@ -70,6 +71,7 @@ ALERT_TITLE_CHARS = 250
 ALERT_SUMMARY_CHARS = 300
 FEED_NAME_CHARS = 64
 SHOWN_QUERIES = 5
+KEYWORD_CHARS = 100  # of a keyword named in an alert or a digest
 SHOWN_ALSO = 5  # other sources of a story named under its alert
 PREVIEW_TITLE_CHARS = 120
 
@@ -431,23 +433,28 @@ def format_alert(item: Item, matched: Sequence[Query], *, tz: tzinfo) -> str:
         # Translators: a link under an alert to the story's page; {site} is its web site ("bbc.com").
         read_on = _("Read on {site}").format(site=embed(escape(_host(link))))
         lines.append(f'<a href="{escape(link)}">{read_on}</a>')
-    shown = join_list(embed(f"<code>{escape(query.text)}</code>") for query in matched[:SHOWN_QUERIES])
-    more = len(matched) - SHOWN_QUERIES
-    if more > 0:
-        # Translators: the last line of an alert: the keywords (subscriptions) the story
-        # matched, the first five of them in {keywords}, and how many others.
-        matched_line = ngettext(
-            "Matched your keywords: {keywords} and {n} more",
-            "Matched your keywords: {keywords} and {n} more",
-            more,
-        ).format(keywords=shown, n=format_number(more))
-    else:
-        # Translators: the last line of an alert: the keyword (or keywords) the story matched.
-        matched_line = ngettext(
-            "Matched: {keywords}", "Matched your keywords: {keywords}", len(matched)
-        ).format(keywords=shown)
-    lines.append(matched_line)
+    lines.append(format_matched([query.text for query in matched]))
     return "\n".join(lines)
+
+
+def format_matched(keywords: Sequence[str]) -> str:
+    """The line naming the keywords a story matched, the same under an alert and over a
+    group of stories in a digest: ``Matched: census, oil prices`` (the first SHOWN_QUERIES,
+    then how many more)."""
+    shown = join_list(
+        embed(f"<code>{escape(truncate(keyword, KEYWORD_CHARS))}</code>")
+        for keyword in keywords[:SHOWN_QUERIES]
+    )
+    more = len(keywords) - SHOWN_QUERIES
+    if more > 0:
+        # Translators: under an alert or over stories in a digest: the keywords (subscriptions)
+        # the stories matched, the first five of them in {keywords}, and how many others.
+        return ngettext("Matched: {keywords} and {n} more", "Matched: {keywords} and {n} more", more).format(
+            keywords=shown, n=format_number(more)
+        )
+    # Translators: under an alert or over stories in a digest: the keyword (or keywords) the
+    # stories matched ("Matched: census, oil prices").
+    return ngettext("Matched: {keywords}", "Matched: {keywords}", len(keywords)).format(keywords=shown)
 
 
 def _sources(sources: Sequence[str]) -> tuple[str, int]:
@@ -639,23 +646,24 @@ class DigestStory:
 
 
 def format_digest(stories: Sequence[DigestStory], *, header: str, tz: tzinfo) -> str:
-    """A digest: *header*, then the stories grouped by the keyword they matched first, the
-    newest first in each group and the group with the newest story first; each story's
-    title a link, with its source and time (and its other sources). It may be long: send
-    it with :func:`split_message`."""
-    groups: dict[str, list[DigestStory]] = {}
+    """A digest: *header*, then the stories grouped by the keywords they matched (each group
+    headed by the line an alert ends with, :func:`format_matched`), the newest first in each
+    group and the group with the newest story first; each story's title a link, with its
+    source and time (and its other sources). It may be long: send it with
+    :func:`split_message`."""
+    groups: dict[tuple[str, ...], list[DigestStory]] = {}
     for story in stories:
-        groups.setdefault(story.keywords[0] if story.keywords else "", []).append(story)
+        groups.setdefault(tuple(story.keywords), []).append(story)
 
     def newest(story: DigestStory) -> float:
         return story.item.published.timestamp() if story.item.published else 0.0
 
     lines = [header]
     ordered = sorted(groups.items(), key=lambda group: max(map(newest, group[1])), reverse=True)
-    for keyword, group in ordered:
+    for keywords, group in ordered:
         lines.append("")
-        if keyword:
-            lines.append(f"{direction_mark()}<b>{embed(escape(truncate(keyword, 100)))}</b>")
+        if keywords:
+            lines.append(f"{direction_mark()}{format_matched(keywords)}")
         lines += [
             format_item_line(story.item, tz=tz, also=story.also)
             for story in sorted(group, key=newest, reverse=True)
@@ -673,7 +681,8 @@ ANNOUNCEMENT_ROOM = 300
 ANNOUNCEMENT_TEXT_LIMIT = MESSAGE_LIMIT - visible_length(ANNOUNCEMENT_TITLE + "\n\n") - ANNOUNCEMENT_ROOM
 
 
-def format_announcement(text: str) -> str:
-    """An admin's announcement, escaped; the caller keeps text within ANNOUNCEMENT_TEXT_LIMIT
-    (see :func:`utf16_length`)."""
-    return f"{_(ANNOUNCEMENT_TITLE)}\n\n{escape(text)}"
+def format_announcement(html: str) -> str:
+    """An admin's announcement under its title: *html* is their text as Telegram HTML made
+    safe by :func:`bot.core.authored_html.clean_authored_html`, and the caller keeps its
+    visible text within ANNOUNCEMENT_TEXT_LIMIT (see :func:`visible_length`)."""
+    return f"{_(ANNOUNCEMENT_TITLE)}\n\n{html}"

@@ -16,8 +16,8 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -37,7 +37,7 @@ from bot.core.text import (
     truncate,
 )
 
-__all__ = ["DateShown", "Item", "item_key", "normalize_entry"]
+__all__ = ["DateShown", "Item", "counted_from", "item_key", "normalize_entry"]
 
 # Stored and matched text is bounded, so that one bloated entry cannot bloat the database.
 MAX_TITLE_CHARS = 500
@@ -74,6 +74,22 @@ class Item:
     published: datetime | None = None
     content: str = ""
     date_shown: DateShown = DateShown.MOMENT
+
+
+def counted_from(item: Item, seen: datetime) -> Item:
+    """*item* as readers are shown it: one without a date, or dated after *seen* (when the
+    bot first saw it: a date in the future), is dated *seen*, in the reader's time zone.
+    A date that is a day, or a time without a zone, is in the future only when no zone's
+    clock could read it yet (today's date in +03:00 is tomorrow's in UTC after 21:00)."""
+    slack = _DATE_SLACK.get(item.date_shown, timedelta(0))
+    if item.published is not None and item.published <= seen + slack:
+        return item
+    return replace(item, published=seen, date_shown=DateShown.MOMENT)
+
+
+# How far ahead of the moment it was seen a day, or a time without a zone, may lie and still
+# be a true date: clocks in some zones run up to 14 hours ahead of UTC.
+_DATE_SLACK = {DateShown.DAY: timedelta(hours=14), DateShown.LOCAL: timedelta(hours=14)}
 
 
 def item_key(guid: str, link: str, title: str, summary: str) -> str:

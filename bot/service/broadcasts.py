@@ -1,9 +1,10 @@
 """Announcements from the admins to every active chat: previewed, confirmed, reported.
 
-``/broadcast <text>`` stores a draft and shows its author a preview with the number of
-chats it would reach; nothing is sent until the author presses Send. Sending is the delivery
-loop's job (see :mod:`bot.service.delivery`); this module shows its progress by editing the
-preview message at most every few seconds, and reports at the end.
+``/broadcast <text>`` stores a draft, with the author's bold, italics and links, and shows
+its author a preview of exactly that message with the number of chats it would reach;
+nothing is sent until the author presses Send. Sending is the delivery loop's job (see
+:mod:`bot.service.delivery`); this module shows its progress by editing the preview message
+at most every few seconds, and reports at the end.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
+from bot.core.authored_html import clean_authored_html
 from bot.core.formatting import (
     ANNOUNCEMENT_TEXT_LIMIT,
     escape,
     format_announcement,
     format_duration,
-    utf16_length,
+    to_plain_text,
+    visible_length,
 )
 from bot.core.language import (
     DEFAULT_LANGUAGE,
@@ -75,14 +78,19 @@ class Broadcasts:
         self._admins = frozenset(admins)
         self._clock = clock
 
-    def draft(self, user_id: int | None, chat_id: int, text: str) -> Preview | str:
-        """Keep an announcement as a draft and return its preview, or the reason it cannot be."""
+    def draft(self, user_id: int | None, chat_id: int, markup: str) -> Preview | str:
+        """Keep an announcement as a draft and return its preview, or the reason it cannot be.
+
+        *markup* is the announcement as Telegram HTML, with the author's own formatting (the
+        entities of their message): it is kept to what Telegram accepts
+        (:func:`clean_authored_html`), and measured as Telegram measures it, in UTF-16 code
+        units of its visible text. The preview shows the very HTML every chat will get."""
         if user_id not in self._admins or user_id is None:
             return _(REFUSAL)
-        text = text.strip()
-        if not text:
+        text = clean_authored_html(markup).strip()
+        if not to_plain_text(text).strip():
             return _(USAGE)
-        length = utf16_length(text)
+        length = visible_length(text)
         if length > ANNOUNCEMENT_TEXT_LIMIT:
             return ngettext(
                 "That announcement is too long: {length} character, counted as Telegram counts "

@@ -17,16 +17,16 @@ from bot.core.formatting import FEED_NAME_CHARS, MESSAGE_LIMIT, escape, format_d
 from bot.core.language import _, direction_mark, embed, format_number, ngettext, pgettext
 from bot.core.query import source_label
 from bot.core.sources import FeedSource
-from bot.service.commands import NOT_SAVED, REFUSAL
+from bot.core.text import truncate
+from bot.service.commands import NOT_SAVED, REFUSAL, addfeed_example
 from bot.service.polling import Poller
 from bot.service.ports import FeedFetcher, FeedState, FetchOutcome, StorageFailure, Store
 from bot.service.recent import RecentItems
 
 __all__ = ["FeedCatalogue"]
 
-# An example of /addfeed put into sentences (not translated: a command, with a real feed).
-ADD_EXAMPLE = "<code>/addfeed https://www.rudaw.net/english/rss Rudaw English</code>"
 MAX_URL_CHARS = 2048
+SHOWN_ARGUMENT_CHARS = 100  # of what an admin typed, quoted back in an answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,8 @@ class FeedCatalogue:
             return _(REFUSAL)
         url, _space, name = arguments.strip().partition(" ")
         name = " ".join(name.split())
-        example = embed(ADD_EXAMPLE)
+        # (not translated: a command, with a real feed the bot does not watch yet)
+        example = embed(f"<code>{escape(addfeed_example(self._poller.sources))}</code>")
         if not url:
             # Translators: {example} is an example of the /addfeed command.
             return _("Give the feed's address, and a name if you like: {example}").format(example=example)
@@ -89,7 +90,10 @@ class FeedCatalogue:
         ):
             # Translators: {url} is what the admin typed; {example} is an example of /addfeed.
             not_web = _("{url} is not a web address. A feed's address starts with https://: {example}")
-            return direction_mark() + not_web.format(url=embed(_code(url)), example=example)
+            # The address as typed when the first word was meant as one ("rudaw.net/rss My
+            # Feed"), else the whole of what was typed ("not a url", not "not").
+            typed = url if "://" in url or "." in url else " ".join(arguments.split())
+            return direction_mark() + not_web.format(url=embed(_code(typed)), example=example)
         name = name or parts.hostname.removeprefix("www.")
         if len(name) > FEED_NAME_CHARS:
             # Translators: {example} is an example of the /addfeed command.
@@ -126,6 +130,16 @@ class FeedCatalogue:
         self._watch(source)
         await self._poller.poll_source(source)  # its stories so far are the baseline, not news
         stories = len(result.items)
+        host = _host(source)
+        if name.casefold() == host.casefold().removeprefix("www."):
+            # Translators: {feed} is the feed's name, its web site's (also in the command).
+            return ngettext(
+                "Added <b>{feed}</b>, with {n} story in it now. Its new stories are matched "
+                "from the next poll on. Remove it with <code>/removefeed {feed}</code>.",
+                "Added <b>{feed}</b>, with {n} stories in it now. Its new stories are matched "
+                "from the next poll on. Remove it with <code>/removefeed {feed}</code>.",
+                stories,
+            ).format(feed=embed(escape(name)), n=format_number(stories))
         # Translators: {feed} is the feed's name (also in the command), {host} its web site.
         return ngettext(
             "Added <b>{feed}</b> ({host}), with {n} story in it now. Its new stories are matched "
@@ -133,7 +147,7 @@ class FeedCatalogue:
             "Added <b>{feed}</b> ({host}), with {n} stories in it now. Its new stories are matched "
             "from the next poll on. Remove it with <code>/removefeed {feed}</code>.",
             stories,
-        ).format(feed=embed(escape(name)), host=embed(escape(_host(source))), n=format_number(stories))
+        ).format(feed=embed(escape(name)), host=embed(escape(host)), n=format_number(stories))
 
     def remove(self, user_id: int | None, arguments: str) -> str:
         if not self._is_admin(user_id):
@@ -247,7 +261,8 @@ def _listed(source: FeedSource) -> str:
 
 
 def _code(text: str) -> str:
-    return f"<code>{escape(text[:200])}</code>"
+    """What an admin typed, quoted back (cut, with an ellipsis, when it is long)."""
+    return f"<code>{escape(truncate(text, SHOWN_ARGUMENT_CHARS))}</code>"
 
 
 def _fit(header: str, lines: list[str]) -> str:

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime
 
 from bot.core.formatting import (
     escape,
     format_duration,
     format_item_line,
+    format_time,
 )
 from bot.core.language import N_, _, direction_mark, embed, format_number, ngettext, pgettext
 from bot.core.query import EXAMPLE as QUERY_EXAMPLE
 from bot.core.query import Query
 from bot.core.query_parser import split_queries
+from bot.core.sources import FeedSource
+from bot.core.text import truncate
 from bot.service.pace import AlertPace
 from bot.service.polling import Poller
 from bot.service.ports import Button, Buttons, FetchOutcome, Reply, StorageFailure, Store
@@ -27,7 +31,7 @@ from bot.service.presses import Presses
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Place, Subscriptions
 
-__all__ = ["BOT_COMMANDS", "NOT_SAVED", "REFUSAL", "SLOW_DOWN", "Commands"]
+__all__ = ["BOT_COMMANDS", "NOT_SAVED", "REFUSAL", "SLOW_DOWN", "Commands", "addfeed_example"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,25 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("How to use this bot")),
 )
 
+# Feeds an /addfeed example may name (address, name): the first the bot does not watch yet.
+ADDFEED_EXAMPLES = (
+    ("https://www.theguardian.com/world/rss", "Guardian World"),
+    ("https://www.france24.com/en/rss", "France 24"),
+    ("https://rss.dw.com/rdf/rss-en-all", "DW English"),
+    ("https://feeds.npr.org/1004/rss.xml", "NPR World"),
+)
+
+
+def addfeed_example(sources: Sequence[FeedSource]) -> str:
+    """An /addfeed command for a feed the bot does not watch yet (by address or by name)."""
+    taken = {source.url for source in sources} | {source.name.casefold() for source in sources}
+    url, name = next(
+        ((url, name) for url, name in ADDFEED_EXAMPLES if url not in taken and name.casefold() not in taken),
+        ("https://example.org/news/rss", "Example News"),
+    )
+    return f"/addfeed {url} {name}"
+
+
 SLOW_DOWN = N_(
     "You are sending commands faster than I can answer, so I skipped some of them. "
     "Wait a minute, then send again what you need."
@@ -67,6 +90,9 @@ SLOW_DOWN = N_(
 # Translators: two examples of /subscribe, put into other sentences ("for example {examples}").
 # The keywords may be ones your readers follow; a comma separates two keywords.
 SUBSCRIBE_EXAMPLES = N_("<code>/subscribe Makhmour</code> or <code>/subscribe census, oil prices</code>")
+
+
+REFUSED_ECHO_CHARS = 60
 
 
 def _code(text: str) -> str:
@@ -120,6 +146,7 @@ class Commands:
         self._presses = presses
         self._admins = frozenset(admins)
         self._clock = clock
+        self._started = clock()  # the services are assembled as the bot starts
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self._admins
@@ -248,9 +275,10 @@ class Commands:
                 _("/broadcast <i>text</i> — preview an announcement to every chat, then send it"),
                 _("/stats — chats, subscriptions, feeds and the last poll"),
                 _("/feeds — also shows each feed's health"),
-                _(
-                    "/addfeed <i>url</i> [<i>name</i>] — watch another feed, e.g. "
-                    "<code>/addfeed https://www.rudaw.net/english/rss Rudaw</code>"
+                # Translators: {example} is an example of the command, with a feed the bot
+                # does not watch yet.
+                _("/addfeed <i>url</i> [<i>name</i>] — watch another feed, e.g. {example}").format(
+                    example=embed(f"<code>{escape(addfeed_example(self._poller.sources))}</code>")
                 ),
                 _("/removefeed <i>name</i> — stop watching a feed added with /addfeed"),
             ]
@@ -275,11 +303,15 @@ class Commands:
         for text, reason in outcome.invalid:
             # Translators: {keyword} is what the reader typed; {reason} says what is wrong with it.
             refused = _("❌ Not added: {keyword}: {reason}.")
-            lines.append(refused.format(keyword=_code(text), reason=escape(reason)))
-        if outcome.invalid:
+            # (a refused keyword may be long: cut, since the reason is what matters)
+            lines.append(
+                refused.format(keyword=_code(truncate(text, REFUSED_ECHO_CHARS)), reason=escape(reason))
+            )
+        example = _(QUERY_EXAMPLE)
+        if any(example not in reason for _keyword, reason in outcome.invalid):  # (not shown twice)
             # Translators: {example} is a keyword query (see "Makhmour census OR camp -football").
             correct = _("A correct example: <code>/subscribe {example}</code> (/help explains).")
-            lines.append(correct.format(example=embed(escape(_(QUERY_EXAMPLE)))))
+            lines.append(correct.format(example=embed(escape(example))))
         if outcome.over_limit:
             limit = self._subscriptions.max_per_chat
             lines.append(
@@ -440,13 +472,21 @@ class Commands:
     # --- admins -------------------------------------------------------------------------
 
     def stats(self, user_id: int | None) -> str:
+        """/stats, for admins: the bot's health, times shown in the admin's time zone."""
         if not self.is_admin(user_id):
             return _(REFUSAL)
+        assert user_id is not None
         stats = self._store.stats()
         number = format_number
+        now, tz = self._clock(), self._pace.tz(user_id)  # (an admin's private chat has their id)
         lines = [
             # Translators: the title of /stats, a report for the bot's admins.
             _("<b>newsbot status</b>"),
+            # Translators: in /stats; {time} is when the bot started ("15 Jan 2027, 08:00 UTC"),
+            # {duration} how long ago ("2.0 days").
+            _("Running since {time} ({duration})").format(
+                time=format_time(_moment(self._started), tz), duration=format_duration(now - self._started)
+            ),
             _("Chats: {active} active, {inactive} inactive").format(
                 active=number(stats.active_chats), inactive=number(stats.chats - stats.active_chats)
             ),
@@ -454,11 +494,19 @@ class Commands:
             _("Feeds: {configured} configured, {polled} polled so far").format(
                 configured=number(len(self._poller.sources)), polled=number(stats.feeds)
             ),
-            # Translators: records of the stories already seen, so none is sent twice.
-            _("Seen-item records: {seen} (recent items kept for previews: {recent})").format(
-                seen=number(stats.seen_items), recent=number(stats.recent_items)
-            ),
-            _("Alerts waiting to be sent: {count}").format(count=number(stats.pending_messages)),
+            # Translators: in /stats: the recent stories kept to show when a chat subscribes.
+            ngettext(
+                "Stories remembered for /subscribe previews: {count}, from the last {days} day",
+                "Stories remembered for /subscribe previews: {count}, from the last {days} days",
+                round(self._recent.max_age / 86400),
+            ).format(count=number(stats.recent_items), days=number(round(self._recent.max_age / 86400))),
+            # Translators: in /stats: what the bot keeps of every story it has seen so that none
+            # comes twice: a mark of its id (guid), and one of its link with its title.
+            _(
+                "Marks of stories seen, so that none comes twice: {count} "
+                "(one of each story's id, one of its link)"
+            ).format(count=number(stats.seen_items)),
+            _("Messages waiting to be sent: {count}").format(count=number(stats.pending_messages)),
             _("Messages refused for good: {count}").format(count=number(stats.failed_messages)),
         ]
         for entry, reason in self._store.failed_alerts(limit=3):
@@ -474,12 +522,14 @@ class Commands:
         report = self._poller.last_report
         if report:
             lines.append(
-                # Translators: in /stats; {ago} is a length of time ("3 min").
+                # Translators: in /stats; {time} is when the last check of the feeds ended
+                # ("15 Jan 2027, 09:58 UTC"), {ago} how long ago that was ("3 min").
                 _(
-                    "Last poll {ago} ago: feeds fetched: {fetched}, unchanged: {unchanged}, "
+                    "Last poll: {time} ({ago} ago). Feeds fetched: {fetched}, unchanged: {unchanged}, "
                     "failed: {failed}; new stories: {new}; alerts queued: {alerts}."
                 ).format(
-                    ago=format_duration(self._clock() - report.ended_at),
+                    time=format_time(_moment(report.ended_at), tz),
+                    ago=format_duration(now - report.ended_at),
                     fetched=number(report.count(FetchOutcome.FETCHED)),
                     unchanged=number(report.count(FetchOutcome.NOT_MODIFIED)),
                     failed=number(report.count(FetchOutcome.FAILED)),
@@ -490,3 +540,7 @@ class Commands:
         else:
             lines.append(_("Last poll: none yet"))
         return "\n".join(lines)
+
+
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)

@@ -49,7 +49,7 @@ from bot.core.formatting import (
     format_feed_down,
     format_overflow,
 )
-from bot.core.items import DateShown, Item
+from bot.core.items import Item, counted_from
 from bot.core.language import speaking
 from bot.core.matcher import Document
 from bot.core.query import source_label
@@ -528,9 +528,7 @@ class Poller:
             published = item.published
             if published is not None and published.timestamp() < oldest:
                 continue
-            if published is None or published > seen_at:
-                item = replace(item, published=seen_at, date_shown=DateShown.MOMENT)
-            kept.append(item)
+            kept.append(counted_from(item, seen_at))
         return kept, len(items) - len(kept)
 
     def _deduplicate(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from bot.core.items import Item
+from bot.core.items import Item, counted_from
 from bot.core.matcher import Document, matches
 from bot.core.query import Query
 from bot.service.ports import RecentItem
@@ -23,8 +24,17 @@ class RecentChange:
     dropped: list[tuple[str, str]]  # (feed, item key)
 
 
+def _dated(recent: RecentItem) -> RecentItem:
+    """*recent* with its item dated as alerts are (:func:`counted_from`): an undated one, or
+    one dated in the future, by when the bot first saw it. (Stories of a feed's first poll,
+    which are never alerts, are dated here for the /subscribe preview.)"""
+    seen = datetime.fromtimestamp(recent.seen_at, tz=UTC)
+    item = counted_from(recent.item, seen)
+    return recent if item is recent.item else RecentItem(item=item, seen_at=recent.seen_at)
+
+
 def _moment(recent: RecentItem) -> float:
-    """When an item happened: its published time, else when the bot first saw it."""
+    """When an item happened: its published time (when the bot first saw it, if undated)."""
     published = recent.item.published
     return published.timestamp() if published else recent.seen_at
 
@@ -36,7 +46,7 @@ class _Kept:
     __slots__ = ("document", "moment", "recent")
 
     def __init__(self, recent: RecentItem) -> None:
-        self.recent = recent
+        self.recent = recent = _dated(recent)
         self.moment = _moment(recent)
         self.document: Document | None = None
 

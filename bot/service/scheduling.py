@@ -45,6 +45,7 @@ class FeedScheduler:
         self._summaries = 0
         self._reported = monotonic()
         self._first_done = False
+        self._first_polls = asyncio.Event()
         self._stopped = False
 
     @property
@@ -66,6 +67,8 @@ class FeedScheduler:
                 self._busy[source.name] = batch
             self._batches.add(batch)
             batch.add_done_callback(self._finished)
+        elif not self._batches:
+            self._first_polls.set()  # nothing to poll at start, or those polls are over
         if self._monotonic() - self._reported >= self._report_every:
             self._report()
         return len(due)
@@ -79,6 +82,7 @@ class FeedScheduler:
         self._batches.discard(batch)
         for name in [name for name, task in self._busy.items() if task is batch]:
             del self._busy[name]
+        self._first_polls.set()
         if batch.cancelled():
             return
         if batch.exception() is not None:  # poll_batch guards each feed: not expected
@@ -108,6 +112,12 @@ class FeedScheduler:
         self._done, self._summarised, self._summaries = [], 0, 0
         self._poller.last_report = report
         log.info("%s", report.summary())
+
+    async def first_polls(self) -> None:
+        """Return once the polls started by the first tick are over, however they ended (at
+        once if that tick found nothing to poll). The console waits for them before its
+        first prompt, so that /subscribe previews what they found."""
+        await self._first_polls.wait()
 
     async def stop(self) -> None:
         """Stop starting polls and cancel those running (a cancelled poll recorded nothing,

@@ -21,7 +21,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -229,10 +229,13 @@ class FakeBotAPI:
         chat_type: str = "private",
         thread_id: int | None = None,
         language: str | None = None,
+        entities: Sequence[Mapping[str, Any]] = (),
     ) -> int:
         """Queue a message from a user, as Telegram would deliver it through getUpdates; with
         *thread_id*, in that topic of a forum supergroup; *language*: the user's Telegram
-        language (``language_code``)."""
+        language (``language_code``); *entities*: the formatting the user gave the text, as
+        the Bot API's MessageEntity objects (``{"type": "bold", "offset": 11, "length": 4}``,
+        offsets and lengths in UTF-16 code units; see :func:`entity`), after the command's."""
         user_id = chat_id if user_id is None else user_id
         update_id = next(self._ids)
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
@@ -258,6 +261,8 @@ class FakeBotAPI:
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}
             ]
+        if entities:
+            message["entities"] = [*message.get("entities", []), *(dict(e) for e in entities)]
         with self._changed:
             self._state.updates.append({"update_id": update_id, "message": message})
             self._changed.notify_all()
@@ -512,6 +517,15 @@ class FakeBotAPI:
                     pass  # the bot gave up waiting (shutdown, or a timeout under test)
 
         return Handler
+
+
+def entity(text: str, part: str, kind: str, **more: Any) -> dict[str, Any]:
+    """The MessageEntity Telegram gives *part* of *text* (its first occurrence) formatted
+    as *kind* (``bold``, ``italic``, ``text_link`` with ``url=``...), its offset and length
+    in UTF-16 code units as Telegram counts them."""
+    start = text.index(part)
+    units = lambda piece: len(piece.encode("utf-16-le")) // 2  # noqa: E731
+    return {"type": kind, "offset": units(text[:start]), "length": units(part), **more}
 
 
 MESSAGE_LIMIT = 4096  # UTF-16 code units of text, after entity parsing

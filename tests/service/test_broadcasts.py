@@ -38,7 +38,7 @@ def test_a_non_admin_gets_a_refusal_and_nothing_is_kept_or_sent(make_bot):
 def test_nothing_goes_out_before_send_and_nothing_after_cancel(make_bot):
     bot = make_bot(admins=(ADMIN,))
     chats(bot, 1, 2, ADMIN)
-    preview = bot.broadcasts.draft(ADMIN, ADMIN, "Maintenance <tonight>")
+    preview = bot.broadcasts.draft(ADMIN, ADMIN, "Maintenance &lt;tonight&gt;")  # as typed
     assert isinstance(preview, Preview) and preview.chats == 3
     assert "will go to 3 active chats" in preview.html and "Maintenance &lt;tonight&gt;" in preview.html
     deliver(bot)
@@ -140,3 +140,30 @@ def test_a_broadcast_stopped_half_way_resumes_after_a_restart_and_reaches_each_c
     deliver(again)
     second = [chat for chat, text, _ in again.sender.sent if "Announcement</b>" in text]
     assert sorted(first + second) == list(range(1, 51)), "every chat once, none missed"
+
+
+def test_an_announcement_keeps_its_formatting_and_is_measured_by_its_visible_text(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, 1, ADMIN)
+    link = '<a href="https://status.example.org/' + "x" * 3000 + '">status</a>'
+    preview = bot.broadcasts.draft(ADMIN, ADMIN, f"<b>Maintenance</b> at <i>22:00</i>: {link}")
+    assert isinstance(preview, Preview), "a long address is not visible text: it does not count"
+    assert preview.html.endswith(f"<b>Maintenance</b> at <i>22:00</i>: {link}")
+    bot.broadcasts.send(ADMIN, preview.broadcast_id, 55)
+    deliver(bot)
+    sent = [text for chat, text, _ in bot.sender.sent if chat == 1]
+    assert len(sent) == 1 and preview.html.endswith("\n\n" + sent[0]), "the preview is what is sent"
+
+
+def test_an_announcement_over_the_limit_is_refused_with_its_length_as_telegram_counts_it(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, 1, ADMIN)
+    refusal = bot.broadcasts.draft(ADMIN, ADMIN, "<b>" + "📢" * 2000 + "</b>")
+    assert isinstance(refusal, str) and "4,000 characters" in refusal and "the limit is 3,779" in refusal
+
+
+def test_an_announcement_with_nothing_to_read_gets_the_usage(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    for empty in ("", "   ", "<b> </b>", "<i></i>\n"):
+        answer = bot.broadcasts.draft(ADMIN, ADMIN, empty)
+        assert isinstance(answer, str) and "after the command" in answer, empty

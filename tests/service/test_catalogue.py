@@ -92,3 +92,35 @@ def test_the_feed_list_fits_one_message_however_many_feeds(make_bot):
     bot = make_bot(names, admins=(ADMIN,))
     view = bot.feeds.describe(ADMIN)
     assert len(view) < 4096 and view.endswith("more")
+
+
+def test_what_was_typed_is_named_whole_and_a_long_one_is_cut(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    cases = {
+        "not a url": "<code>not a url</code> is not a web address.",
+        "not  a url, really": "<code>not a url, really</code> is not a web address.",
+        "ftp://files.example/feed My Feed": "<code>ftp://files.example/feed</code> is not a web address.",
+        "rudaw.net/rss Rudaw": "<code>rudaw.net/rss</code> is not a web address.",
+        "x" * 150: f"<code>{'x' * 99}…</code> is not a web address.",
+    }
+    for arguments, reply in cases.items():
+        assert add(bot, arguments).startswith(reply), (arguments, add(bot, arguments))
+    assert f"no feed named <code>{'y' * 99}…</code>" in bot.feeds.remove(ADMIN, "y" * 150)
+
+
+def test_a_feed_named_after_its_host_is_named_once(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    for name in ("127.0.0.1", "wire2.example"):
+        bot.fetcher.publish(name)
+    assert add(bot, "http://127.0.0.1:8080/feed.xml").startswith("Added <b>127.0.0.1</b>, with 0 stories")
+    assert add(bot, "https://www.wire2.example/rss").startswith("Added <b>wire2.example</b>, with 0 stories")
+
+
+def test_the_addfeed_example_names_a_feed_the_bot_does_not_watch(make_bot):
+    bot = make_bot(["Guardian World", "France 24"], admins=(ADMIN,))
+    help_line = next(line for line in bot.commands.help(ADMIN).split("\n") if line.startswith("/addfeed"))
+    assert "<code>/addfeed https://rss.dw.com/rdf/rss-en-all DW English</code>" in help_line, help_line
+    assert "<code>/addfeed https://rss.dw.com/rdf/rss-en-all DW English</code>" in add(bot, "nonsense")
+    bot.fetcher.publish("DW English")
+    add(bot, "https://rss.dw.com/rdf/rss-en-all DW English")
+    assert "/addfeed https://feeds.npr.org/1004/rss.xml NPR World" in bot.commands.help(ADMIN)

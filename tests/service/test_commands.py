@@ -187,3 +187,13 @@ def test_a_subscription_named_like_a_number_is_removed_by_its_text_first(make_bo
     commands.subscribe((CHAT, None), "census, 1")
     assert "Unsubscribed from <code>1</code>." in commands.unsubscribe((CHAT, None), "1").html
     assert "1. <code>census</code>" in commands.list((CHAT, None)).html
+
+
+def test_a_refused_keyword_is_echoed_cut_and_the_example_shown_once(make_bot):
+    commands = make_bot().commands
+    reply = commands.subscribe((CHAT, None), "Makhmour " * 17)  # 153 characters
+    assert "Makhmour " * 17 not in reply and "…" in reply
+    assert "at most 100 characters" in reply
+    reply = commands.subscribe((CHAT, None), "-football")
+    assert "needs at least one word to look for" in reply
+    assert reply.count("Makhmour census OR camp -football") == 1, reply

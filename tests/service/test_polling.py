@@ -58,7 +58,7 @@ def test_one_message_per_item_even_when_several_keywords_match(make_bot):
     bot.fetcher.publish("Wire", news("1", "Erbil census", "oil prices"))
     cycle(bot)
     [alert] = bot.sender.to(CHAT)
-    assert "Matched your keywords: <code>census</code>, <code>Erbil</code>, <code>oil prices</code>" in alert
+    assert "Matched: <code>census</code>, <code>Erbil</code>, <code>oil prices</code>" in alert
 
 
 def test_the_same_story_in_two_feeds_reaches_a_chat_once(make_bot):

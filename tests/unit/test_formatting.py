@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.authored_html import clean_authored_html
 from bot.core.formatting import (
     MESSAGE_LIMIT,
+    DigestStory,
     format_alert,
     format_announcement,
+    format_digest,
     format_item_line,
     highlight,
     safe_link,
     to_plain_text,
     visible_length,
 )
-from bot.core.items import Item
+from bot.core.items import DateShown, Item, counted_from
 from bot.core.query_parser import parse_query
 
 ITEM = Item(
@@ -50,7 +53,7 @@ def test_alert_time_is_shown_in_the_configured_zone():
 
 def test_several_matched_keywords_are_listed_once_and_bounded():
     html = format_alert(ITEM, [parse_query(f"kw{i}") for i in range(12)], tz=UTC)
-    assert "Matched your keywords: <code>kw0</code>" in html
+    assert "Matched: <code>kw0</code>" in html
     assert "and 7 more" in html
 
 
@@ -79,8 +82,9 @@ def test_visible_length_counts_text_not_tags_in_utf16_units():
     assert visible_length("😀") == 2
 
 
-def test_announcement_escapes_the_admins_text():
-    assert format_announcement("<b>hi</b> & bye").endswith("&lt;b&gt;hi&lt;/b&gt; &amp; bye")
+def test_an_announcement_is_the_admins_html_under_its_title():
+    html = format_announcement(clean_authored_html("<b>hi</b> & <script>bye</script>"))
+    assert html == "📢 <b>Announcement</b>\n\n<b>hi</b> &amp; bye"
 
 
 def test_matched_words_are_bold_in_the_summary_as_written():
@@ -130,3 +134,61 @@ def test_links_with_control_characters_are_not_linked(link: str):
 def test_bidi_overrides_are_removed_from_the_alert_title():
     html = format_alert(replace(ITEM, title="Makhmour\u202e census \u2067x\u2069"), [], tz=UTC)
     assert html.startswith("<b>Makhmour census x</b>\n")
+
+
+@pytest.mark.parametrize(
+    ("keywords", "line"),
+    [
+        (["census"], "Matched: census"),
+        (["census", "oil prices"], "Matched: census, oil prices"),
+        ([f"kw{n}" for n in range(7)], "Matched: kw0, kw1, kw2, kw3, kw4 and 2 more"),
+    ],
+)
+def test_the_matched_line_reads_the_same_under_an_alert_and_in_a_digest(keywords, line):
+    alert = to_plain_text(format_alert(ITEM, [parse_query(k) for k in keywords], tz=UTC))
+    assert alert.split("\n")[-1] == line
+    digest = format_digest([DigestStory(ITEM, keywords)], header="Digest", tz=UTC)
+    assert line in to_plain_text(digest).split("\n")
+
+
+def test_a_digest_groups_stories_by_the_keywords_they_matched():
+    stories = [
+        DigestStory(replace(ITEM, key="1", title="One"), ["census"]),
+        DigestStory(replace(ITEM, key="2", title="Two"), ["census", "oil"]),
+        DigestStory(replace(ITEM, key="3", title="Three"), ["census"]),
+    ]
+    lines = to_plain_text(format_digest(stories, header="Digest", tz=UTC)).split("\n")
+    headings = [line for line in lines if line.startswith("Matched")]
+    assert headings == ["Matched: census", "Matched: census, oil"]
+    assert lines.index("Matched: census, oil") > max(n for n, line in enumerate(lines) if "Three" in line)
+
+
+@pytest.mark.parametrize(
+    ("published", "shown"),
+    [
+        (None, "15 Jan 2027, 08:00 UTC"),  # undated: when the bot first saw it
+        (datetime(2027, 1, 16, 9, 0, tzinfo=UTC), "15 Jan 2027, 08:00 UTC"),  # in the future
+        (datetime(2027, 1, 14, 9, 30, tzinfo=UTC), "14 Jan 2027, 09:30 UTC"),  # as the feed says
+    ],
+)
+def test_an_alert_and_a_story_line_show_when_the_bot_first_saw_an_undated_story(published, shown):
+    seen = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
+    item = counted_from(replace(ITEM, published=published), seen)
+    assert f"· {shown}" in to_plain_text(format_alert(item, [parse_query("census")], tz=UTC))
+    assert f", {shown})" in to_plain_text(format_item_line(item, tz=UTC))
+
+
+@pytest.mark.parametrize(
+    ("published", "date_shown", "kept"),
+    [
+        # "Wed, 02 Dec 2026 00:00:00 +0300", seen at 21:01 UTC on 1 Dec: already 2 Dec in Moscow
+        (datetime(2026, 12, 2, tzinfo=timezone(timedelta(hours=3))), DateShown.DAY, True),
+        (datetime(2026, 12, 2, 9, 0, tzinfo=UTC), DateShown.LOCAL, True),  # "2 Dec 09:00", no zone
+        (datetime(2026, 12, 3, tzinfo=UTC), DateShown.DAY, False),  # no zone has reached 3 Dec
+        (datetime(2026, 12, 1, 21, 30, tzinfo=UTC), DateShown.MOMENT, False),  # a moment ahead
+    ],
+)
+def test_a_day_or_a_zoneless_time_is_not_taken_for_a_future_date(published, date_shown, kept):
+    seen = datetime(2026, 12, 1, 21, 1, tzinfo=UTC)
+    item = counted_from(replace(ITEM, published=published, date_shown=date_shown), seen)
+    assert (item.published == published) is kept

@@ -7,14 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SETTINGS, Settings, SettingsError, load_feeds, load_settings
+from bot.settings import (
+    BUNDLED,
+    SAMPLE_FEED,
+    SETTINGS,
+    Settings,
+    SettingsError,
+    load_feeds,
+    load_settings,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_shipped_settings_file_lists_every_setting_with_its_default():
-    shipped = tomllib.loads((REPO / "config" / "settings.toml").read_text(encoding="utf-8"))
-    text = (REPO / "config" / "settings.toml").read_text(encoding="utf-8")
+    shipped = tomllib.loads((BUNDLED / "settings.toml").read_text(encoding="utf-8"))
+    text = (BUNDLED / "settings.toml").read_text(encoding="utf-8")
     for setting in SETTINGS:
         assert setting.key in shipped, setting.key
         assert setting.parse(shipped[setting.key]) == setting.default, setting.key
@@ -128,12 +136,46 @@ def test_feeds_file_errors(tmp_path: Path, content: str, message: str):
         load_feeds(path)
 
 
-def test_the_shipped_feeds_file_loads_and_its_sample_exists():
-    sources = load_feeds(REPO / "config" / "feeds.toml")
-    remote = [s for s in sources if s.is_remote]
-    local = [s for s in sources if not s.is_remote]
-    assert len(remote) >= 4
-    assert [s.file_path.exists() for s in local] == [True]
+def test_the_shipped_feeds_file_loads_and_holds_only_real_feeds():
+    sources = load_feeds(BUNDLED / "feeds.toml")
+    assert len(sources) >= 4
+    assert all(s.is_remote for s in sources), "the sample is the console's, never sent to Telegram chats"
+    assert SAMPLE_FEED.is_file()
+
+
+@pytest.mark.parametrize(
+    ("operator_files", "environ", "feeds_file"),
+    [
+        ({}, {}, str(BUNDLED / "feeds.toml")),  # a fresh install, started anywhere
+        ({"config/feeds.toml": ""}, {}, "config/feeds.toml"),  # the operator's own list
+        ({"config/settings.toml": 'feeds_file = "mine.toml"\n'}, {}, "mine.toml"),
+        ({}, {"NEWSBOT_FEEDS": "config/feeds.toml"}, str(BUNDLED / "feeds.toml")),
+        ({}, {"NEWSBOT_FEEDS": "elsewhere.toml"}, "elsewhere.toml"),
+    ],
+)
+def test_the_operators_config_folder_comes_first_then_the_bundled_defaults(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    operator_files: dict[str, str],
+    environ: dict[str, str],
+    feeds_file: str,
+):
+    monkeypatch.chdir(tmp_path)
+    for name, content in operator_files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(content)
+    settings = load_settings(environ)
+    assert settings.feeds_file == feeds_file
+    assert settings.source == (
+        "config/settings.toml" if "config/settings.toml" in operator_files else "defaults"
+    )
+
+
+def test_the_package_ships_its_config_files():
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = pyproject["tool"]["setuptools"]["package-data"]["bot"]
+    files = {p.name for pattern in shipped for p in (REPO / "bot").glob(pattern)}
+    assert files == {"settings.toml", "feeds.toml", "sample-feed.xml"}
 
 
 def test_the_readme_documents_every_environment_variable():
