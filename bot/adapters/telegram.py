@@ -212,13 +212,16 @@ class TelegramHandlers:
         """Every command with an example, and how keywords match."""
         await self._reply(update, self._commands.help(self._user_id(update)))
 
-    async def subscribe(self, update: Update, context: Context) -> None:
-        """Add keyword subscriptions for this chat (or forum topic)."""
+    async def _change(self, update: Update, change: Callable[[Place, str], str | Reply]) -> None:
+        """A command that changes the chat's subscriptions or settings, with its arguments,
+        if the sender may change them."""
         assert update.effective_message
         if await self._may_change(update):
-            await self._reply(
-                update, self._commands.subscribe(_place(update), _arguments(update.effective_message))
-            )
+            await self._reply(update, change(_place(update), _arguments(update.effective_message)))
+
+    async def subscribe(self, update: Update, context: Context) -> None:
+        """Add keyword subscriptions for this chat (or forum topic)."""
+        await self._change(update, self._commands.subscribe)
 
     async def unsubscribe(self, update: Update, context: Context) -> None:
         """Remove keyword subscriptions of this chat (or forum topic)."""
@@ -236,19 +239,11 @@ class TelegramHandlers:
 
     async def digest(self, update: Update, context: Context) -> None:
         """/digest daily 08:00, hourly, off; or for one keyword."""
-        assert update.effective_message
-        if await self._may_change(update):
-            await self._reply(
-                update, self._settings.digest(_place(update), _arguments(update.effective_message))
-            )
+        await self._change(update, self._settings.digest)
 
     async def quiet(self, update: Update, context: Context) -> None:
         """/quiet 23:00-07:00 [silent], /quiet off."""
-        assert update.effective_message
-        if await self._may_change(update):
-            await self._reply(
-                update, self._settings.quiet(_place(update), _arguments(update.effective_message))
-            )
+        await self._change(update, self._settings.quiet)
 
     async def timezone(self, update: Update, context: Context) -> None:
         """/timezone Asia/Baghdad."""
@@ -259,11 +254,7 @@ class TelegramHandlers:
 
     async def previews(self, update: Update, context: Context) -> None:
         """/previews on|off."""
-        assert update.effective_message
-        if await self._may_change(update):
-            await self._reply(
-                update, self._settings.previews(_place(update), _arguments(update.effective_message))
-            )
+        await self._change(update, self._settings.previews)
 
     async def language(self, update: Update, context: Context) -> None:
         """/language shows the choice; /language ckb (ar, en) changes it."""
