@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.core.formatting import escape
 from bot.core.language import LANGUAGES, _, embed, language_for_user, speaking
 from bot.core.text import strip_bidi_controls
+from bot.service.commands import NOT_SAVED
 from bot.service.pace import AlertPace
 from bot.service.ports import Button, Reply, StorageFailure
 
@@ -95,12 +96,7 @@ class ChatLanguages:
         try:
             self._pace.save(chat_id, settings.with_changes(language=code))
         except StorageFailure:
-            return Reply(
-                _(
-                    "I could not save that: the bot's storage is failing (disk full?). "
-                    "Nothing was changed; please try again later."
-                )
-            )
+            return Reply(_(NOT_SAVED))
         with speaking(code):
             return Reply(
                 _("From now on I write to this chat in {language}.").format(language=embed(LANGUAGES[code]))

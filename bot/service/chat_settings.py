@@ -19,6 +19,7 @@ from bot.core.pace import ChatSettings, DeliveryMode, parse_clock, parse_quiet, 
 from bot.core.query import QueryError
 from bot.core.query_parser import parse_query
 from bot.core.text import strip_bidi_controls
+from bot.service.commands import NOT_SAVED
 from bot.service.pace import AlertPace
 from bot.service.ports import Button, Buttons, Reply, StorageFailure
 from bot.service.presses import NOT_SAVED as PRESS_NOT_SAVED
@@ -27,10 +28,6 @@ from bot.service.subscriptions import Place, Subscription, Subscriptions
 
 __all__ = ["ChatSettingsCommands"]
 
-NOT_SAVED = N_(
-    "I could not save that: the bot's storage is failing (disk full?). "
-    "Nothing was changed; please try again later."
-)
 # Translators: how /digest is used. Keep the commands in <code> as they are (the words
 # after "for" are examples of a keyword: you may translate "oil prices").
 DIGEST_USAGE = N_(
