@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.replies import ask_repeatedly  # noqa: E402
-from bot.adapters.store import Store  # noqa: E402
+from bot.adapters.storage.database import Database  # noqa: E402
 from tests.e2e.harness import BotProcess, write_feeds_file  # noqa: E402
 from tests.fakes.telegram_api import FakeBotAPI  # noqa: E402
 
@@ -51,10 +51,10 @@ class Result:
 
 
 def seed(data_dir: Path, chats: int) -> None:
-    store = Store.open(data_dir)
-    with store.batch():
+    store = Database.open(data_dir)
+    with store.documents.unit():
         for chat in range(1, chats + 1):
-            store.register_chat(chat, "private", f"user {chat}")
+            store.chats.register_chat(chat, "private", f"user {chat}")
     store.close()
 
 

@@ -36,7 +36,8 @@ from bot.adapters.console import (
 )
 from bot.adapters.feeds import HttpFeedFetcher, user_agent
 from bot.adapters.sending import PressedButtons, TelegramMembership, TelegramSender
-from bot.adapters.store import Store, StoreError
+from bot.adapters.storage.database import Database
+from bot.adapters.storage.durable_files import StoreError
 from bot.adapters.telegram import (
     TelegramHandlers,
     build_application,
@@ -97,7 +98,7 @@ class Bot:
     """A wired bot: the Application and the services behind it."""
 
     application: Application  # type: ignore[type-arg]
-    store: Store
+    store: Database
     fetcher: HttpFeedFetcher
     services: Services
     delivering: asyncio.Task[None] | None = None
@@ -118,7 +119,7 @@ def wire(
     wall clock the services read (tests of schedules pass one they can move); *sources*
     replace the feeds file's feeds."""
     sources = list(sources) if sources is not None else load_feeds(Path(settings.feeds_file))
-    store = Store.open(Path(settings.data_dir), database)
+    store = Database.open(Path(settings.data_dir), database)
     try:
         pacing = Pacing(
             private_per_second=settings.rate_private_per_second,
@@ -154,7 +155,7 @@ def wire(
             parse_timeout=settings.parse_timeout_seconds,
         )
         services = assemble(
-            store=store,
+            storage=store,
             fetcher=fetcher,
             sender=TelegramSender(application.bot, pressed),
             sources=sources,

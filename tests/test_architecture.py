@@ -38,9 +38,20 @@ def test_core_does_not_depend_on_outer_layers():
         assert "bot.service" not in source and "bot.adapters" not in source, path
 
 
-def test_only_the_store_imports_tinydb():
+def test_only_the_tinydb_sink_imports_tinydb():
     users = [p.relative_to(BOT).as_posix() for p in BOT.rglob("*.py") if "tinydb" in imported_modules(p)]
-    assert users == ["adapters/store.py"]
+    assert users == ["adapters/storage/tinydb_files.py"]
+
+
+def test_the_repositories_do_not_know_which_database_keeps_them():
+    """Repositories work on documents; only the sinks know TinyDB or PostgreSQL."""
+    storage = BOT / "adapters" / "storage"
+    sinks = {"tinydb_files.py", "postgres.py", "database.py"}
+    for path in storage.glob("*.py"):
+        if path.name not in sinks:
+            assert not imported_modules(path) & {"tinydb", "psycopg", "psycopg_pool"}, path
+            assert "import tinydb_files" not in path.read_text(encoding="utf-8"), path
+            assert "storage.tinydb_files import" not in path.read_text(encoding="utf-8"), path
 
 
 def reads_environment(path: Path) -> bool:

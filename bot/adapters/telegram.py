@@ -108,6 +108,7 @@ class TelegramHandlers:
         self._permissions = services.permissions
         self._subscriptions = services.subscriptions
         self._languages = services.languages
+        self._durability = services.durability
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(TypeHandler(Update, self.speak_chat_language), group=-2)
@@ -145,13 +146,14 @@ class TelegramHandlers:
         application.add_handler(CallbackQueryHandler(self.stale_button))
         application.add_error_handler(self.on_error)
 
-    @staticmethod
-    async def _reply(update: Update, reply: str | Reply) -> None:
-        """Answer in the update's chat (and topic); a reply over Telegram's length limit goes
-        in parts, cut at line breaks, its buttons under the last."""
+    async def _reply(self, update: Update, reply: str | Reply) -> None:
+        """Answer in the update's chat (and topic), once what the command changed is on the
+        disk; a reply over Telegram's length limit goes in parts, cut at line breaks, its
+        buttons under the last."""
         message = update.effective_message
         if message is None:
             return
+        await self._durability.durable()
         if isinstance(reply, str):
             reply = Reply(reply)
         parts = split_message(in_direction(reply.html))
@@ -309,6 +311,7 @@ class TelegramHandlers:
         # Translators: a button under an announcement's preview: do not send it.
         cancel = InlineKeyboardButton(_("Cancel"), callback_data=f"{BUTTON}:cancel:{preview.broadcast_id}")
         buttons = InlineKeyboardMarkup([[send, cancel]])
+        await self._durability.durable()
         await update.effective_message.reply_html(preview.html, reply_markup=buttons, do_quote=False)
 
     async def broadcast_button(self, update: Update, context: Context) -> None:
@@ -332,6 +335,7 @@ class TelegramHandlers:
             text = self._broadcasts.cancel(user_id, broadcast_id)
         await query.answer()
         async with _edit_of_pressed():
+            await self._durability.durable()
             await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
     async def settings_button(self, update: Update, context: Context) -> None:
@@ -359,6 +363,7 @@ class TelegramHandlers:
             use(self._languages.of(chat_id))  # (the answer is in the new language)
             await query.answer()
             async with _edit_of_pressed():
+                await self._durability.durable()
                 await query.edit_message_text(in_direction(reply.html), parse_mode=ParseMode.HTML)
             if self._languages.of(chat_id) != before:
                 await publish_chat_menu(context.bot, chat_id, self._languages.of(chat_id))
@@ -381,8 +386,10 @@ class TelegramHandlers:
         async with _edit_of_pressed():
             if pressed.html is not None:
                 html = in_direction(pressed.html)
+                await self._durability.durable()
                 await query.edit_message_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
             elif pressed.buttons is not None:
+                await self._durability.durable()
                 await query.edit_message_reply_markup(reply_markup=markup)
                 if isinstance(query.message, Message):
                     self._pressed.record(query.message.chat_id, query.message.message_id, markup)

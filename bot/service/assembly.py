@@ -14,7 +14,7 @@ from bot.core.pacing import ChatBuckets, Pacing
 from bot.core.query import source_label
 from bot.core.sameness import StoryGroups
 from bot.core.sources import FeedSource
-from bot.service.broadcasts import Broadcasts
+from bot.service.broadcasts import BroadcastProgress, Broadcasts
 from bot.service.catalogue import FeedCatalogue
 from bot.service.chat_language import ChatLanguages
 from bot.service.chat_settings import ChatSettingsCommands
@@ -23,7 +23,7 @@ from bot.service.delivery import Delivery
 from bot.service.pace import AlertPace
 from bot.service.permissions import Membership, Permissions
 from bot.service.polling import FeedPolicy, Poller, PollLimits
-from bot.service.ports import FeedFetcher, OutboxEntry, Sender, Store
+from bot.service.ports import Durability, FeedFetcher, OutboxEntry, Sender, Storage
 from bot.service.presses import Presses
 from bot.service.recent import RecentItems
 from bot.service.scheduling import FeedScheduler
@@ -47,6 +47,7 @@ class Services:
     recent: RecentItems
     delivery: Delivery
     broadcasts: Broadcasts
+    broadcast_progress: BroadcastProgress
     poller: Poller
     scheduler: FeedScheduler
     pace: AlertPace
@@ -56,11 +57,12 @@ class Services:
     chat_settings: ChatSettingsCommands
     permissions: Permissions
     languages: ChatLanguages
+    durability: Durability  # what replies wait for: the changes made, on the disk
 
 
 def assemble(
     *,
-    store: Store,
+    storage: Storage,
     fetcher: FeedFetcher,
     sender: Sender,
     sources: Sequence[FeedSource],
@@ -80,12 +82,14 @@ def assemble(
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> Services:
-    """Build every use case on top of *store*, *fetcher* and *sender*. *clock* is wall time
+    """Build every use case on top of *storage*, *fetcher* and *sender*. *clock* is wall time
     (what is stored); *monotonic* and *sleep* pace the delivery loop (tests pass fakes)."""
     recent = RecentItems(
-        store.recent_items(), source_labels={s.name: source_label(s.name, s.host) for s in sources}
+        storage.feeds.recent_items(), source_labels={s.name: source_label(s.name, s.host) for s in sources}
     )
-    subscriptions = Subscriptions(store, max_per_chat=max_subscriptions_per_chat, seen=recent.documents())
+    subscriptions = Subscriptions(
+        storage.subscriptions, moves=storage, max_per_chat=max_subscriptions_per_chat, seen=recent.documents()
+    )
 
     def topic_gone(chat_id: int, thread_id: int) -> None:
         """A forum topic was deleted or closed: pause its subscriptions, tell the group once."""
@@ -94,31 +98,48 @@ def assemble(
             now = clock()
             with speaking(languages.of(chat_id)):
                 notice = format_topic_paused([s.query.text for s in paused])
-            store.enqueue([OutboxEntry(f"topic-gone:{chat_id}:{thread_id}:{now:.0f}", chat_id, notice, now)])
+            storage.outbox.enqueue(
+                [OutboxEntry(f"topic-gone:{chat_id}:{thread_id}:{now:.0f}", chat_id, notice, now)]
+            )
 
     pace = AlertPace(
-        store, default_tz=tz, default_language=default_language, flood=flood or FloodGuard(), clock=clock
+        storage.chats,
+        storage.outbox,
+        default_tz=tz,
+        default_language=default_language,
+        flood=flood or FloodGuard(),
+        clock=clock,
     )
     languages = ChatLanguages(pace, default=default_language)
+    broadcast_progress = BroadcastProgress(sender, clock=clock, language_of=pace.language)
     delivery = Delivery(
-        store,
         sender,
+        outbox=storage.outbox,
+        broadcasts=storage.broadcasts,
+        chats=storage.chats,
+        moves=storage,
+        sent=storage,
+        durability=storage,
         pacing=pacing or Pacing(),
         chat_buckets=chat_buckets,
         clock=clock,
         monotonic=monotonic,
         sleep=sleep,
         on_topic_gone=topic_gone,
+        on_chat_moved=subscriptions.move_chat,
+        progress=broadcast_progress,
         language_of=pace.language,
     )
-    delivery.on_chat_moved = subscriptions.move_chat
     stories = StoryGroups()
-    for record in store.stories():  # the stories of the last 48 hours that reached chats
+    for record in storage.feeds.stories():  # the stories of the last 48 hours that reached chats
         stories.remember(record.item, record.story, seen=datetime.fromtimestamp(record.seen_at, tz=UTC))
     poller = Poller(
         sources,
         fetcher=fetcher,
-        store=store,
+        feeds=storage.feeds,
+        polls=storage,
+        outbox=storage.outbox,
+        chats=storage.chats,
         subscriptions=subscriptions,
         recent=recent,
         stories=stories,
@@ -132,7 +153,9 @@ def assemble(
     )
     presses = Presses(subscriptions, undos=Undos(clock), clock=clock)
     commands = Commands(
-        store=store,
+        chats=storage.chats,
+        moves=storage,
+        report=storage,
         subscriptions=subscriptions,
         recent=recent,
         poller=poller,
@@ -144,12 +167,16 @@ def assemble(
     chat_settings = ChatSettingsCommands(pace, subscriptions, default_timezone=default_timezone)
     permissions = Permissions(membership or NoGroupAdmins(), pace, admins=admins)
     broadcasts = Broadcasts(
-        store=store, delivery=delivery, sender=sender, admins=admins, clock=clock, language_of=pace.language
+        store=storage.broadcasts,
+        chats=storage.chats,
+        delivery=delivery,
+        progress=broadcast_progress,
+        admins=admins,
+        clock=clock,
     )
-    delivery.on_progress = broadcasts.show_progress
     feeds = FeedCatalogue(
         sources,
-        store=store,
+        store=storage.feeds,
         fetcher=fetcher,
         poller=poller,
         recent=recent,
@@ -158,6 +185,6 @@ def assemble(
     )
     scheduler = FeedScheduler(poller, report_every=poller.bounds.usual, clock=clock, monotonic=monotonic)
     return Services(
-        subscriptions, recent, delivery, broadcasts, poller, scheduler, pace, commands, feeds,
-        presses, chat_settings, permissions, languages,
+        subscriptions, recent, delivery, broadcasts, broadcast_progress, poller, scheduler, pace, commands,
+        feeds, presses, chat_settings, permissions, languages, storage,
     )  # fmt: skip

@@ -35,9 +35,9 @@ from bot.core.language import (
 )
 from bot.service.commands import NOT_SAVED
 from bot.service.delivery import Delivery
-from bot.service.ports import Broadcast, BroadcastStatus, Sender, StorageFailure, Store
+from bot.service.ports import Broadcast, BroadcastStatus, BroadcastStore, ChatRegistry, Sender, StorageFailure
 
-__all__ = ["Broadcasts", "Preview"]
+__all__ = ["BroadcastProgress", "Broadcasts", "Preview"]
 
 REFUSAL = N_("Sorry, only the bot's admins can send announcements.")
 CANCELLED = N_("Cancelled: the announcement was not sent.")
@@ -64,17 +64,17 @@ class Broadcasts:
     def __init__(
         self,
         *,
-        store: Store,
+        store: BroadcastStore,
+        chats: ChatRegistry,
         delivery: Delivery,
-        sender: Sender,
+        progress: BroadcastProgress,
         admins: Collection[int],
         clock: Callable[[], float] = time.time,
-        language_of: Callable[[int], str] = lambda chat_id: DEFAULT_LANGUAGE,
     ) -> None:
-        self._language_of = language_of  # the author's, for progress told outside their commands
         self._store = store
+        self._chats = chats
         self._delivery = delivery
-        self._sender = sender
+        self._progress = progress
         self._admins = frozenset(admins)
         self._clock = clock
 
@@ -112,7 +112,7 @@ class Broadcasts:
             self._store.save_broadcast(draft)
         except StorageFailure:
             return _(NOT_SAVED)
-        chats = len(self._store.active_chat_ids())
+        chats = len(self._chats.active_chat_ids())
         # Translators: above an announcement an admin wrote, before they press Send.
         heading = ngettext(
             "<b>Preview</b>: this announcement will go to {n} active chat.",
@@ -129,8 +129,8 @@ class Broadcasts:
         if user_id not in self._admins or broadcast is None:
             return _(REFUSAL) if broadcast is not None else _(GONE)
         if broadcast.status is not BroadcastStatus.DRAFT:
-            return self.progress_text(broadcast)  # a second press changes nothing
-        targets = tuple(self._store.active_chat_ids())
+            return self._progress.progress_text(broadcast)  # a second press changes nothing
+        targets = tuple(self._chats.active_chat_ids())
         started = replace(
             broadcast,
             status=BroadcastStatus.SENDING,
@@ -144,7 +144,7 @@ class Broadcasts:
         except StorageFailure:
             return _(NOT_SAVED)  # still a draft, never sent: /broadcast again later
         self._delivery.wake()
-        return self.progress_text(started)
+        return self._progress.progress_text(started)
 
     def refusal(self, user_id: int | None) -> str | None:
         """Why *user_id* may not press a preview's buttons (None: an admin may)."""
@@ -161,12 +161,42 @@ class Broadcasts:
         if user_id not in self._admins or broadcast is None:
             return _(REFUSAL) if broadcast is not None else _(GONE)
         if broadcast.status is not BroadcastStatus.DRAFT:
-            return self.progress_text(broadcast)
+            return self._progress.progress_text(broadcast)
         try:
             self._store.save_broadcast(replace(broadcast, status=BroadcastStatus.CANCELLED))
         except StorageFailure:
             return _(NOT_SAVED)
         return _(CANCELLED)
+
+    def describe_in_progress(self) -> list[str]:
+        """One line per broadcast being sent, for /stats."""
+        # Translators: a line of /stats: {id} names an announcement being sent.
+        line = _("{id}: {sent} sent, {remaining} remaining")
+        return [
+            direction_mark()
+            + line.format(
+                id=embed(escape(b.id)),
+                sent=format_number(b.sent),
+                remaining=format_number(b.remaining),
+            )
+            for b in self._store.broadcasts_in_progress()
+        ]
+
+
+class BroadcastProgress:
+    """How a broadcast's progress is told to its author: the preview message edited as it
+    goes, and a report at the end."""
+
+    def __init__(
+        self,
+        sender: Sender,
+        *,
+        clock: Callable[[], float] = time.time,
+        language_of: Callable[[int], str] = lambda chat_id: DEFAULT_LANGUAGE,
+    ) -> None:
+        self._sender = sender
+        self._clock = clock
+        self._language_of = language_of  # the author's, for progress told outside their commands
 
     def progress_text(self, broadcast: Broadcast) -> str:
         if broadcast.status is BroadcastStatus.DONE:
@@ -236,7 +266,7 @@ class Broadcasts:
             failed=format_number(broadcast.failed),
         )
 
-    async def show_progress(self, broadcast: Broadcast, finished: bool) -> None:
+    async def __call__(self, broadcast: Broadcast, finished: bool) -> None:
         """Edit the author's message with the progress; at the end, also tell them anew
         (an edited message does not notify)."""
         with speaking(self._language_of(broadcast.chat_id)):
@@ -245,17 +275,3 @@ class Broadcasts:
             await self._sender.edit(broadcast.chat_id, broadcast.message_id, progress)
         if finished:
             await self._sender.send(broadcast.chat_id, report)
-
-    def describe_in_progress(self) -> list[str]:
-        """One line per broadcast being sent, for /stats."""
-        # Translators: a line of /stats: {id} names an announcement being sent.
-        line = _("{id}: {sent} sent, {remaining} remaining")
-        return [
-            direction_mark()
-            + line.format(
-                id=embed(escape(b.id)),
-                sent=format_number(b.sent),
-                remaining=format_number(b.remaining),
-            )
-            for b in self._store.broadcasts_in_progress()
-        ]

@@ -20,7 +20,7 @@ from bot.core.sources import FeedSource
 from bot.core.text import truncate
 from bot.service.commands import NOT_SAVED, REFUSAL, addfeed_example
 from bot.service.polling import Poller
-from bot.service.ports import FeedFetcher, FeedState, FetchOutcome, StorageFailure, Store
+from bot.service.ports import AddedFeeds, FeedFetcher, FeedState, FetchOutcome, StorageFailure
 from bot.service.recent import RecentItems
 
 __all__ = ["FeedCatalogue"]
@@ -42,7 +42,7 @@ class FeedCatalogue:
         self,
         file_sources: Sequence[FeedSource],
         *,
-        store: Store,
+        store: AddedFeeds,
         fetcher: FeedFetcher,
         poller: Poller,
         recent: RecentItems,
@@ -61,7 +61,7 @@ class FeedCatalogue:
                 self._watch(source)
 
     def _watch(self, source: FeedSource) -> None:
-        self._poller.sources.append(source)
+        self._poller.watch(source)
         self._recent.label_source(source.name, source_label(source.name, source.host))
 
     def _find(self, name: str) -> FeedSource | None:
@@ -173,7 +173,7 @@ class FeedCatalogue:
             self._store.remove_feed(source.name)
         except StorageFailure:
             return _(NOT_SAVED)
-        self._poller.sources.remove(source)
+        self._poller.unwatch(source)
         # Translators: {feed} is a feed's name.
         removed = _("Removed <b>{feed}</b>. Subscriptions are kept; its stories no longer arrive.")
         return removed.format(feed=feed)

@@ -26,7 +26,16 @@ from bot.core.sources import FeedSource
 from bot.core.text import truncate
 from bot.service.pace import AlertPace
 from bot.service.polling import Poller
-from bot.service.ports import Button, Buttons, FetchOutcome, Reply, StorageFailure, Store
+from bot.service.ports import (
+    Button,
+    Buttons,
+    ChatMoves,
+    ChatRegistry,
+    FetchOutcome,
+    Reply,
+    StorageFailure,
+    StoreReport,
+)
 from bot.service.presses import Presses
 from bot.service.recent import RecentItems
 from bot.service.subscriptions import Place, Subscriptions
@@ -129,7 +138,9 @@ class Commands:
     def __init__(
         self,
         *,
-        store: Store,
+        chats: ChatRegistry,
+        moves: ChatMoves,
+        report: StoreReport,
         subscriptions: Subscriptions,
         recent: RecentItems,
         poller: Poller,
@@ -138,7 +149,9 @@ class Commands:
         admins: Collection[int],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        self._chats = chats
+        self._moves = moves
+        self._report = report
         self._subscriptions = subscriptions
         self._recent = recent
         self._poller = poller
@@ -157,7 +170,7 @@ class Commands:
         store cannot write that, the command itself still gets its answer."""
         chat_id = place[0]
         try:
-            self._store.register_chat(chat_id, kind, title)
+            self._chats.register_chat(chat_id, kind, title)
             if place[1] is not None and self._subscriptions.resume(place):
                 log.info("chat %d: topic %d is back; its subscriptions are resumed", chat_id, place[1])
         except StorageFailure as exc:
@@ -166,7 +179,7 @@ class Commands:
     def chat_left(self, chat_id: int) -> None:
         """The bot was blocked or removed: stop writing there, keep the subscriptions."""
         try:
-            self._store.deactivate_chat(chat_id, "the bot was blocked or removed from the chat")
+            self._moves.deactivate_chat(chat_id, "the bot was blocked or removed from the chat")
         except StorageFailure as exc:  # its next alert meets the block and tries again
             log.warning("chat %d blocked the bot but could not be recorded as inactive: %s", chat_id, exc)
 
@@ -476,7 +489,7 @@ class Commands:
         if not self.is_admin(user_id):
             return _(REFUSAL)
         assert user_id is not None
-        stats = self._store.stats()
+        stats = self._report.stats()
         number = format_number
         now, tz = self._clock(), self._pace.tz(user_id)  # (an admin's private chat has their id)
         lines = [
@@ -509,7 +522,7 @@ class Commands:
             _("Messages waiting to be sent: {count}").format(count=number(stats.pending_messages)),
             _("Messages refused for good: {count}").format(count=number(stats.failed_messages)),
         ]
-        for entry, reason in self._store.failed_alerts(limit=3):
+        for entry, reason in self._report.failed_alerts(limit=3):
             # Translators: a message Telegram refused; {chat} is a chat's id, {reason} Telegram's words.
             failed = _("to chat {chat}: {reason}").format(
                 chat=embed(str(entry.chat_id)), reason=embed(escape(reason))

@@ -48,16 +48,21 @@ from bot.service.ports import (
     BadMarkup,
     Broadcast,
     BroadcastStatus,
+    BroadcastStore,
     ChatMoved,
+    ChatMoves,
+    ChatRegistry,
     ChatUnreachable,
+    Durability,
     MessageRejected,
     OutboxEntry,
+    OutboxStore,
     Outcome,
     RetryLater,
     Sender,
     SendOptions,
+    SentAlerts,
     StorageFailure,
-    Store,
     TemporaryFailure,
     TopicGone,
 )
@@ -122,9 +127,14 @@ class Delivery:
 
     def __init__(
         self,
-        store: Store,
         sender: Sender,
         *,
+        outbox: OutboxStore,
+        broadcasts: BroadcastStore,
+        chats: ChatRegistry,
+        moves: ChatMoves,
+        sent: SentAlerts,
+        durability: Durability,
         pacing: Pacing | None = None,
         chat_buckets: ChatBuckets[int | str] | None = None,
         retries: Retries = Retries(),
@@ -134,9 +144,20 @@ class Delivery:
         sleep: Callable[[float], Awaitable[None]] | None = None,
         jitter: Callable[[], float] = random.random,
         on_topic_gone: Callable[[int, int], None] = lambda chat_id, thread_id: None,
+        on_chat_moved: Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
         language_of: Callable[[int], str] = lambda chat_id: DEFAULT_LANGUAGE,
     ) -> None:
-        self._store = store
+        """*on_chat_moved*: what a group that became a supergroup means (by default its
+        records move: *moves*); *progress*: how a broadcast's progress is shown."""
+        self._outbox = outbox
+        self._broadcasts = broadcasts
+        self._chats = chats
+        self._moves = moves
+        self._sent = sent
+        self._durability = durability
+        self._on_chat_moved = on_chat_moved or moves.migrate_chat
+        self._progress_shown = progress
         self._sender = sender
         self._on_topic_gone = on_topic_gone  # a forum topic was deleted or closed
         self._language_of = language_of  # (the "Also:" line under an alert is written at sending)
@@ -158,9 +179,6 @@ class Delivery:
         self._reported: dict[str, float] = {}  # broadcast -> when progress was last shown
         self._last_prune = float("-inf")
         self.counts = DeliveryCounts()
-        # Set by the composition root: what a moved chat and a broadcast's progress mean.
-        self.on_chat_moved: Callable[[int, int], None] = self._store.migrate_chat
-        self.on_progress: Progress | None = None
 
     # --- control ------------------------------------------------------------------------
 
@@ -176,7 +194,7 @@ class Delivery:
         """Send whatever is due, wait for more, until :meth:`stop`."""
         self._stopping.clear()
         log.info("delivery started: %d alerts pending, %d broadcasts in progress",
-                 len(self._store.pending()), len(self._store.broadcasts_in_progress()))  # fmt: skip
+                 len(self._outbox.pending()), len(self._broadcasts.broadcasts_in_progress()))  # fmt: skip
         while not self._stopping.is_set():
             try:
                 if not await self._step(wait=True):
@@ -207,10 +225,10 @@ class Delivery:
         when *wait* is false and nothing is due within *max_wait* seconds."""
         if self._due_prune():
             now = self._clock()
-            self._store.prune_sent(
+            self._sent.prune_sent(
                 now - SENT_RETENTION_SECONDS, texts_before=now - STORY_WINDOW.total_seconds()
             )
-        for broadcast in self._store.broadcasts_in_progress():
+        for broadcast in self._broadcasts.broadcasts_in_progress():
             if not broadcast.remaining:
                 await self._finish_broadcast(broadcast)
         job, delay = self._next()
@@ -220,7 +238,7 @@ class Delivery:
         if not wait and (delay is None or delay > max_wait):
             return False
         if wait:
-            self._store.sync()  # idle: what was recorded reaches the disk now, not in 50 ms
+            await self._durability.durable()  # idle: what was recorded reaches the disk now
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
@@ -256,7 +274,7 @@ class Delivery:
             nonlocal soonest
             soonest = delay if soonest is None else min(soonest, delay)
 
-        pending = self._store.pending()
+        pending = self._outbox.pending()
         # Alerts first, oldest first, then the edits that add sources to alerts already
         # sent (they make no sound and can wait), then announcements.
         for entry in [*(e for e in pending if e.edits is None), *(e for e in pending if e.edits is not None)]:
@@ -272,7 +290,7 @@ class Delivery:
                 html = with_also(entry.html, entry.also)
             return _Job(entry.chat_id, html, alert=entry), None
 
-        for broadcast in self._store.broadcasts_in_progress():
+        for broadcast in self._broadcasts.broadcasts_in_progress():
             chat_id, wait = self._next_target(broadcast, now)
             if chat_id is not None:
                 return _Job(chat_id, broadcast.html, broadcast=broadcast.id), None
@@ -283,14 +301,14 @@ class Delivery:
     def _next_target(self, broadcast: Broadcast, now: float) -> tuple[int | None, float | None]:
         """The broadcast's next chat that may receive it now, or how long until one may."""
         cursor = self._cursors.setdefault(broadcast.id, _Cursor())
-        targets, done = broadcast.targets, self._store.broadcast_done(broadcast.id)
+        targets, done = broadcast.targets, self._broadcasts.broadcast_done(broadcast.id)
         while cursor.position < len(targets):
             chat_id = targets[cursor.position]
             if chat_id in done:
                 cursor.position += 1
                 continue
-            if not self._store.is_active(chat_id):
-                self._store.record_broadcast(broadcast.id, chat_id, Outcome.BLOCKED, "inactive")
+            if not self._chats.is_active(chat_id):
+                self._broadcasts.record_broadcast(broadcast.id, chat_id, Outcome.BLOCKED, "inactive")
                 cursor.position += 1
                 continue
             delay = self._pacer.ready_in(chat_id)
@@ -314,6 +332,9 @@ class Delivery:
         )
 
     async def _deliver(self, job: _Job) -> None:
+        # What became of the messages before it is kept before this one goes: a bot killed
+        # now sends again at most the message in flight.
+        await self._durability.recorded()
         text, as_html, attempt = job.html, True, 0
         chat_id = job.chat_id
         edits = job.alert.edits if job.alert is not None else None
@@ -331,7 +352,7 @@ class Delivery:
                 continue
             except ChatMoved as exc:
                 log.info("chat %d became %d; moving its subscriptions and messages", chat_id, exc.new_chat_id)
-                self.on_chat_moved(chat_id, exc.new_chat_id)
+                self._on_chat_moved(chat_id, exc.new_chat_id)
                 if edits is not None:  # its message stays in the old group: nothing to edit there
                     self._record(job, Outcome.FAILED, str(exc))
                     return
@@ -339,7 +360,7 @@ class Delivery:
                 continue
             except ChatUnreachable as exc:
                 log.info("chat %d is unreachable (%s); it is now inactive", chat_id, exc)
-                self._store.deactivate_chat(chat_id, str(exc))
+                self._moves.deactivate_chat(chat_id, str(exc))
                 self._record(job, Outcome.BLOCKED, str(exc))
                 return
             except BadMarkup as exc:
@@ -395,11 +416,11 @@ class Delivery:
             self.counts.failed += 1
         if job.alert is not None:
             self._later.pop(job.alert.key, None)
-            self._store.record_alert(
+            self._outbox.record_alert(
                 job.alert.key, outcome, reason, self._clock(), message_id, also_shown=job.alert.also
             )
         elif job.broadcast is not None:
-            self._store.record_broadcast(job.broadcast, job.chat_id, outcome, reason)
+            self._broadcasts.record_broadcast(job.broadcast, job.chat_id, outcome, reason)
 
     # --- broadcast progress -------------------------------------------------------------
 
@@ -409,14 +430,13 @@ class Delivery:
         if now - self._reported.get(broadcast_id, float("-inf")) < self._progress_every:
             return
         self._reported[broadcast_id] = now
-        broadcast = self._store.broadcast(broadcast_id)
+        broadcast = self._broadcasts.broadcast(broadcast_id)
         if broadcast is not None and broadcast.remaining:
             await self._show(broadcast, finished=False)
 
     async def _finish_broadcast(self, broadcast: Broadcast) -> None:
         finished = replace(broadcast, status=BroadcastStatus.DONE, finished=self._clock())
-        self._store.save_broadcast(finished)
-        self._store.checkpoint()
+        self._broadcasts.save_broadcast(finished)
         self._cursors.pop(broadcast.id, None)
         self._reported.pop(broadcast.id, None)
         log.info("broadcast %s finished: %d sent, %d blocked, %d failed",
@@ -424,9 +444,9 @@ class Delivery:
         await self._show(finished, finished=True)
 
     async def _show(self, broadcast: Broadcast, *, finished: bool) -> None:
-        if self.on_progress is None:
+        if self._progress_shown is None:
             return
         try:
-            await self.on_progress(broadcast, finished)
+            await self._progress_shown(broadcast, finished)
         except Exception as exc:  # progress is a courtesy; the broadcast goes on
             log.warning("could not show the progress of broadcast %s: %s", broadcast.id, exc)

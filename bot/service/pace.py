@@ -23,7 +23,7 @@ from bot.core.formatting import DigestStory, digest_header, format_alert, format
 from bot.core.items import Item
 from bot.core.language import DEFAULT_LANGUAGE, _, embed, format_number, speaking
 from bot.core.pace import ChatSettings, DeliveryMode, FloodGuard, HoldReason, next_digest, quiet_until, route
-from bot.service.ports import Button, HeldStory, OutboxEntry, Store
+from bot.service.ports import Button, ChatPreferences, HeldStories, HeldStory, OutboxEntry
 from bot.service.subscriptions import Place, Subscription
 
 __all__ = ["AlertPace", "alert_buttons"]
@@ -60,27 +60,29 @@ class AlertPace:
 
     def __init__(
         self,
-        store: Store,
+        preferences: ChatPreferences,
+        held: HeldStories,
         *,
         default_tz: tzinfo,
         default_language: str = DEFAULT_LANGUAGE,
         flood: FloodGuard,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        self._preferences = preferences
+        self._holds = held
         self._default_tz = default_tz
         self._default_language = default_language
         self._flood = flood
         self._clock = clock
         self._settings: dict[int, ChatSettings] = {}
-        self._alerts: dict[int, list[float]] = store.alert_times(since=clock() - max(flood.window, 1.0))
+        self._alerts: dict[int, list[float]] = held.alert_times(since=clock() - max(flood.window, 1.0))
 
     # --- what chats chose -------------------------------------------------------------
 
     def settings(self, chat_id: int) -> ChatSettings:
         settings = self._settings.get(chat_id)
         if settings is None:
-            settings = self._settings[chat_id] = self._store.chat_settings(chat_id)
+            settings = self._settings[chat_id] = self._preferences.chat_settings(chat_id)
         return settings
 
     def language(self, chat_id: int) -> str:
@@ -97,10 +99,10 @@ class AlertPace:
         now wants each story at once); stories held by quiet hours that no longer hold now
         go now (quietly if quiet hours are now silent)."""
         before = self.settings(chat_id)
-        self._store.save_chat_settings(chat_id, settings)
+        self._preferences.save_chat_settings(chat_id, settings)
         self._settings[chat_id] = settings
         now = self._clock()
-        held = [story for story in self._store.held() if story.chat_id == chat_id]
+        held = [story for story in self._holds.held() if story.chat_id == chat_id]
         if (before.delivery, before.daily_at, before.timezone) != (
             settings.delivery,
             settings.daily_at,
@@ -110,7 +112,7 @@ class AlertPace:
         if settings.quiet != before.quiet:
             quiet = settings.quiet
             end = quiet_until(now, quiet, self.tz(chat_id)) if quiet and not quiet.silent else None
-            self._store.reschedule([s.key for s in held if s.reason is HoldReason.QUIET], end or now)
+            self._holds.reschedule([s.key for s in held if s.reason is HoldReason.QUIET], end or now)
 
     def _follow_pace(
         self, held: Sequence[HeldStory], before: DeliveryMode, settings: ChatSettings, now: float
@@ -131,7 +133,7 @@ class AlertPace:
                 move = (next_digest(now, mode, daily_at=settings.daily_at, tz=tz), HoldReason(mode.value))
             moves.setdefault(move, []).append(story.key)
         for (until, reason), keys in moves.items():
-            self._store.reschedule(keys, until, reason)
+            self._holds.reschedule(keys, until, reason)
 
     # --- where a story goes -------------------------------------------------------------
 
@@ -194,7 +196,7 @@ class AlertPace:
         are silent, comes without a sound)."""
         now = self._clock()
         due: dict[tuple[int, int | None, HoldReason], list[HeldStory]] = {}
-        for story in self._store.held():
+        for story in self._holds.held():
             if story.until <= now:
                 due.setdefault((story.chat_id, story.thread_id, story.reason), []).append(story)
         queued = 0
@@ -203,10 +205,10 @@ class AlertPace:
             quiet = self.settings(chat_id).quiet
             quiet_end = quiet_until(now, quiet, self.tz(chat_id)) if quiet is not None else None
             if quiet_end is not None and quiet is not None and not quiet.silent:
-                self._store.reschedule(keys, quiet_end)
+                self._holds.reschedule(keys, quiet_end)
                 continue
             digests = self._digest((chat_id, thread_id), reason, stories, now, silent=quiet_end is not None)
-            queued += self._store.release(keys, digests)
+            queued += self._holds.release(keys, digests)
         return queued
 
     def _digest(

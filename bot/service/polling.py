@@ -59,15 +59,18 @@ from bot.core.sources import FeedSource
 from bot.service.delivery import Delivery, DeliveryCounts
 from bot.service.pace import AlertPace
 from bot.service.ports import (
+    ChatRegistry,
     FeedFetcher,
+    FeedMemory,
     FeedState,
     FetchOutcome,
     FetchResult,
     HeldStory,
     OutboxEntry,
+    OutboxStore,
+    PollLog,
     PollRecord,
     StorageFailure,
-    Store,
     StoryCopy,
     StoryRecord,
 )
@@ -282,7 +285,10 @@ class Poller:
         sources: Sequence[FeedSource],
         *,
         fetcher: FeedFetcher,
-        store: Store,
+        feeds: FeedMemory,
+        polls: PollLog,
+        outbox: OutboxStore,
+        chats: ChatRegistry,
         subscriptions: Subscriptions,
         recent: RecentItems,
         stories: StoryGroups,
@@ -295,14 +301,17 @@ class Poller:
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        self.sources = list(sources)
+        self._sources = list(sources)
         self.last_checked: dict[str, float] = {}  # feed name -> when it last answered (any way)
         self._policy = policy or FeedPolicy()
         self._limits = limits or PollLimits()
         self._admins = tuple(admins)
         self._jitter = jitter
         self._fetcher = fetcher
-        self._store = store
+        self._feeds = feeds
+        self._polls = polls
+        self._outbox = outbox
+        self._chats = chats
         self._subscriptions = subscriptions
         self._recent = recent
         self._stories = stories
@@ -313,6 +322,17 @@ class Poller:
         self.last_report: CycleReport | None = None
         self.next_poll: dict[str, float] = {}  # feed name -> when it is due (epoch seconds)
         self._running = asyncio.Lock()
+
+    @property
+    def sources(self) -> tuple[FeedSource, ...]:
+        """The feeds polled: the feeds file's, and those admins added."""
+        return tuple(self._sources)
+
+    def watch(self, source: FeedSource) -> None:
+        self._sources.append(source)
+
+    def unwatch(self, source: FeedSource) -> None:
+        self._sources.remove(source)
 
     @property
     def bounds(self) -> PollBounds:
@@ -331,7 +351,7 @@ class Poller:
         return self._delivery.take_counts()
 
     def pending_alerts(self) -> int:
-        return len(self._store.pending())
+        return len(self._outbox.pending())
 
     async def poll_once(self) -> CycleReport | None:
         """Poll every feed now, whatever its schedule; log and return a summary.
@@ -349,7 +369,7 @@ class Poller:
             report = CycleReport(
                 feeds=batch.feeds,
                 delivery=self._delivery.take_counts(),
-                pending=len(self._store.pending()),
+                pending=len(self._outbox.pending()),
                 seconds=time.monotonic() - started,
                 summarised=batch.summarised,
                 summaries=batch.summaries,
@@ -390,7 +410,7 @@ class Poller:
         if not summaries:
             return
         try:
-            queued = self._store.enqueue(summaries)
+            queued = self._outbox.enqueue(summaries)
         except StorageFailure as exc:  # the stories are recorded as seen: they are not retried
             log.error("the summaries of %d stories over the per-chat cap to %d chats could not be "
                       "saved (%s); they are lost", cycle.summarised, len(summaries), exc)  # fmt: skip
@@ -418,7 +438,7 @@ class Poller:
         return self._clock() + next_poll_delay(self._policy.bounds, pace, jitter=self._jitter())
 
     async def _poll_feed_unguarded(self, source: FeedSource, cycle: _CycleAlerts) -> FeedReport:
-        state = self._store.feed_state(source.name)
+        state = self._feeds.feed_state(source.name)
         known = state if state is not None and state.url == source.url else None
         if known is not None and known.retry_at is not None and self._clock() < known.retry_at:
             return FeedReport(
@@ -446,14 +466,14 @@ class Poller:
 
         if result.outcome is FetchOutcome.NOT_MODIFIED:
             if known is not None and (known.error_streak or location != known.location):
-                self._store.record_feed_failure(source.name, _recovered(known, location))
+                self._feeds.save_state(source.name, _recovered(known, location))
             pace = FeedPace(gap=known.publish_gap if known else None, not_before=result.not_before)
             return FeedReport(source.name, FetchOutcome.NOT_MODIFIED, next_poll=self._after_success(pace))
 
         # The first successful poll of a feed (or of a feed whose URL changed) only learns
         # what exists.
         first_poll = known is None or known.last_success is None
-        seen = {} if first_poll else self._store.seen_tokens(source.name)
+        seen = {} if first_poll else self._feeds.seen_tokens(source.name)
         fresh, taken, kept_seen = self._deduplicate(result.items, seen, first_poll=first_poll, now=now)
         over_cap = len(fresh) - len(taken)
         taken, too_old = self._dated(taken, now)
@@ -488,7 +508,7 @@ class Poller:
                 for item in matched.items
             ],
         )
-        queued = self._store.record_poll(record)
+        queued = self._polls.record_poll(record)
         cycle.commit(alerts, over)
         if queued:
             self._delivery.wake()
@@ -569,7 +589,7 @@ class Poller:
                 source.name, "down", lambda: format_feed_down(source.name, result.error, now - failing_since)
             )
             failed = replace(failed, reported_down=True)
-        self._store.record_feed_failure(source.name, failed)
+        self._feeds.save_state(source.name, failed)
         retry = f"next try in {wait:.0f} s" if wait else "next try at its usual time"
         log.warning("feed %s failed (%d in a row): %s; %s", source.name, streak, result.error, retry)
         return now + (wait or self._policy.bounds.usual)
@@ -580,7 +600,7 @@ class Poller:
         now = self._clock()
         entries = []
         for admin in self._admins:
-            if self._store.is_active(admin):
+            if self._chats.is_active(admin):
                 with speaking(self._pace.language(admin)):
                     html = notice()
                 entries.append(
@@ -588,7 +608,7 @@ class Poller:
                         key=f"feed-{event}:{admin}:{feed}:{now:.0f}", chat_id=admin, html=html, created=now
                     )
                 )
-        if entries and self._store.enqueue(entries):
+        if entries and self._outbox.enqueue(entries):
             self._delivery.wake()
 
     def _assign_stories(self, items: Sequence[Item], now: float) -> dict[tuple[str, str], Assignment]:
@@ -609,7 +629,7 @@ class Poller:
             places = [
                 (place, matched)
                 for place, matched in self._subscriptions.match(Document.from_item(item, source)).items()
-                if self._store.is_active(place[0])
+                if self._chats.is_active(place[0])
             ]
             if places:
                 reached.append(item)
@@ -619,7 +639,7 @@ class Poller:
                     if thread_id is None
                     else f"alert:{chat_id}:{thread_id}:{story.story}"
                 )
-                if self._store.has_alert(key):
+                if self._outbox.has_alert(key):
                     copies.append(StoryCopy(key, item.feed))
                     continue
                 placed = self._pace.place((chat_id, thread_id), item, matched, key=key, now=now)

@@ -18,36 +18,50 @@ from bot.core.sources import FeedSource
 
 __all__ = [
     "DEFAULT_OPTIONS",
+    "AddedFeeds",
     "BadMarkup",
     "Broadcast",
     "BroadcastStatus",
+    "BroadcastStore",
     "Button",
     "Buttons",
     "ChatMoved",
+    "ChatMoves",
     "ChatPreferences",
+    "ChatRegistry",
     "ChatUnreachable",
+    "Chats",
     "DeliveryError",
+    "Durability",
     "FeedFetcher",
+    "FeedMemory",
     "FeedState",
+    "Feeds",
     "FetchOutcome",
     "FetchResult",
     "HeldStories",
     "HeldStory",
     "MessageRejected",
+    "Outbox",
     "OutboxEntry",
+    "OutboxStore",
     "Outcome",
+    "PollLog",
     "PollRecord",
     "RecentItem",
     "Reply",
     "RetryLater",
     "SendOptions",
     "Sender",
+    "SentAlerts",
+    "Storage",
     "StorageFailure",
-    "Store",
+    "StoreReport",
     "StoreStats",
     "StoredSubscription",
     "StoryCopy",
     "StoryRecord",
+    "SubscriptionStore",
     "TemporaryFailure",
     "TopicGone",
 ]
@@ -205,7 +219,7 @@ class Outcome(StrEnum):
 class Broadcast:
     """An announcement to every active chat: ``targets`` are the chats active when it was
     confirmed, in the order they are tried; the store knows which are done
-    (:meth:`Store.broadcast_done`)."""
+    (:meth:`BroadcastStore.broadcast_done`)."""
 
     id: str
     html: str
@@ -266,6 +280,30 @@ class StorageFailure(Exception):
     kept in memory so the message is not sent twice: see the store)."""
 
 
+class ChatRegistry(Protocol):
+    """Which chats use the bot."""
+
+    def register_chat(self, chat_id: int, kind: str, title: str) -> bool:
+        """Record that *chat_id* uses the bot (again); True when that is news."""
+        ...
+
+    def is_active(self, chat_id: int) -> bool: ...
+    def active_chat_ids(self) -> list[int]: ...
+
+
+class ChatMoves(Protocol):
+    """Chats that leave the bot or move: every store's records of them follow, at once."""
+
+    def deactivate_chat(self, chat_id: int, reason: str) -> None:
+        """Stop sending to *chat_id* (its subscriptions are kept); its waiting messages fail."""
+        ...
+
+    def migrate_chat(self, old: int, new: int) -> None:
+        """The group *old* became the supergroup *new*: its subscriptions and waiting
+        messages move there, and *new* is the active chat."""
+        ...
+
+
 class ChatPreferences(Protocol):
     """What each chat chose (a chat that chose nothing has the defaults)."""
 
@@ -273,24 +311,7 @@ class ChatPreferences(Protocol):
     def save_chat_settings(self, chat_id: int, settings: ChatSettings) -> None: ...
 
 
-class HeldStories(Protocol):
-    """Stories held for digests (they are held by :meth:`Store.record_poll`)."""
-
-    def held(self) -> list[HeldStory]: ...
-    def release(self, keys: Sequence[str], digests: Sequence[OutboxEntry]) -> int: ...
-    def reschedule(self, keys: Sequence[str], until: float, reason: HoldReason | None = None) -> None: ...
-    def alert_times(self, since: float) -> dict[int, list[float]]: ...
-
-
-class Store(ChatPreferences, HeldStories, Protocol):
-    """The bot's persistent state. Every method that changes state is durable on return,
-    or raises :class:`StorageFailure` and changes nothing."""
-
-    def register_chat(self, chat_id: int, kind: str, title: str) -> bool: ...
-    def deactivate_chat(self, chat_id: int, reason: str) -> None: ...
-    def is_active(self, chat_id: int) -> bool: ...
-    def active_chat_ids(self) -> list[int]: ...
-
+class SubscriptionStore(Protocol):
     def all_subscriptions(self) -> list[StoredSubscription]: ...
     def add_subscriptions(
         self, chat_id: int, queries: Sequence[str], thread_id: int | None = None
@@ -299,7 +320,10 @@ class Store(ChatPreferences, HeldStories, Protocol):
         subscriptions have, or removed ones kept for an undo have (see remove_subscriptions)."""
         ...
 
-    def update_subscription(self, subscription: StoredSubscription) -> None: ...
+    def update_subscription(self, subscription: StoredSubscription) -> None:
+        """Save a subscription's own pace and mute."""
+        ...
+
     def remove_subscriptions(self, ids: Iterable[int], *, kept_for: float = 0.0) -> None:
         """Remove subscriptions. For *kept_for* seconds they are kept for
         :meth:`restore_subscriptions`, and no new subscription of their place takes their
@@ -311,17 +335,36 @@ class Store(ChatPreferences, HeldStories, Protocol):
         another subscription has meanwhile: the next free one). Returns them as stored."""
         ...
 
-    def added_feeds(self) -> list[FeedSource]: ...
-    def add_feed(self, source: FeedSource, added_by: int | None, at: float) -> None: ...
-    def remove_feed(self, name: str) -> None: ...
+
+class FeedMemory(Protocol):
+    """What the bot remembers of each feed between polls."""
+
     def feed_state(self, feed: str) -> FeedState | None: ...
     def seen_tokens(self, feed: str) -> dict[str, float]: ...
-    def record_poll(self, record: PollRecord) -> int: ...
-    def record_feed_failure(self, feed: str, state: FeedState) -> None: ...
-    def recent_items(self) -> list[RecentItem]: ...
-    def stories(self) -> list[StoryRecord]: ...
+    def save_state(self, feed: str, state: FeedState) -> None: ...
 
-    def migrate_chat(self, old: int, new: int) -> None: ...
+
+class AddedFeeds(Protocol):
+    """Feeds admins added from a chat."""
+
+    def added_feeds(self) -> list[FeedSource]: ...
+    def add_feed(self, source: FeedSource, added_by: int | None, at: float) -> None: ...
+    def remove_feed(self, name: str) -> None:
+        """Forget an added feed with its state and seen items."""
+        ...
+
+    def feed_state(self, feed: str) -> FeedState | None: ...
+
+
+class PollLog(Protocol):
+    def record_poll(self, record: PollRecord) -> int:
+        """Record everything one poll of a feed changes, at once; returns how many alerts
+        were queued (a key queued or held before is skipped)."""
+        ...
+
+
+class OutboxStore(Protocol):
+    """Messages to deliver, and what became of them. A key is queued at most once."""
 
     def enqueue(self, entries: Iterable[OutboxEntry]) -> int: ...
     def pending(self) -> list[OutboxEntry]: ...
@@ -335,18 +378,80 @@ class Store(ChatPreferences, HeldStories, Protocol):
         message_id: int | None = None,
         also_shown: Sequence[str] = (),
     ) -> None: ...
-    def prune_sent(self, before: float, *, texts_before: float | None = None) -> int: ...
-    def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]: ...
 
+
+class HeldStories(Protocol):
+    """Stories held for digests (they are held by :meth:`PollLog.record_poll`)."""
+
+    def held(self) -> list[HeldStory]: ...
+    def release(self, keys: Sequence[str], digests: Sequence[OutboxEntry]) -> int: ...
+    def reschedule(self, keys: Sequence[str], until: float, reason: HoldReason | None = None) -> None: ...
+    def alert_times(self, since: float) -> dict[int, list[float]]: ...
+
+
+class SentAlerts(Protocol):
+    def prune_sent(self, before: float, *, texts_before: float | None = None) -> int:
+        """Forget delivered messages sent before *before*, and the texts of those sent
+        before *texts_before* with the stories seen before then."""
+        ...
+
+
+class BroadcastStore(Protocol):
     def save_broadcast(self, broadcast: Broadcast) -> None: ...
     def broadcast(self, broadcast_id: str) -> Broadcast | None: ...
     def broadcasts_in_progress(self) -> list[Broadcast]: ...
     def broadcast_done(self, broadcast_id: str) -> AbstractSet[int]: ...
     def record_broadcast(self, broadcast_id: str, chat_id: int, outcome: Outcome, reason: str) -> None: ...
 
-    def sync(self) -> None: ...
-    def checkpoint(self) -> None: ...
+
+class StoreReport(Protocol):
+    """What /stats shows of the database."""
+
     def stats(self) -> StoreStats: ...
+    def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]: ...
+
+
+class Durability(Protocol):
+    async def durable(self) -> None:
+        """Return once every change made so far survives a crash of the machine."""
+        ...
+
+    async def recorded(self) -> None:
+        """Return once every change made so far outlives the bot's process (a kill), if not
+        yet a crash of the machine."""
+        ...
+
+
+class Chats(ChatRegistry, ChatPreferences, Protocol):
+    """The chats' repository."""
+
+
+class Feeds(FeedMemory, AddedFeeds, Protocol):
+    """The feeds' repository: also what the bot saw lately, read once at start."""
+
+    def recent_items(self) -> list[RecentItem]: ...
+    def stories(self) -> list[StoryRecord]:
+        """The items of stories that reached chats (for 48 hours), oldest first."""
+        ...
+
+
+class Outbox(OutboxStore, HeldStories, Protocol):
+    """The outbox's repository."""
+
+
+class Storage(ChatMoves, PollLog, SentAlerts, StoreReport, Durability, Protocol):
+    """Every repository of one database, and the changes that span several of them."""
+
+    @property
+    def chats(self) -> Chats: ...
+    @property
+    def subscriptions(self) -> SubscriptionStore: ...
+    @property
+    def feeds(self) -> Feeds: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def broadcasts(self) -> BroadcastStore: ...
 
 
 # --- feeds ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from bot.core.matcher import Document, Matcher, collector_paused
 from bot.core.pace import DeliveryMode
 from bot.core.query import Query, QueryError
 from bot.core.query_parser import parse_query, without_operators
-from bot.service.ports import Store, StoredSubscription
+from bot.service.ports import ChatMoves, StoredSubscription, SubscriptionStore
 
 __all__ = [
     "KEPT_FOR_UNDO",
@@ -91,10 +91,14 @@ class UnsubscribeOutcome:
 class Subscriptions:
     """Every chat's subscriptions, kept in the store and indexed in a :class:`Matcher`."""
 
-    def __init__(self, store: Store, *, max_per_chat: int, seen: Iterable[Document] = ()) -> None:
+    def __init__(
+        self, store: SubscriptionStore, *, moves: ChatMoves, max_per_chat: int, seen: Iterable[Document] = ()
+    ) -> None:
         """Load every stored subscription into the index; *seen* (recent items) teaches the
-        index which words are common first, so queries are filed under their rarest words."""
+        index which words are common first, so queries are filed under their rarest words.
+        *moves*: where a chat that moves is moved (with its other records)."""
         self._store = store
+        self._moves = moves
         self.max_per_chat = max_per_chat
         self._matcher: Matcher[int] = Matcher()
         self._by_id: dict[int, Subscription] = {}
@@ -104,7 +108,7 @@ class Subscriptions:
         with collector_paused():
             self._load(store)
 
-    def _load(self, store: Store) -> None:
+    def _load(self, store: SubscriptionStore) -> None:
         for stored in store.all_subscriptions():
             try:
                 query = parse_query(stored.query)
@@ -141,7 +145,7 @@ class Subscriptions:
     def move_chat(self, old: int, new: int) -> None:
         """The group *old* became the supergroup *new*: its subscriptions go with it (with
         their numbers, unless the supergroup already uses one: see the store)."""
-        self._store.migrate_chat(old, new)
+        self._moves.migrate_chat(old, new)
         stored = {s.id: s for s in self._store.all_subscriptions() if s.chat_id == new}
         for place in [place for place in self._by_place if place[0] == old]:
             for subscription in list(self._by_place[place].values()):

@@ -46,6 +46,7 @@ class BotProcess:
         self.env = {
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": str(REPO),
+            "PYTHONFAULTHANDLER": "1",  # a bot that hangs shows where (see stop)
             "TELEGRAM_BOT_TOKEN": api.token,
             "TELEGRAM_API_URL": api.base_url,
             "NEWSBOT_DATA_DIR": str(data_dir),
@@ -82,8 +83,12 @@ class BotProcess:
         try:
             _, self.stderr = self.process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            _, self.stderr = self.process.communicate()
+            self.process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: where each thread is
+            try:
+                _, self.stderr = self.process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                _, self.stderr = self.process.communicate()
             raise AssertionError(f"the bot did not stop within {timeout} s:\n{self.stderr}") from None
         return self.process.returncode
 

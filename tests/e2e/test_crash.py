@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.store import Store
+from bot.adapters.storage.database import Database
 from tests.e2e.harness import BotProcess, write_feeds_file
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeBotAPI
@@ -32,17 +32,17 @@ NEW = {"title": "Census results", "guid": "new", "link": "https://example.org/ne
 
 def seed(data_dir: Path) -> None:
     """2,000 chats that used the bot and follow "census", written as the bot writes them."""
-    store = Store.open(data_dir)
-    with store.batch():
+    store = Database.open(data_dir)
+    with store.documents.unit():
         for chat in range(1, CHATS + 1):
-            store.register_chat(chat, "private", f"user {chat}")
-            store.add_subscriptions(chat, ["census"])
+            store.chats.register_chat(chat, "private", f"user {chat}")
+            store.subscriptions.add_subscriptions(chat, ["census"])
     store.close()
 
 
 def assert_database_is_valid(data_dir: Path) -> None:
     json.loads((data_dir / "newsbot.json").read_bytes())  # raises if torn
-    Store.open(data_dir).close()  # and the bot can open it
+    Database.open(data_dir).close()  # and the bot can open it
 
 
 def received(api: FakeBotAPI, marker: str) -> Counter[int]:

@@ -69,7 +69,7 @@ def test_a_subscription_refused_by_a_full_disk_is_explained_and_gone_after_a_res
         assert "census" in during and "Makhmour" not in during
         assert [m.text for m in api.messages_to(NEWCOMER)] == [NOT_SAVED], "one clear answer, nothing else"
         assert not any("something went wrong" in m.text for m in api.sent)
-        assert f"cannot write the database file {data_dir / 'newsbot.json'}: File too large" in bot.stderr
+        assert f"cannot write the journal {data_dir / 'newsbot.json.journal'}: File too large" in bot.stderr
 
         # A fresh fake: this one would hand the restarted bot every update again.
         with FakeBotAPI() as restarted, BotProcess(restarted, data_dir=data_dir, feeds_file=feeds_file):

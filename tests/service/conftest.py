@@ -1,4 +1,5 @@
-"""Fakes of the service ports, fake time, and a real store in a temporary directory."""
+"""Fakes of the service ports, fake time, and the services on an in-memory database (or, for
+tests of what the disk refuses, the TinyDB files in a temporary directory)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.store import Store
+from bot.adapters.storage.database import Database
+from bot.adapters.storage.documents import MemorySink, Tables
 from bot.core.items import Item
 from bot.core.pace import FloodGuard
 from bot.core.sources import FeedSource
@@ -97,9 +99,9 @@ class RecordingSender:
 
 @dataclass
 class Bot:
-    """The services wired as the composition root wires them, on a real store."""
+    """The services wired as the composition root wires them."""
 
-    store: Store
+    store: Database
     fetcher: ScriptedFetcher
     sender: RecordingSender
     time: FakeTime
@@ -109,18 +111,20 @@ class Bot:
         return getattr(self.services, name)
 
 
-def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
+def build_bot(store: Database, feeds: list[str | FeedSource], *, admins: tuple[int, ...] = (),
               fetcher: ScriptedFetcher | None = None, time: FakeTime | None = None,
               limits: PollLimits | None = None, flood: FloodGuard | None = None) -> Bot:  # fmt: skip
-    store = Store.open(data_dir)
     fetcher = fetcher or ScriptedFetcher()
     time = time or FakeTime()
     sender = RecordingSender(time)
     services = assemble(
-        store=store,
+        storage=store,
         fetcher=fetcher,
         sender=sender,
-        sources=[FeedSource(name, f"https://{name.lower()}.example/rss") for name in feeds],
+        sources=[
+            f if isinstance(f, FeedSource) else FeedSource(f, f"https://{f.lower()}.example/rss")
+            for f in feeds
+        ],
         admins=admins,
         tz=UTC,
         max_subscriptions_per_chat=50,
@@ -135,14 +139,26 @@ def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
 
 
 @pytest.fixture
-def make_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
-    """Build a bot; building another closes the previous one (a restart on the same data)."""
+def make_bot() -> Iterator[Callable[..., Bot]]:
+    """Build a bot on an in-memory database; building another closes the previous one and
+    opens the same data (a restart)."""
+    tables: Tables = {}
+    yield from _bots(lambda: Database(MemorySink(tables)))
+
+
+@pytest.fixture
+def make_file_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
+    """Build a bot on the TinyDB files in a temporary directory; building another is a restart."""
+    yield from _bots(lambda: Database.open(tmp_path / "data"))
+
+
+def _bots(open_database: Callable[[], Database]) -> Iterator[Callable[..., Bot]]:
     opened: list[Bot] = []
 
-    def make(feeds: list[str] | None = None, **options: object) -> Bot:
+    def make(feeds: list[str | FeedSource] | None = None, **options: object) -> Bot:
         for bot in opened:
             bot.store.close()
-        bot = build_bot(tmp_path / "data", feeds or ["Wire"], **options)  # type: ignore[arg-type]
+        bot = build_bot(open_database(), feeds or ["Wire"], **options)  # type: ignore[arg-type]
         opened.append(bot)
         return bot
 

@@ -57,14 +57,14 @@ def test_send_reaches_every_active_chat_once_with_progress_and_a_report(make_bot
     preview = bot.broadcasts.draft(ADMIN, ADMIN, "Maintenance tonight")
     text = bot.broadcasts.send(ADMIN, preview.broadcast_id, message_id=55)
     assert "Sending the announcement" in text and "remaining 40" in text
-    assert bot.broadcasts.send(ADMIN, preview.broadcast_id, 55) == bot.broadcasts.progress_text(
-        bot.store.broadcast(preview.broadcast_id)), "a second press changes nothing"  # fmt: skip
+    assert bot.broadcasts.send(ADMIN, preview.broadcast_id, 55) == bot.broadcast_progress.progress_text(
+        bot.store.broadcasts.broadcast(preview.broadcast_id)), "a second press changes nothing"  # fmt: skip
     bot.delivery._progress_every = 0.0
     deliver(bot)
 
     receivers = [chat for chat, text, _ in bot.sender.sent if "Announcement</b>" in text]
     assert sorted(receivers) == sorted([*range(1, 13), *range(14, 40), ADMIN]), "each active chat once"
-    done = bot.store.broadcast(preview.broadcast_id)
+    done = bot.store.broadcasts.broadcast(preview.broadcast_id)
     assert done.status is BroadcastStatus.DONE and (done.sent, done.blocked) == (39, 1)
     assert bot.sender.edits and all(chat == ADMIN and message == 55 for chat, message, _ in bot.sender.edits)
     assert "Announcement sent</b> to 39 of 40 chats" in bot.sender.edits[-1][2]
@@ -107,7 +107,7 @@ def test_alerts_go_before_the_rest_of_a_broadcast(make_bot):
     async def send(chat, text, *, html=True, options=DEFAULT_OPTIONS):
         calls["n"] += 1
         if calls["n"] == 5:  # news arrives in the middle of the broadcast
-            bot.store.enqueue([OutboxEntry(key="alert:30:x", chat_id=30, html="ALERT", created=1.0)])
+            bot.store.outbox.enqueue([OutboxEntry(key="alert:30:x", chat_id=30, html="ALERT", created=1.0)])
         return await original_send(chat, text, html=html, options=options)
 
     bot.sender.send = send

@@ -41,7 +41,7 @@ def test_added_feeds_survive_a_restart_and_can_be_removed(make_bot):
     assert restarted.feeds.remove(ADMIN, "second wire") == (
         "Removed <b>Second Wire</b>. Subscriptions are kept; its stories no longer arrive."
     )
-    assert restarted.store.feed_state("Second Wire") is None
+    assert restarted.store.feeds.feed_state("Second Wire") is None
     again = make_bot(admins=(ADMIN,), fetcher=bot.fetcher)
     assert [s.name for s in again.poller.sources] == ["Wire"]
 

@@ -21,8 +21,8 @@ from bot.service.ports import (
 
 def queue(bot, *chats: int, prefix: str = "a", html: str = "<b>news</b> for {chat}") -> None:
     for chat in chats:
-        bot.store.register_chat(chat, "private" if chat > 0 else "group", "")
-    bot.store.enqueue(
+        bot.store.chats.register_chat(chat, "private" if chat > 0 else "group", "")
+    bot.store.outbox.enqueue(
         OutboxEntry(key=f"{prefix}:{chat}:{n}", chat_id=chat, html=html.format(chat=chat), created=float(n))
         for n, chat in enumerate(chats)
     )
@@ -86,11 +86,11 @@ def test_a_blocked_chat_becomes_inactive_and_the_others_still_get_theirs(make_bo
     queue(bot, 2, prefix="b")
     deliver(bot)
     assert sorted(chat for chat, _, _ in bot.sender.sent) == [1, 3]
-    assert not bot.store.is_active(2)
-    assert bot.store.pending() == [], "its other pending alert is dropped, not retried"
+    assert not bot.store.chats.is_active(2)
+    assert bot.store.outbox.pending() == [], "its other pending alert is dropped, not retried"
     assert [q.text for q in bot.subscriptions.of_chat(2)] == ["census"], "subscriptions are kept"
     bot.commands.chat_seen((2, None), "private", "")  # /start from the chat
-    assert bot.store.is_active(2)
+    assert bot.store.chats.is_active(2)
 
 
 def test_a_migrated_group_gets_its_messages_and_subscriptions_at_its_new_id(make_bot):
@@ -119,7 +119,7 @@ def test_other_refusals_are_kept_with_their_reason_for_stats(make_bot):
     bot.sender.fail = lambda chat, text: MessageRejected("Message is too long")
     queue(bot, 1)
     deliver(bot)
-    assert bot.store.is_active(1)
+    assert bot.store.chats.is_active(1)
     assert "Messages refused for good: 1" in bot.commands.stats(9)
     assert "Message is too long" in bot.commands.stats(9)
 
@@ -128,8 +128,8 @@ def test_other_refusals_are_kept_with_their_reason_for_stats(make_bot):
 def test_each_chat_is_paced_after_a_short_burst(make_bot, chat, expected_gaps):
     bot = make_bot()
     count = len(expected_gaps)
-    bot.store.register_chat(chat, "private" if chat > 0 else "group", "")
-    bot.store.enqueue(
+    bot.store.chats.register_chat(chat, "private" if chat > 0 else "group", "")
+    bot.store.outbox.enqueue(
         OutboxEntry(key=f"k{n}", chat_id=chat, html=f"m{n}", created=float(n)) for n in range(count + 1)
     )
     deliver(bot)
@@ -140,8 +140,10 @@ def test_each_chat_is_paced_after_a_short_burst(make_bot, chat, expected_gaps):
 
 def test_a_slow_chat_does_not_hold_back_the_others(make_bot):
     bot = make_bot()
-    bot.store.register_chat(1, "private", "")
-    bot.store.enqueue(OutboxEntry(key=f"k{n}", chat_id=1, html=f"m{n}", created=float(n)) for n in range(6))
+    bot.store.chats.register_chat(1, "private", "")
+    bot.store.outbox.enqueue(
+        OutboxEntry(key=f"k{n}", chat_id=1, html=f"m{n}", created=float(n)) for n in range(6)
+    )
     queue(bot, 2, prefix="other")
     deliver(bot)
     order = [chat for chat, _, _ in bot.sender.sent]

@@ -50,7 +50,7 @@ def test_the_night_the_clocks_go_back_loses_no_story(make_bot):
     deliver(bot)
     bot.time.now = at("2027-11-01 01:31")  # 02:31 CET the next day
     texts = deliver(bot)
-    held = [story.item.title for story in bot.store.held()]
+    held = [story.item.title for story in bot.store.outbox.held()]
     assert any("Sinjar" in text for text in texts) or "Census counters reach Sinjar" in held, (
         "the second story was neither sent nor kept"
     )

@@ -86,7 +86,7 @@ def test_a_failing_feed_is_skipped_and_the_others_go_on(make_bot, caplog):
     assert report.count(FetchOutcome.FAILED) == 1
     assert len(bot.sender.to(CHAT)) == 1
     assert "feed Bad failed (2 in a row): timed out after 30 s" in caplog.text
-    assert bot.store.feed_state("Bad").error_streak == 2
+    assert bot.store.feeds.feed_state("Bad").error_streak == 2
 
 
 def test_a_crash_after_queuing_loses_no_alert_and_repeats_none(make_bot):
@@ -124,14 +124,14 @@ def test_seen_records_are_pruned_after_retention(make_bot):
     bot.fetcher.publish("Wire", news("2", "b"))
     bot.time.now += 31 * 86400
     cycle(bot)
-    assert set(bot.store.seen_tokens("Wire")) == set(item_tokens(news("2", "b")))
+    assert set(bot.store.feeds.seen_tokens("Wire")) == set(item_tokens(news("2", "b")))
 
 
-def test_the_database_stays_the_same_size_over_months_of_polling(make_bot, tmp_path):
+def test_the_database_stays_the_same_size_over_months_of_polling(make_file_bot, tmp_path):
     """Time travel: a busy feed polled every 3 hours for 90 days, its stories alerted to a
     chat. Seen records, recent items and sent alerts are all pruned, so the database file
     is no bigger after three months than after one."""
-    bot = make_bot()
+    bot = make_file_bot()
     subscribe(bot, CHAT, "census")
     database = tmp_path / "data" / "newsbot.json"
     published = 0
@@ -143,10 +143,10 @@ def test_the_database_stays_the_same_size_over_months_of_polling(make_bot, tmp_p
         cycle(bot)
         bot.time.now += 3 * 3600
         if step % (30 * 8) == 30 * 8 - 1:
-            bot.store.checkpoint()
+            bot.store.sink.checkpoint_now()  # type: ignore[attr-defined]
             sizes[(step + 1) // 8] = database.stat().st_size
     assert len(bot.sender.to(CHAT)) == published - 3  # every story after the first poll
-    assert len(bot.store.seen_tokens("Wire")) <= 2 * (40 + 30 * 24)
+    assert len(bot.store.feeds.seen_tokens("Wire")) <= 2 * (40 + 30 * 24)
     assert sizes[90] <= sizes[30] * 1.05, sizes
 
 
@@ -191,14 +191,14 @@ def test_a_failing_feed_backs_off_exponentially_and_recovers(make_bot):
     # 288 cycles in a day; waits of about 5, 10, 20 ... min up to 6 h leave some ten tries.
     assert bot.fetcher.fetched("Good") == 288
     assert 6 <= bot.fetcher.fetched("Bad") <= 14
-    state = bot.store.feed_state("Bad")
+    state = bot.store.feeds.feed_state("Bad")
     assert state.error_streak == bot.fetcher.fetched("Bad") and state.failing_since == start
 
     bot.fetcher.publish("Bad")
     bot.time.now = state.retry_at
     report = cycle(bot)
     assert report.count(FetchOutcome.FETCHED) == 2
-    recovered = bot.store.feed_state("Bad")
+    recovered = bot.store.feeds.feed_state("Bad")
     assert (recovered.error_streak, recovered.failing_since, recovered.retry_at) == (0, None, None)
 
 
@@ -225,7 +225,7 @@ def test_the_admins_are_told_once_when_a_feed_keeps_failing_and_when_it_is_back(
     assert "HTTP 500 &lt;Internal Server Error&gt;" in notice
 
     bot.fetcher.publish("Wire")
-    bot.time.now = bot.store.feed_state("Wire").retry_at
+    bot.time.now = bot.store.feeds.feed_state("Wire").retry_at
     cycle(bot)
     poll_every(bot, POLL, until=bot.time.now + 3600)
     assert len(bot.sender.to(ADMIN)) == 2

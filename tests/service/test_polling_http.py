@@ -30,8 +30,7 @@ def bot(make_bot, server):
     def fetcher() -> HttpFeedFetcher:
         return HttpFeedFetcher(timeout=5, max_bytes=1_000_000, user_agent=user_agent())
 
-    made = make_bot(["Wire"], admins=(ADMIN,), fetcher=fetcher())
-    made.poller.sources[:] = [FeedSource("Wire", server.url("/feed.xml"))]
+    made = make_bot([FeedSource("Wire", server.url("/feed.xml"))], admins=(ADMIN,), fetcher=fetcher())
     made.commands.chat_seen((ADMIN, None), "private", "")
     made.commands.chat_seen((CHAT, None), "private", "")
     made.commands.subscribe((CHAT, None), "census")

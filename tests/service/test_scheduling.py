@@ -84,7 +84,7 @@ def test_a_busy_feed_is_polled_more_often_than_a_quiet_one(make_bot):
     weekly = bot.poller.next_poll["Weekly"] - bot.time.now
     assert 60 <= wire <= 66, "a story every four minutes: polled every minute, the shortest wait"
     assert 1620 <= weekly <= 1800, "a story a week: polled every half hour, the longest wait"
-    assert bot.store.feed_state("Wire").publish_gap == 240
+    assert bot.store.feeds.feed_state("Wire").publish_gap == 240
 
 
 def test_a_feed_that_says_nothing_of_its_pace_is_polled_at_the_usual_interval(make_bot):

@@ -15,22 +15,22 @@ ADMIN = 7
 URL = "https://wire2.example/rss"
 
 
-def test_a_subscription_the_disk_refuses_is_answered_clearly_and_never_appears(make_bot):
-    bot = make_bot()
+def test_a_subscription_the_disk_refuses_is_answered_clearly_and_never_appears(make_file_bot):
+    bot = make_file_bot()
     bot.commands.chat_seen((CHAT, None), "private", "")
     bot.commands.subscribe((CHAT, None), "census")
     with disk_full():
         assert bot.commands.subscribe((CHAT, None), "Makhmour, oil prices") == NOT_SAVED
     assert "Makhmour" not in bot.commands.list((CHAT, None)).html
     assert "Subscribed" in bot.commands.subscribe((CHAT, None), "Erbil"), "the next one, with room, works"
-    restarted = make_bot()
+    restarted = make_file_bot()
     listing = restarted.commands.list((CHAT, None)).html
     assert "census" in listing and "Erbil" in listing
     assert "Makhmour" not in listing and "oil prices" not in listing
 
 
-def test_an_unsubscription_the_disk_refuses_keeps_the_subscription(make_bot):
-    bot = make_bot()
+def test_an_unsubscription_the_disk_refuses_keeps_the_subscription(make_file_bot):
+    bot = make_file_bot()
     bot.commands.chat_seen((CHAT, None), "private", "")
     bot.commands.subscribe((CHAT, None), "census, Erbil")
     [[yes, _]] = bot.commands.unsubscribe((CHAT, None), "all").buttons
@@ -43,19 +43,19 @@ def test_an_unsubscription_the_disk_refuses_keeps_the_subscription(make_bot):
     bot.fetcher.publish("Wire", news("1", "The census results"))
     cycle(bot)
     assert len(bot.sender.to(CHAT)) == 1, "it still brings alerts"
-    assert "census" in make_bot().commands.list((CHAT, None)).html
+    assert "census" in make_file_bot().commands.list((CHAT, None)).html
 
 
-def test_a_new_chat_the_disk_cannot_record_still_gets_its_answer(make_bot):
-    bot = make_bot()
+def test_a_new_chat_the_disk_cannot_record_still_gets_its_answer(make_file_bot):
+    bot = make_file_bot()
     with disk_full():
         bot.commands.chat_seen((CHAT, None), "private", "")  # does not raise
         assert bot.commands.subscribe((CHAT, None), "census") == NOT_SAVED
-    assert not bot.store.is_active(CHAT)
+    assert not bot.store.chats.is_active(CHAT)
 
 
-def test_admin_changes_the_disk_refuses_are_answered_clearly_and_not_kept(make_bot):
-    bot = make_bot(admins=(ADMIN,))
+def test_admin_changes_the_disk_refuses_are_answered_clearly_and_not_kept(make_file_bot):
+    bot = make_file_bot(admins=(ADMIN,))
     bot.commands.chat_seen((ADMIN, None), "private", "")
     bot.fetcher.publish("Second Wire")
     with disk_full():
@@ -74,13 +74,13 @@ def test_admin_changes_the_disk_refuses_are_answered_clearly_and_not_kept(make_b
     asyncio.run(bot.delivery.run_until_idle())
     assert bot.sender.sent == [], "the announcement was not sent"
 
-    restarted = make_bot(admins=(ADMIN,), fetcher=bot.fetcher)
+    restarted = make_file_bot(admins=(ADMIN,), fetcher=bot.fetcher)
     assert [s.name for s in restarted.poller.sources] == ["Wire", "Second Wire"]
-    assert restarted.store.broadcasts_in_progress() == []
+    assert restarted.store.broadcasts.broadcasts_in_progress() == []
 
 
-def test_a_poll_the_disk_refuses_is_tried_again_and_its_alert_arrives_once(make_bot, caplog):
-    bot = make_bot()
+def test_a_poll_the_disk_refuses_is_tried_again_and_its_alert_arrives_once(make_file_bot, caplog):
+    bot = make_file_bot()
     bot.commands.chat_seen((CHAT, None), "private", "")
     bot.commands.subscribe((CHAT, None), "census")
     bot.fetcher.publish("Wire")

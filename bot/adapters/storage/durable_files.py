@@ -163,7 +163,8 @@ class Journal:
                 records.append(record)
         return records
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: dict[str, Any]) -> int:
+        """Write *record* as one line; returns its length in bytes."""
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
         if self._size is None:
             line = b"\n" + line
@@ -180,6 +181,16 @@ class Journal:
         self._unsynced = True
         if self._clock() - self._synced >= SYNC_SECONDS:
             self.sync()
+        return len(line)
+
+    @property
+    def size(self) -> int:
+        """The journal's length in bytes (0: empty)."""
+        return self._size if self._size is not None else 1
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
 
     def _undo(self) -> None:
         """Cut off what a refused write left, so the next record starts on its own line."""

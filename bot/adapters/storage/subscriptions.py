@@ -1,0 +1,201 @@
+"""Subscriptions, numbered in their place (table ``subscriptions``).
+
+Each subscription has a number in its place (a chat, or a forum topic): the one /list shows
+and /unsubscribe takes. It keeps it until it is removed. A removed subscription may be kept
+for a while (its document gets ``removed_until``), so that an undo brings it back as it was;
+meanwhile no new subscription of its place takes its number.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+
+from bot.adapters.storage.documents import Documents
+from bot.adapters.storage.records import Place, doc_to_subscription, place, place_of
+from bot.service.ports import StoredSubscription
+
+__all__ = ["SubscriptionRepository"]
+
+log = logging.getLogger(__name__)
+
+TABLE = "subscriptions"
+
+
+class SubscriptionRepository:
+    def __init__(self, documents: Documents, clock: Callable[[], float] = time.time) -> None:
+        self._documents = documents
+        self._clock = clock
+        self._index()
+        documents.on_undo(self._index)
+        self._number_old_subscriptions()
+
+    def _index(self) -> None:
+        """Each subscription's (and each removed one kept for an undo) place and number, the
+        numbers each place uses, and when each kept one may be forgotten."""
+        self._numbered: dict[int, tuple[Place, int]] = {}
+        self._numbers: dict[Place, dict[int, int]] = {}
+        self._kept: dict[int, float] = {}
+        for doc_id, doc in self._documents.table(TABLE).items():
+            if "number" in doc:  # (a database from before numbers: see _number_old_subscriptions)
+                self._file_number(doc_id, place(doc), doc["number"])
+            if "removed_until" in doc:
+                self._kept[doc_id] = doc["removed_until"]
+
+    def all_subscriptions(self) -> list[StoredSubscription]:
+        return [
+            doc_to_subscription(doc_id, doc)
+            for doc_id, doc in self._documents.table(TABLE).items()
+            if "removed_until" not in doc
+        ]
+
+    def count(self) -> int:
+        return len(self._documents.table(TABLE)) - len(self._kept)
+
+    def add_subscriptions(
+        self, chat_id: int, queries: Sequence[str], thread_id: int | None = None
+    ) -> list[StoredSubscription]:
+        """Add subscriptions to a chat (or topic), numbered after the highest number its
+        subscriptions have, or removed ones kept for an undo have."""
+        now = self._clock()
+        spot = (chat_id, thread_id)
+        added = []
+        with self._documents.unit():
+            self._forget_removed(now)
+            for query in queries:
+                number = self._next_number(spot)
+                doc = {
+                    "chat_id": chat_id,
+                    "query": query,
+                    "created": now,
+                    "thread_id": thread_id,
+                    "number": number,
+                }
+                doc_id = self._documents.insert(TABLE, doc)
+                self._file_number(doc_id, spot, number)
+                added.append(StoredSubscription(id=doc_id, chat_id=chat_id, query=query, thread_id=thread_id,
+                                                number=number))  # fmt: skip
+        return added
+
+    def update_subscription(self, subscription: StoredSubscription) -> None:
+        """Save a subscription's own pace and mute (its query, chat, topic and number stay)."""
+        fields = {
+            "delivery": subscription.delivery.value if subscription.delivery else None,
+            "muted_until": subscription.muted_until,
+        }
+        self._documents.update(TABLE, subscription.id, fields)
+
+    def remove_subscriptions(self, ids: Iterable[int], *, kept_for: float = 0.0) -> None:
+        """Remove subscriptions. For *kept_for* seconds they are kept for
+        :meth:`restore_subscriptions`, and no new subscription of their place takes their numbers."""
+        ids = [i for i in dict.fromkeys(ids) if i in self._numbered and i not in self._kept]
+        if not ids:
+            return
+        now = self._clock()
+        with self._documents.unit():
+            self._forget_removed(now)
+            for doc_id in ids:
+                if kept_for > 0:
+                    self._documents.update(TABLE, doc_id, {"removed_until": now + kept_for})
+                    self._kept[doc_id] = now + kept_for
+                else:
+                    self._documents.remove(TABLE, doc_id)
+                    self._unfile_number(doc_id)
+
+    def restore_subscriptions(self, removed: Sequence[StoredSubscription]) -> list[StoredSubscription]:
+        """Bring back removed subscriptions: those still kept as they were, with their id and
+        number; any other anew, with its number if its place has it free, else the next."""
+        back: list[StoredSubscription] = []
+        with self._documents.unit():
+            for subscription in removed:
+                doc_id = subscription.id
+                if doc_id in self._kept and self._numbered[doc_id] == (
+                    place_of(subscription),
+                    subscription.number,
+                ):
+                    doc = dict(self._documents.table(TABLE)[doc_id])
+                    del doc["removed_until"]
+                    self._documents.put(TABLE, doc_id, doc)
+                    del self._kept[doc_id]
+                    back.append(doc_to_subscription(doc_id, doc))
+                    continue
+                spot = place_of(subscription)
+                free = subscription.number > 0 and subscription.number not in self._numbers.get(spot, {})
+                number = subscription.number if free else self._next_number(spot)
+                fields = {
+                    "chat_id": subscription.chat_id,
+                    "query": subscription.query,
+                    "created": self._clock(),
+                    "thread_id": subscription.thread_id,
+                    "number": number,
+                    "delivery": subscription.delivery.value if subscription.delivery else None,
+                    "muted_until": subscription.muted_until,
+                }
+                doc_id = self._documents.insert(TABLE, fields)
+                self._file_number(doc_id, spot, number)
+                back.append(replace(subscription, id=doc_id, number=number))
+        return back
+
+    def move_chat(self, old: int, new: int) -> None:
+        """Move chat *old*'s subscriptions (and those kept for an undo) to chat *new*, with
+        their numbers; one that *new* already uses (the supergroup had its own subscriptions
+        before the bot learnt of the move) gets the next free one."""
+        moved = sorted(
+            (number, doc_id, spot[1]) for doc_id, (spot, number) in self._numbered.items() if spot[0] == old
+        )
+        clashing = []
+        with self._documents.unit():
+            for number, doc_id, thread_id in moved:
+                self._unfile_number(doc_id)
+                if number in self._numbers.get((new, thread_id), {}):
+                    clashing.append((doc_id, thread_id))
+                else:
+                    self._documents.update(TABLE, doc_id, {"chat_id": new})
+                    self._file_number(doc_id, (new, thread_id), number)
+            for doc_id, thread_id in clashing:
+                number = self._next_number((new, thread_id))
+                self._documents.update(TABLE, doc_id, {"chat_id": new, "number": number})
+                self._file_number(doc_id, (new, thread_id), number)
+
+    def _number_old_subscriptions(self) -> None:
+        """At open: number the subscriptions of a database written before they had numbers
+        (in each place, in the order /list showed them: oldest first), and forget removed
+        ones kept past their time."""
+        docs = self._documents.table(TABLE)
+        unnumbered = sorted((doc_id, place(doc)) for doc_id, doc in docs.items() if "number" not in doc)
+        expired = any(until <= self._clock() for until in self._kept.values())
+        if not unnumbered and not expired:
+            return
+        with self._documents.unit():
+            for doc_id, spot in unnumbered:
+                number = self._next_number(spot)
+                self._file_number(doc_id, spot, number)
+                self._documents.update(TABLE, doc_id, {"number": number})
+            self._forget_removed(self._clock())
+        if unnumbered:
+            log.info("numbered %d subscriptions", len(unnumbered))
+
+    def _forget_removed(self, now: float) -> None:
+        """Drop the removed subscriptions kept for an undo whose time is over (their numbers
+        may be given again)."""
+        for doc_id in [doc_id for doc_id, until in self._kept.items() if until <= now]:
+            self._documents.remove(TABLE, doc_id)
+            del self._kept[doc_id]
+            self._unfile_number(doc_id)
+
+    def _next_number(self, spot: Place) -> int:
+        return max(self._numbers.get(spot, {}), default=0) + 1
+
+    def _file_number(self, doc_id: int, spot: Place, number: int) -> None:
+        self._numbered[doc_id] = (spot, number)
+        self._numbers.setdefault(spot, {})[number] = doc_id
+
+    def _unfile_number(self, doc_id: int) -> None:
+        spot, number = self._numbered.pop(doc_id)
+        numbers = self._numbers[spot]
+        if numbers.get(number) == doc_id:
+            del numbers[number]
+        if not numbers:
+            del self._numbers[spot]
