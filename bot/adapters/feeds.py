@@ -33,6 +33,7 @@ from bot.adapters.addresses import is_public
 from bot.adapters.decoding import ACCEPT_ENCODING, DecodingError, decoder_for
 from bot.adapters.parsing import FeedError, Parsed, describe_problems, parse_job
 from bot.adapters.workers import JobFailed, JobTimedOut, PoolStopped, WorkerDied, WorkerPool
+from bot.core.feed_health import LONGEST_RETRY_AFTER
 from bot.core.sources import FeedSource
 from bot.service.ports import FeedState, FetchOutcome, FetchResult
 
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 CONNECT_TIMEOUT_SECONDS = 10.0
-MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 STOP_GRACE_SECONDS = 1.0  # how long parses under way may go on once the bot is stopping
@@ -70,7 +70,7 @@ def retry_after(value: str, *, now: datetime | None = None) -> float | None:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         seconds = (moment - (now or datetime.now(UTC))).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+    return min(max(seconds, 0.0), LONGEST_RETRY_AFTER)
 
 
 async def check_public_address(url: str) -> None:

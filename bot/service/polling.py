@@ -24,10 +24,9 @@ the same wire copy in several feeds) share one alert key per chat. A later copy 
 the chat already has is not a new alert: the feed that carried it is added to the alert's
 "Also:" line (the alert waiting or held is sent with it, one already sent is edited).
 
-A failing feed backs off: it is tried again at its usual time, then after about one poll
-interval, two, four, ... up to a cap, with jitter, or later if its server sent Retry-After.
-Once it has failed without a break for a while, the admins are told once, and told again
-when it recovers. A permanent redirect moves the feed: later polls go to the new URL.
+What follows each fetch for the feed itself (backing off while it fails, a permanent
+redirect, telling the admins it is down or back, when it is due next) is decided by
+:mod:`bot.core.feed_health`; the poller stores what it decides and queues its notices.
 """
 
 from __future__ import annotations
@@ -37,11 +36,20 @@ import logging
 import random
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, tzinfo
 
-from bot.core.backoff import backoff_delay
 from bot.core.dedup import item_tokens, new_items, prune_seen
+from bot.core.feed_health import (
+    Answer,
+    FeedBack,
+    FeedDown,
+    FeedHealth,
+    FeedPolicy,
+    after_fetch,
+    backing_off,
+    remembered,
+)
 from bot.core.formatting import (
     SUMMARY_ITEMS,
     format_duration,
@@ -54,7 +62,7 @@ from bot.core.language import speaking
 from bot.core.matcher import Document
 from bot.core.query import source_label
 from bot.core.sameness import Assignment, StoryGroups, compact
-from bot.core.schedule import FeedPace, PollBounds, next_poll_delay, publishing_gap
+from bot.core.schedule import PollBounds, publishing_gap
 from bot.core.sources import FeedSource
 from bot.service.delivery import Delivery, DeliveryCounts
 from bot.service.pace import AlertPace
@@ -64,7 +72,6 @@ from bot.service.ports import (
     FeedMemory,
     FeedState,
     FetchOutcome,
-    FetchResult,
     HeldStory,
     OutboxEntry,
     OutboxStore,
@@ -80,8 +87,6 @@ from bot.service.subscriptions import Place, Subscriptions
 __all__ = ["Batch", "CycleReport", "FeedPolicy", "FeedReport", "PollLimits", "Poller"]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BOUNDS = PollBounds(usual=300.0, shortest=60.0, longest=1800.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,20 +160,6 @@ class CycleReport:
             f"{self.delivery.blocked + self.delivery.failed} not sent; {self.pending} alerts pending; "
             f"{self.parse_seconds:.1f} s CPU parsing"
         )
-
-
-@dataclass(frozen=True, slots=True)
-class FeedPolicy:
-    """When the poller polls each feed, and how it treats failing ones (seconds)."""
-
-    bounds: PollBounds = DEFAULT_BOUNDS
-    backoff_cap: float = 6 * 3600.0
-    notify_after: float = 6 * 3600.0  # failing this long without a break: tell the admins
-
-    @property
-    def backoff_first(self) -> float:
-        """The first wait after a second failure in a row: the usual poll interval."""
-        return self.bounds.usual
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,42 +424,48 @@ class Poller:
         self.next_poll[source.name] = report.next_poll  # type: ignore[assignment]
         return report
 
-    def _after_success(self, pace: FeedPace) -> float:
-        """When a feed that answered is due again (see :mod:`bot.core.schedule`)."""
-        return self._clock() + next_poll_delay(self._policy.bounds, pace, jitter=self._jitter())
-
     async def _poll_feed_unguarded(self, source: FeedSource, cycle: _CycleAlerts) -> FeedReport:
         state = self._feeds.feed_state(source.name)
-        known = state if state is not None and state.url == source.url else None
-        if known is not None and known.retry_at is not None and self._clock() < known.retry_at:
-            return FeedReport(
-                source.name, FetchOutcome.DEFERRED, error=known.last_error, next_poll=known.retry_at
-            )
+        health = _health_of(state) if state is not None else None
+        known = state if remembered(health, source.url) is not None else None
+        until = backing_off(health, url=source.url, now=self._clock())
+        if known is not None and until is not None:
+            return FeedReport(source.name, FetchOutcome.DEFERRED, error=known.last_error, next_poll=until)
         target = replace(source, url=known.fetch_url) if known is not None else source
         result = await self._fetcher.fetch(target, known)
         if source not in self.sources:  # removed while it was being fetched
             return FeedReport(source.name, FetchOutcome.NOT_MODIFIED)
         now = self._clock()
-        location = known.location if known is not None else ""
-        if result.moved_to and result.moved_to != target.url:
-            location = "" if result.moved_to == source.url else result.moved_to
+        gap = publishing_gap(
+            item.published.timestamp() for item in result.items if item.published is not None
+        )
+        answer = Answer(
+            failed=result.outcome is FetchOutcome.FAILED,
+            error=result.error,
+            retry_after=result.retry_after,
+            moved_to=result.moved_to,
+            not_before=result.not_before,
+            publish_gap=gap,
+        )
+        verdict = after_fetch(
+            health, answer, url=source.url, now=now, policy=self._policy, jitter=self._jitter()
+        )
+        if verdict.moved:
             log.info("feed %s moved permanently to %s", source.name, result.moved_to)
-
-        if result.outcome is FetchOutcome.FAILED:
-            retry_at = self._record_failure(
-                source, replace(known or FeedState(url=source.url), location=location), result
-            )
-            return FeedReport(source.name, FetchOutcome.FAILED, error=result.error, next_poll=retry_at)
-        self.last_checked[source.name] = now
-        if known is not None and known.reported_down and known.failing_since is not None:
-            failed_for = now - known.failing_since
-            self._notify_admins(source.name, "up", lambda: format_feed_back(source.name, failed_for))
-
-        if result.outcome is FetchOutcome.NOT_MODIFIED:
-            if known is not None and (known.error_streak or location != known.location):
-                self._feeds.save_state(source.name, _recovered(known, location))
-            pace = FeedPace(gap=known.publish_gap if known else None, not_before=result.not_before)
-            return FeedReport(source.name, FetchOutcome.NOT_MODIFIED, next_poll=self._after_success(pace))
+        if result.outcome is not FetchOutcome.FAILED:
+            self.last_checked[source.name] = now
+        self._tell_admins(source.name, verdict.notice, now)
+        if result.outcome is not FetchOutcome.FETCHED:
+            if verdict.changed:
+                self._feeds.save_state(
+                    source.name, _with_health(known or FeedState(url=source.url), verdict.health)
+                )
+            if result.outcome is FetchOutcome.FAILED:
+                wait = verdict.backoff
+                retry = f"next try in {wait:.0f} s" if wait else "next try at its usual time"
+                log.warning("feed %s failed (%d in a row): %s; %s",
+                            source.name, verdict.health.error_streak, result.error, retry)  # fmt: skip
+            return FeedReport(source.name, result.outcome, error=result.error, next_poll=verdict.next_poll)
 
         # The first successful poll of a feed (or of a feed whose URL changed) only learns
         # what exists.
@@ -482,20 +479,18 @@ class Poller:
         stories = self._assign_stories(taken, now)
         matched = self._alerts_for(taken, stories, label, now)
         alerts, over = cycle.choose(matched.alerts)
-        gap = publishing_gap(
-            item.published.timestamp() for item in result.items if item.published is not None
-        )
         record = PollRecord(
             feed=source.name,
-            state=FeedState(
-                url=source.url,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                body_hash=result.body_hash,
-                last_success=now,
-                location=location,
-                items=len(result.items),
-                publish_gap=gap if gap is not None else (known.publish_gap if known else None),
+            state=_with_health(
+                FeedState(
+                    url=source.url,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    body_hash=result.body_hash,
+                    last_success=now,
+                    items=len(result.items),
+                ),
+                verdict.health,
             ),
             seen=kept_seen,
             recent_added=change.added,
@@ -530,9 +525,7 @@ class Poller:
             parse_seconds=result.parse_seconds,
             over_cap=over_cap,
             too_old=too_old,
-            next_poll=self._after_success(
-                FeedPace(gap=record.state.publish_gap, not_before=result.not_before)
-            ),
+            next_poll=verdict.next_poll,
         )
 
     def _dated(self, items: Sequence[Item], now: float) -> tuple[list[Item], int]:
@@ -561,51 +554,26 @@ class Poller:
         kept = prune_seen(seen, present, now=now, retention_seconds=self._seen_retention)
         return fresh, _newest(fresh, self._limits.new_items_per_feed), kept
 
-    def _record_failure(self, source: FeedSource, previous: FeedState, result: FetchResult) -> float:
-        """Record a failed poll; return when the feed is due again."""
-        now = self._clock()
-        streak = previous.error_streak + 1
-        failing_since = previous.failing_since if previous.failing_since is not None else now
-        # One failure may be a blip: the next poll tries again. Waits start from the second.
-        wait = 0.0
-        if streak > 1:
-            wait = backoff_delay(
-                streak - 1,
-                first=self._policy.backoff_first,
-                cap=self._policy.backoff_cap,
-                jitter=self._jitter(),
-            )
-        if result.retry_after is not None:
-            wait = max(wait, result.retry_after)
-        failed = replace(
-            previous,
-            last_error=result.error,
-            error_streak=streak,
-            failing_since=failing_since,
-            retry_at=now + wait if wait else None,
-        )
-        if not failed.reported_down and now - failing_since >= self._policy.notify_after:
-            self._notify_admins(
-                source.name, "down", lambda: format_feed_down(source.name, result.error, now - failing_since)
-            )
-            failed = replace(failed, reported_down=True)
-        self._feeds.save_state(source.name, failed)
-        retry = f"next try in {wait:.0f} s" if wait else "next try at its usual time"
-        log.warning("feed %s failed (%d in a row): %s; %s", source.name, streak, result.error, retry)
-        return now + (wait or self._policy.bounds.usual)
-
-    def _notify_admins(self, feed: str, event: str, notice: Callable[[], str]) -> None:
-        """Queue a notice to every admin who has a chat with the bot (durable, like alerts),
+    def _tell_admins(self, feed: str, notice: FeedDown | FeedBack | None, now: float) -> None:
+        """Queue *notice* to every admin who has a chat with the bot (durable, like alerts),
         each written in the admin's language."""
-        now = self._clock()
+        if notice is None:
+            return
         entries = []
         for admin in self._admins:
             if self._chats.is_active(admin):
                 with speaking(self._pace.language(admin)):
-                    html = notice()
+                    html = (
+                        format_feed_down(feed, notice.error, notice.failing_for)
+                        if isinstance(notice, FeedDown)
+                        else format_feed_back(feed, notice.failed_for)
+                    )
                 entries.append(
                     OutboxEntry(
-                        key=f"feed-{event}:{admin}:{feed}:{now:.0f}", chat_id=admin, html=html, created=now
+                        key=f"feed-{notice.event}:{admin}:{feed}:{now:.0f}",
+                        chat_id=admin,
+                        html=html,
+                        created=now,
                     )
                 )
         if entries and self._outbox.enqueue(entries):
@@ -664,13 +632,13 @@ def _newest(items: Sequence[Item], limit: int) -> Sequence[Item]:
     return [items[index] for index in kept]
 
 
-def _recovered(state: FeedState, location: str) -> FeedState:
-    return replace(
-        state,
-        location=location,
-        last_error="",
-        error_streak=0,
-        failing_since=None,
-        retry_at=None,
-        reported_down=False,
-    )
+_HEALTH = tuple(health_field.name for health_field in fields(FeedHealth))
+
+
+def _health_of(state: FeedState) -> FeedHealth:
+    """The part of a feed's stored state that :mod:`bot.core.feed_health` decides on."""
+    return FeedHealth(**{name: getattr(state, name) for name in _HEALTH})
+
+
+def _with_health(state: FeedState, health: FeedHealth) -> FeedState:
+    return replace(state, **{name: getattr(health, name) for name in _HEALTH})
