@@ -44,6 +44,7 @@ from bot.adapters.telegram import (
     publish_command_menu,
     stop_on_signals,
 )
+from bot.adapters.webhook import Webhook, limit_request_bodies, start_up_problem
 from bot.core.language import _, speaking
 from bot.core.pace import FloodGuard
 from bot.core.pacing import ChatBuckets, Pacing, Rate
@@ -280,16 +281,58 @@ def run_telegram(settings: Settings) -> int:
     if not settings.telegram_bot_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    webhook = _webhook(settings)  # None: long polling
     stopped = _start_up_problem(settings)
+    if stopped is None and webhook is not None:
+        stopped = start_up_problem(
+            webhook, token=settings.telegram_bot_token, api_url=settings.telegram_api_url
+        )
     if stopped is not None:
         print(stopped[0], file=sys.stderr)
         return stopped[1]
     bot = wire(settings, database=DATABASE, token=settings.telegram_bot_token)
     try:
-        bot.application.run_polling(drop_pending_updates=False, stop_signals=None)  # see stop_on_signals
+        if webhook is not None:
+            _run_webhook(bot, webhook)
+        else:
+            bot.application.run_polling(drop_pending_updates=False, stop_signals=None)  # see stop_on_signals
     finally:
         bot.store.close()
     return 0
+
+
+def _webhook(settings: Settings) -> Webhook | None:
+    """How updates come by webhook (NEWSBOT_WEBHOOK_URL), or None for long polling."""
+    if not settings.webhook_url:
+        return None
+    webhook = Webhook.of(
+        settings.webhook_url,
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        secret=settings.webhook_secret,
+    )
+    # A secret made at this start is kept out of the logs too (PTB logs setWebhook's
+    # parameters at DEBUG).
+    configure_logging(settings.log_level, secrets=(*settings.secrets, webhook.secret))
+    return webhook
+
+
+def _run_webhook(bot: Bot, webhook: Webhook) -> None:
+    """Take updates by webhook instead of long polling (see bot/adapters/webhook.py): PTB sets
+    the webhook with its secret again, then serves the address's path on PORT."""
+    limit_request_bodies()
+    log.info(
+        "updates come by webhook to %s (listening on %s, port %d)", webhook.url, webhook.listen, webhook.port
+    )
+    bot.application.run_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=webhook.path,
+        webhook_url=webhook.url,
+        secret_token=webhook.secret,
+        drop_pending_updates=False,
+        stop_signals=None,  # see stop_on_signals, as for polling
+    )
 
 
 def console_feeds(settings: Settings, *, feeds_file: bool) -> list[FeedSource]:

@@ -12,6 +12,7 @@ takes precedence.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -116,6 +117,50 @@ def _parse_log_level(value: Any) -> str:
     return level
 
 
+WEBHOOK_PATH = re.compile(r"[A-Za-z0-9/._~-]*")  # no %-escapes: PTB matches the path as written
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a secret_token
+
+
+def _parse_webhook_url(value: Any) -> str:
+    """The address Telegram sends updates to, or "" (long polling). The reasons never quote
+    the address: an operator may have put the bot token in it."""
+    url = _parse_str(value)
+    if not url:
+        return ""
+    example = "(such as https://newsbot.example.org/telegram)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number from 0 to 65535)
+    except ValueError:
+        raise ValueError(f"not a web address {example}") from None
+    if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"expected the https address Telegram should send updates to {example}")
+    if any(character.isspace() for character in url):
+        raise ValueError("the address contains a space or a line break")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("the address carries a user name or password (Telegram sends a secret instead)")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ValueError("the address has a ?query or #fragment; give a path only")
+    if not WEBHOOK_PATH.fullmatch(parts.path):
+        raise ValueError("the address's path may only have letters, digits and / . _ ~ -")
+    return url
+
+
+def _parse_webhook_secret(value: Any) -> str:
+    secret = _parse_str(value)
+    if secret and not WEBHOOK_SECRET.fullmatch(secret):
+        # The secret is not quoted: it is one.
+        raise ValueError("expected 1 to 256 letters, digits, '_' or '-' (Telegram accepts no other)")
+    return secret
+
+
+def _parse_port(value: Any) -> int:
+    port = _parse_int(1)(value)
+    if port > 65535:
+        raise ValueError("must be at most 65535")
+    return port
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """One setting: its key in settings.toml, its environment variable and its default."""
@@ -194,6 +239,14 @@ SETTINGS: tuple[Setting, ...] = (
             "A URL about this bot, named in the User-Agent sent to feed servers."),
     Setting("log_level", "NEWSBOT_LOG_LEVEL", "INFO", _parse_log_level,
             "Logging level: DEBUG, INFO, WARNING or ERROR."),
+    Setting("webhook_url", "NEWSBOT_WEBHOOK_URL", "", _parse_webhook_url,
+            "Public https address Telegram sends updates to; set, a webhook replaces long polling."),
+    Setting("webhook_listen", "NEWSBOT_WEBHOOK_LISTEN", "0.0.0.0", _parse_str,
+            "Address the webhook server listens on (0.0.0.0: every IPv4 interface)."),
+    Setting("webhook_port", "PORT", 8080, _parse_port,
+            "Port the webhook server listens on; Procfile platforms set PORT themselves."),
+    Setting("webhook_secret", "NEWSBOT_WEBHOOK_SECRET", "", _parse_webhook_secret,
+            "Secret Telegram sends with each update (1-256 of A-Z a-z 0-9 _ -); unset: new at each start."),
 )  # fmt: skip
 
 
@@ -234,6 +287,10 @@ class Settings:
     language: str
     bot_url: str
     log_level: str
+    webhook_url: str
+    webhook_listen: str
+    webhook_port: int
+    webhook_secret: str = field(repr=False)  # a secret, like the token
     source: str = field(default="defaults", compare=False)
 
     @classmethod
@@ -252,7 +309,7 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs or error messages."""
-        return (self.telegram_bot_token,) if self.telegram_bot_token else ()
+        return tuple(secret for secret in (self.telegram_bot_token, self.webhook_secret) if secret)
 
 
 def load_settings(environ: Mapping[str, str], settings_file: Path | None = None) -> Settings:

@@ -524,12 +524,38 @@ def stop_on_signals(
         for part in (application.update_processor, application.bot.rate_limiter):
             if isinstance(part, ChatLanes | TelegramRateLimiter):
                 part.abandon_waits()
-        application.stop_running()
+        _stop_once_started(application)
 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGABRT):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, not POSIX
             loop.add_signal_handler(signum, stop)
+
+
+STARTING_CHECK_SECONDS = 0.05
+
+
+def _stop_once_started(application: Application) -> None:  # type: ignore[type-arg]
+    """``application.stop_running()`` at a moment it takes effect. PTB looks for a stop asked
+    while it starts only once, right after post_init: one asked while its updater starts
+    (deleteWebhook before polling; setWebhook and the webhook server) would be lost, and the
+    bot would run on. Such a stop waits until the application runs."""
+    updater = application.updater
+    if application.running or updater is None or not updater.running:
+        application.stop_running()
+        return
+    loop = asyncio.get_running_loop()
+
+    def when_running() -> None:
+        if application.running:
+            # On the next turn of the loop: this one may be the last of PTB's
+            # run_until_complete(start()), which would swallow a stop of the loop.
+            loop.call_soon(application.stop_running)
+        elif updater.running:
+            loop.call_later(STARTING_CHECK_SECONDS, when_running)
+        # else the updater failed to start: PTB is stopping already.
+
+    loop.call_later(STARTING_CHECK_SECONDS, when_running)
 
 
 def _menu(language: str, commands: Sequence[tuple[str, str]]) -> list[BotCommand]:

@@ -11,11 +11,18 @@ units once the entities are parsed, a button's callback data must fit 64 bytes, 
 must name a message the bot sent to that chat (one that changes nothing is answered
 "message is not modified", as Telegram does). What Telegram would refuse is answered with
 Telegram's 400, and kept in :attr:`FakeBotAPI.refused`.
+
+Webhooks work as in Telegram: ``setWebhook`` checks the address (https, ports 443, 80, 88,
+8443) and the secret token (1-256 of ``A-Z a-z 0-9 _ -``); while a webhook is set,
+``getUpdates`` answers 409 Conflict; :meth:`FakeBotAPI.push_updates` POSTs the waiting
+updates, with the secret header, to the address the test names (the bot's server, which
+the registered public address would reach through the platform's proxy).
 """
 
 from __future__ import annotations
 
 import html
+import http.client
 import itertools
 import json
 import re
@@ -92,6 +99,7 @@ class _State:
     group_admins: dict[int, set[int]] = field(default_factory=dict)  # chat -> its admins' user ids
     keyboards: dict[int, Any] = field(default_factory=dict)  # message id -> its buttons now
     texts: dict[int, tuple[int, str]] = field(default_factory=dict)  # message id -> (chat, its text now)
+    webhook: dict[str, Any] | None = None  # setWebhook's parameters while a webhook is set
 
 
 class FakeBotAPI:
@@ -231,7 +239,34 @@ class FakeBotAPI:
         language: str | None = None,
         entities: Sequence[Mapping[str, Any]] = (),
     ) -> int:
-        """Queue a message from a user, as Telegram would deliver it through getUpdates; with
+        """Queue a message from a user, as Telegram would deliver it through getUpdates (or
+        :meth:`push_updates`); see :meth:`message_update` for the arguments."""
+        update = self.message_update(
+            chat_id,
+            text,
+            user_id=user_id,
+            chat_type=chat_type,
+            thread_id=thread_id,
+            language=language,
+            entities=entities,
+        )
+        with self._changed:
+            self._state.updates.append(update)
+            self._changed.notify_all()
+        return int(update["update_id"])
+
+    def message_update(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        thread_id: int | None = None,
+        language: str | None = None,
+        entities: Sequence[Mapping[str, Any]] = (),
+    ) -> dict[str, Any]:
+        """The update of a message from a user, as Telegram delivers it (not queued); with
         *thread_id*, in that topic of a forum supergroup; *language*: the user's Telegram
         language (``language_code``); *entities*: the formatting the user gave the text, as
         the Bot API's MessageEntity objects (``{"type": "bold", "offset": 11, "length": 4}``,
@@ -263,10 +298,7 @@ class FakeBotAPI:
             ]
         if entities:
             message["entities"] = [*message.get("entities", []), *(dict(e) for e in entities)]
-        with self._changed:
-            self._state.updates.append({"update_id": update_id, "message": message})
-            self._changed.notify_all()
-        return update_id
+        return {"update_id": update_id, "message": message}
 
     def user_presses(self, message: Sent, label: str, *, user_id: int | None = None) -> int:
         """A user presses the button *label* under *message* (as its buttons are now), as
@@ -320,6 +352,39 @@ class FakeBotAPI:
             self._changed.notify_all()
         return update_id
 
+    # --- webhooks -----------------------------------------------------------------------
+
+    @property
+    def webhook(self) -> dict[str, Any] | None:
+        """The webhook as the bot set it (setWebhook's parameters: ``url``, ``secret_token``...),
+        or None while there is none."""
+        with self._changed:
+            return dict(self._state.webhook) if self._state.webhook is not None else None
+
+    def push_updates(self, to: str, timeout: float = 15.0) -> list[int]:
+        """POST each waiting update to *to* (``http://host:port/path``), in order, as Telegram
+        does to a webhook: JSON, with the secret in ``X-Telegram-Bot-Api-Secret-Token``. An
+        update answered 2xx is delivered; the first other answer stops the round (Telegram
+        tries again later). A server that does not listen yet is tried again until *timeout*.
+        Returns the statuses."""
+        with self._changed:
+            webhook = self._state.webhook
+            if webhook is None:
+                raise AssertionError("no webhook is set: Telegram would keep the updates for getUpdates")
+            secret = webhook.get("secret_token")
+            pending = [u for u in self._state.updates if u["update_id"] >= self._state.offset]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": str(secret)} if secret else {}
+        statuses = []
+        for update in pending:
+            status = post_json(to, update, headers=headers, timeout=timeout)
+            statuses.append(status)
+            if not 200 <= status < 300:
+                break
+            with self._changed:
+                self._state.offset = max(self._state.offset, update["update_id"] + 1)
+                self._changed.notify_all()
+        return statuses
+
     # --- faults -------------------------------------------------------------------------
 
     def block(self, chat_id: int, description: str = "Forbidden: bot was blocked by the user") -> None:
@@ -368,6 +433,12 @@ class FakeBotAPI:
                 slow = 0.0
             if method == "sendMessage" and chat_id in self._state.blocked:
                 return 403, {"ok": False, "error_code": 403, "description": self._state.blocked[chat_id]}, 0.0
+            if method == "getUpdates" and self._state.webhook is not None:
+                conflict = (
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first"
+                )
+                return 409, {"ok": False, "error_code": 409, "description": conflict}, 0.0
             problem = check_message(method, params)
             if problem is not None:
                 self._state.refused.append((method, params, problem))
@@ -418,6 +489,27 @@ class FakeBotAPI:
                 return {"status": "administrator", "user": user, **dict.fromkeys(rights, True),
                         **dict.fromkeys(rights_off, False)}  # fmt: skip
             return {"status": "member", "user": user}
+        if method in ("setWebhook", "deleteWebhook"):
+            with self._changed:
+                url = str(params.get("url") or "") if method == "setWebhook" else ""
+                self._state.webhook = dict(params) if url else None  # an empty url deletes it
+                if params.get("drop_pending_updates"):
+                    ids = [u["update_id"] + 1 for u in self._state.updates]
+                    self._state.offset = max([self._state.offset, *ids])
+                self._changed.notify_all()
+            return True
+        if method == "getWebhookInfo":
+            with self._changed:
+                webhook = self._state.webhook or {}
+                waiting = sum(1 for u in self._state.updates if u["update_id"] >= self._state.offset)
+            info: dict[str, Any] = {"url": str(webhook.get("url", "")), "has_custom_certificate": False,
+                                    "pending_update_count": waiting}  # fmt: skip
+            if webhook:
+                info["max_connections"] = int(webhook.get("max_connections") or 40)
+                for key in ("ip_address", "allowed_updates"):
+                    if webhook.get(key) is not None:
+                        info[key] = webhook[key]
+            return info  # (never the secret token, as in Telegram)
         if method == "getUpdates":
             return self._updates(
                 int(params.get("offset", 0) or 0),
@@ -453,7 +545,7 @@ class FakeBotAPI:
                 "from": BOT_USER,
                 "text": sent.text,
             }
-        return True  # deleteWebhook, setMyCommands, ...
+        return True  # setMyCommands, ...
 
     def _updates(self, offset: int, timeout: float, limit: int) -> list[dict[str, Any]]:
         deadline = time.monotonic() + min(timeout, 1.0)  # short long-polls keep shutdown quick
@@ -599,10 +691,43 @@ def check_commands(params: dict[str, Any]) -> str | None:
     return None
 
 
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def check_webhook(params: dict[str, Any]) -> str | None:
+    """Why Telegram would refuse this setWebhook: an address that is not https or not on one
+    of its four ports, a secret token of other characters or over 256, max_connections out of
+    1-100. (An empty url is allowed: it deletes the webhook.)"""
+    url = str(params.get("url") or "")
+    if url:
+        try:
+            parts = urlsplit(url)
+            port = parts.port or 443
+        except ValueError:
+            return "bad webhook: invalid webhook URL specified"
+        if parts.scheme.lower() != "https" or not parts.hostname:
+            return "bad webhook: An HTTPS URL must be provided for webhook"
+        if port not in WEBHOOK_PORTS:
+            return "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+    secret = params.get("secret_token")
+    if secret is not None:
+        if not SECRET_TOKEN.fullmatch(str(secret)):
+            return "secret token contains unallowed characters"
+        if not 1 <= len(str(secret)) <= 256:  # (the exact wording of Telegram's answer is not known)
+            return "secret token must be 1-256 characters long"
+    max_connections = params.get("max_connections")
+    if max_connections is not None and not 1 <= int(max_connections) <= 100:
+        return "bad webhook: max_connections must be between 1 and 100"
+    return None
+
+
 def check_message(method: str, params: dict[str, Any]) -> str | None:
     """Why Telegram would refuse this request (without the "Bad Request: " prefix), or None."""
     if method == "setMyCommands":
         return check_commands(params)
+    if method == "setWebhook":
+        return check_webhook(params)
     if method not in ("sendMessage", "editMessageText"):
         return None
     text = str(params.get("text", ""))
@@ -644,3 +769,32 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def post_json(url: str, body: Any, *, headers: Mapping[str, str] | None = None, timeout: float = 15.0) -> int:
+    """POST *body* as JSON to *url* (``http://host:port/path``) and return the status. A
+    server that refuses the connection (not listening yet) is tried again until *timeout*,
+    as Telegram tries a webhook again; the wait between tries grows from 10 ms."""
+    parts = urlsplit(url)
+    payload = json.dumps(body).encode()
+    deadline = time.monotonic() + timeout
+    pause = 0.01
+    while True:
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=timeout)
+        try:
+            connection.request(
+                "POST",
+                parts.path or "/",
+                body=payload,
+                headers={"Content-Type": "application/json", **(headers or {})},
+            )
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        except ConnectionRefusedError:
+            if time.monotonic() + pause > deadline:
+                raise
+        finally:
+            connection.close()
+        threading.Event().wait(pause)  # nothing listens yet: try again, as Telegram would
+        pause = min(pause * 2, 0.2)
