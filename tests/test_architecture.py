@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
-EDGE_LIBRARIES = {"telegram", "tinydb", "httpx", "feedparser", "apscheduler"}
+EDGE_LIBRARIES = {"telegram", "tinydb", "httpx", "feedparser", "apscheduler", "psycopg", "psycopg_pool"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,18 @@ import psycopg
 import pytest
 
 from bot.adapters.leadership import Leadership
+from bot.adapters.postgres_documents import PostgresDocuments
+from bot.service.ports import StorageFailure
 
 REPO = Path(__file__).resolve().parents[2]
 TAKEOVER_SECONDS = 30  # generous for a loaded machine; it takes one or two seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    table: str
+    doc_id: str
+    doc: Mapping[str, Any] | None
 
 
 async def wait_for(condition: Any, what: str, timeout: float = TAKEOVER_SECONDS) -> None:
@@ -131,3 +142,38 @@ def test_a_standby_process_takes_over_when_the_leader_process_is_killed(
         if leader.poll() is None:
             leader.kill()
         leader.wait(timeout=10)
+
+
+def test_a_leader_that_lost_the_role_writes_nothing_more(postgres_url: str):
+    PostgresDocuments.open(postgres_url).close()  # the schema
+
+    async def scenario() -> None:
+        old = Leadership(postgres_url)
+        await old.acquire()
+        old_documents = PostgresDocuments.open(postgres_url, leader=old, durable_timeout=2.0)
+        old_documents.write([Change("chats", "1", {"chat_id": 1, "title": "before"})])
+        await old_documents.durable()
+
+        [pid] = leader_backends(postgres_url)
+        await asyncio.to_thread(terminate_backend, postgres_url, pid)
+        new = Leadership(postgres_url, retry_seconds=0.2)
+        await asyncio.wait_for(new.acquire(), TAKEOVER_SECONDS)
+        new_documents = PostgresDocuments.open(postgres_url, leader=new)
+        assert new_documents.load()["chats"] == {"1": {"chat_id": 1, "title": "before"}}
+        new_documents.write([Change("chats", "1", {"chat_id": 1, "title": "new leader"})])
+        await new_documents.durable()
+
+        old_documents.write([Change("chats", "1", {"chat_id": 1, "title": "stale"})])
+        with pytest.raises(StorageFailure, match=r"no longer leads|does not lead"):
+            await old_documents.durable()
+        with pytest.raises(StorageFailure):
+            old_documents.write([Change("chats", "2", {"chat_id": 2})])
+        await old_documents.aclose()
+        await new_documents.aclose()
+        await new.release()
+        await old.release()
+
+    asyncio.run(scenario())
+    assert PostgresDocuments.open(postgres_url).load()["chats"] == {
+        "1": {"chat_id": 1, "title": "new leader"}
+    }
