@@ -86,6 +86,9 @@ newsbot: TELEGRAM_BOT_TOKEN is not a Telegram bot token: {problem}. A token from
 a number, a colon and 35 letters, digits, '-' or '_' (123456789:AAF...). Copy the whole token, \
 or ask @BotFather for a new one with /token. The token is not shown here on purpose."""
 
+NO_POSTGRES_DRIVER = """\
+newsbot: PostgreSQL support is not installed ({missing} is missing): pip install 'newsbot[postgres]'"""
+
 NOT_BOT_API = """\
 newsbot: TELEGRAM_API_URL ({url}) does not answer like the Telegram Bot API: {detail}. \
 Check the address: the bot adds its token and the method to it, so it ends in /bot, as the \
@@ -424,6 +427,17 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="a JSON-lines file: title, summary, optional content, feed (null: empty); - reads stdin",
     )
+    migrate = commands.add_parser(
+        "migrate-store",
+        help="copy the bot's data between its TinyDB file and a PostgreSQL database, either way",
+        description="Copy every document of the bot from one database to another, e.g. "
+        "--from tinydb --to postgresql. Stop the bot first. A target that holds data is refused "
+        "unless --force. Each place is tinydb:PATH (a database file), tinydb (the bot's file in "
+        "data_dir), a postgresql:// URL, or postgresql (the database NEWSBOT_DATABASE_URL names).",
+    )
+    migrate.add_argument("--from", dest="source", required=True, metavar="PLACE", help="where to copy from")
+    migrate.add_argument("--to", dest="target", required=True, metavar="PLACE", help="where to copy to")
+    migrate.add_argument("--force", action="store_true", help="replace the documents the target holds")
     return parser
 
 
@@ -440,6 +454,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     console = arguments.command == "console"
     configure_logging(settings.log_level, secrets=settings.secrets, console=console)
+    if arguments.command == "migrate-store":
+        try:
+            from bot.adapters.store_migration import run_migrate_store  # needs newsbot[postgres]
+        except ImportError as exc:
+            print(NO_POSTGRES_DRIVER.format(missing=exc.name or "psycopg"), file=sys.stderr)
+            return 2
+        return run_migrate_store(
+            arguments.source,
+            arguments.target,
+            force=arguments.force,
+            bot_file=Path(settings.data_dir) / DATABASE,
+            database_url=settings.database_url,
+            out=sys.stdout,
+            errors=sys.stderr,
+        )
     try:
         return run_console(settings, feeds_file=arguments.feeds) if console else run_telegram(settings)
     except (SettingsError, StoreError) as exc:
