@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
@@ -88,6 +88,9 @@ newsbot: TELEGRAM_BOT_TOKEN is not a Telegram bot token: {problem}. A token from
 a number, a colon and 35 letters, digits, '-' or '_' (123456789:AAF...). Copy the whole token, \
 or ask @BotFather for a new one with /token. The token is not shown here on purpose."""
 
+NO_POSTGRES_DRIVER = """\
+newsbot: PostgreSQL support is not installed ({missing} is missing): pip install 'newsbot[postgres]'"""
+
 NOT_BOT_API = """\
 newsbot: TELEGRAM_API_URL ({url}) does not answer like the Telegram Bot API: {detail}. \
 Check the address: the bot adds its token and the method to it, so it ends in /bot, as the \
@@ -103,6 +106,13 @@ class Bot:
     fetcher: HttpFeedFetcher
     services: Services
     delivering: asyncio.Task[None] | None = None
+    role: Role | None = None  # the leader role, on a database shared with a standby
+
+
+class Role(Protocol):
+    @property
+    def lost(self) -> asyncio.Event: ...
+    async def release(self) -> None: ...
 
 
 def wire(
@@ -115,12 +125,14 @@ def wire(
     extra_admins: Collection[int] = (),
     clock: Callable[[], float] = time.time,
     sources: Sequence[FeedSource] | None = None,
+    store: Database | None = None,
 ) -> Bot:
     """Build every part from *settings* and connect them; nothing runs yet. *clock* is the
     wall clock the services read (tests of schedules pass one they can move); *sources*
-    replace the feeds file's feeds."""
+    replace the feeds file's feeds; *store* is the database opened already (PostgreSQL),
+    else the TinyDB file *database* in the data directory."""
     sources = list(sources) if sources is not None else load_feeds(Path(settings.feeds_file))
-    store = Database.open(Path(settings.data_dir), database)
+    store = store or Database.open(Path(settings.data_dir), database)
     try:
         pacing = Pacing(
             private_per_second=settings.rate_private_per_second,
@@ -246,7 +258,9 @@ def _stop_hook(bot: Bot) -> Hook:
 def _shutdown_hook(bot: Bot) -> Hook:
     async def shutdown(application: Application) -> None:  # type: ignore[type-arg]
         await bot.fetcher.close()
-        bot.store.close()
+        await bot.store.aclose()
+        if bot.role is not None:
+            await bot.role.release()  # the standby takes over at once
 
     return shutdown
 
@@ -283,14 +297,31 @@ def run_telegram(settings: Settings) -> int:
         return 2
     webhook = _webhook(settings)  # None: long polling
     stopped = _start_up_problem(settings)
-    if stopped is None and webhook is not None:
-        stopped = start_up_problem(
-            webhook, token=settings.telegram_bot_token, api_url=settings.telegram_api_url
-        )
     if stopped is not None:
         print(stopped[0], file=sys.stderr)
         return stopped[1]
-    bot = wire(settings, database=DATABASE, token=settings.telegram_bot_token)
+    store, role, running = None, None, list[Bot]()
+    if settings.database_url:
+        asyncio.set_event_loop(loop := asyncio.new_event_loop())  # the one PTB runs on
+        try:
+            from bot.adapters.storage.shared_database import lead  # needs newsbot[postgres]
+        except ImportError as exc:
+            print(NO_POSTGRES_DRIVER.format(missing=exc.name or "psycopg"), file=sys.stderr)
+            return 2
+        # A standby waits here, before it sets a webhook (it would take the leader's updates).
+        store, role = loop.run_until_complete(lead(settings.database_url, on_lost=lambda: _lost(running)))
+    if webhook is not None:
+        stopped = start_up_problem(
+            webhook, token=settings.telegram_bot_token, api_url=settings.telegram_api_url
+        )
+        if stopped is not None:
+            if store is not None:
+                store.close()
+            print(stopped[0], file=sys.stderr)
+            return stopped[1]
+    bot = wire(settings, database=DATABASE, token=settings.telegram_bot_token, store=store)
+    bot.role = role
+    running.append(bot)
     try:
         if webhook is not None:
             _run_webhook(bot, webhook)
@@ -298,7 +329,16 @@ def run_telegram(settings: Settings) -> int:
             bot.application.run_polling(drop_pending_updates=False, stop_signals=None)  # see stop_on_signals
     finally:
         bot.store.close()
+    if role is not None and role.lost.is_set():
+        log.error("this process lost the leader role and stopped; start it again to wait as a standby")
+        return 1
     return 0
+
+
+def _lost(running: list[Bot]) -> None:
+    """The leader role was lost: stop at once (nothing more is polled, sent or written)."""
+    for bot in running:
+        bot.application.stop_running()
 
 
 def _webhook(settings: Settings) -> Webhook | None:
@@ -468,6 +508,17 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="a JSON-lines file: title, summary, optional content, feed (null: empty); - reads stdin",
     )
+    migrate = commands.add_parser(
+        "migrate-store",
+        help="copy the bot's data between its TinyDB file and a PostgreSQL database, either way",
+        description="Copy every document of the bot from one database to another, e.g. "
+        "--from tinydb --to postgresql. Stop the bot first. A target that holds data is refused "
+        "unless --force. Each place is tinydb:PATH (a database file), tinydb (the bot's file in "
+        "data_dir), a postgresql:// URL, or postgresql (the database NEWSBOT_DATABASE_URL names).",
+    )
+    migrate.add_argument("--from", dest="source", required=True, metavar="PLACE", help="where to copy from")
+    migrate.add_argument("--to", dest="target", required=True, metavar="PLACE", help="where to copy to")
+    migrate.add_argument("--force", action="store_true", help="replace the documents the target holds")
     return parser
 
 
@@ -484,6 +535,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     console = arguments.command == "console"
     configure_logging(settings.log_level, secrets=settings.secrets, console=console)
+    if arguments.command == "migrate-store":
+        try:
+            from bot.adapters.storage.store_migration import run_migrate_store  # needs newsbot[postgres]
+        except ImportError as exc:
+            print(NO_POSTGRES_DRIVER.format(missing=exc.name or "psycopg"), file=sys.stderr)
+            return 2
+        return run_migrate_store(
+            arguments.source,
+            arguments.target,
+            force=arguments.force,
+            bot_file=Path(settings.data_dir) / DATABASE,
+            database_url=settings.database_url,
+            out=sys.stdout,
+            errors=sys.stderr,
+        )
     try:
         return run_console(settings, feeds_file=arguments.feeds) if console else run_telegram(settings)
     except (SettingsError, StoreError) as exc:

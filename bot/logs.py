@@ -13,6 +13,9 @@ MASK = "[redacted]"
 # Libraries whose INFO lines are noise for an operator (httpx would log every request URL,
 # and the Bot API's URLs contain the bot token).
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram.ext.Application", "telegram.ext.Updater")
+# psycopg's pool warns at every failed reconnection; the PostgreSQL adapters log an outage
+# once, with its reason, and once more when it ends.
+SILENT_LOGGERS = ("psycopg.pool",)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -47,3 +50,5 @@ def configure_logging(level: str, *, secrets: Iterable[str] = (), console: bool 
     root.setLevel(level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in SILENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.language import LANGUAGES
@@ -110,6 +110,36 @@ def _parse_timezone(value: Any) -> str:
     return name
 
 
+DATABASE_SCHEMES = ("postgresql", "postgres")
+
+
+def _parse_database_url(value: Any) -> str:
+    url = _parse_str(value)
+    if not url:
+        return ""
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        scheme = ""
+    if scheme not in DATABASE_SCHEMES:
+        # The value is not repeated: it may hold a password.
+        raise ValueError(
+            "expected a PostgreSQL URL such as postgresql://newsbot:PASSWORD@db.example.org:5432/newsbot "
+            "(the value is not shown: it may hold a password)"
+        )
+    return url
+
+
+def database_password(url: str) -> tuple[str, ...]:
+    """The password in a PostgreSQL URL, as written and decoded (none: empty)."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password or "", *parse_qs(parts.query).get("password", [])]
+    except ValueError:
+        return ()
+    return tuple({form for password in found if password for form in (password, unquote(password))})
+
+
 def _parse_log_level(value: Any) -> str:
     level = _parse_str(value).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -181,6 +211,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Numeric Telegram user ids of the admins (comma-separated in the environment)."),
     Setting("data_dir", "NEWSBOT_DATA_DIR", "./data", _parse_str,
             "Directory of the database file."),
+    Setting("database_url", "NEWSBOT_DATABASE_URL", "", _parse_database_url,
+            "URL of a PostgreSQL database to keep the data in, instead of the database file "
+            "in data_dir."),
     Setting("feeds_file", "NEWSBOT_FEEDS", DEFAULT_FEEDS_FILE, _parse_str,
             "Path of the feeds file (without config/feeds.toml, the list that ships with the bot)."),
     Setting("poll_seconds", "NEWSBOT_POLL_SECONDS", 300, _parse_int(1),
@@ -258,6 +291,7 @@ class Settings:
     telegram_api_url: str
     admins: tuple[int, ...]
     data_dir: str
+    database_url: str = field(repr=False)  # may hold a password
     feeds_file: str
     poll_seconds: int
     poll_min_seconds: int
@@ -309,7 +343,8 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs or error messages."""
-        return tuple(secret for secret in (self.telegram_bot_token, self.webhook_secret) if secret)
+        given = tuple(secret for secret in (self.telegram_bot_token, self.webhook_secret) if secret)
+        return given + database_password(self.database_url)
 
 
 def load_settings(environ: Mapping[str, str], settings_file: Path | None = None) -> Settings:

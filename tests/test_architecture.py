@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
-EDGE_LIBRARIES = {"telegram", "tinydb", "httpx", "feedparser", "apscheduler", "tornado"}
+EDGE_LIBRARIES = {
+    "telegram", "tinydb", "httpx", "feedparser", "apscheduler", "tornado", "psycopg", "psycopg_pool",
+}  # fmt: skip
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import BotDatabase
 from tests.e2e.harness import BotProcess, write_feeds_file
 from tests.fakes.feed_server import Answer, FeedServer, rss
 from tests.fakes.telegram_api import FakeBotAPI, Fault, Sent
@@ -49,12 +50,14 @@ def api():
         yield fake
 
 
-def test_alert_arrives_once_and_not_again_after_restart(tmp_path: Path, api: FakeBotAPI, feeds: FeedServer):
+def test_alert_arrives_once_and_not_again_after_restart(
+    tmp_path: Path, api: FakeBotAPI, feeds: FeedServer, database: BotDatabase
+):
     feeds.serve("/news.xml", rss([OLD_ITEM]))
     feeds_file = write_feeds_file(tmp_path / "feeds.toml", {"Local News": feeds.url("/news.xml")})
     data_dir = tmp_path / "data"
 
-    with BotProcess(api, data_dir=data_dir, feeds_file=feeds_file) as bot:
+    with BotProcess(api, data_dir=data_dir, feeds_file=feeds_file, extra_env=database.env) as bot:
         feeds.wait_for_hits("/news.xml", 2)  # a second fetch: the first cycle is complete
         api.user_says(CHAT, "/subscribe Makhmour")
         reply = api.wait_for_message(CHAT, lambda m: "Subscribed" in m.text)
@@ -82,7 +85,7 @@ def test_alert_arrives_once_and_not_again_after_restart(tmp_path: Path, api: Fak
     assert api.token not in bot.stderr
     assert "polls in the last" in bot.stderr
 
-    with BotProcess(api, data_dir=data_dir, feeds_file=feeds_file) as again:
+    with BotProcess(api, data_dir=data_dir, feeds_file=feeds_file, extra_env=database.env) as again:
         hits = feeds.hits("/news.xml")
         feeds.wait_for_hits("/news.xml", hits + 2)
         assert again.stop() == 0
@@ -111,11 +114,14 @@ def test_command_menu_is_published(tmp_path: Path, api: FakeBotAPI, feeds: FeedS
 
 
 def test_broadcast_is_for_admins_previewed_and_reaches_every_chat_once(
-    tmp_path: Path, api: FakeBotAPI, feeds: FeedServer
+    tmp_path: Path, api: FakeBotAPI, feeds: FeedServer, database: BotDatabase
 ):
     admin, users, group = 900, [101, 102], -500
     feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
-    with BotProcess(api, data_dir=tmp_path / "data", feeds_file=feeds_file, admins=f"{admin}") as bot:
+    data_dir = tmp_path / "data"
+    with BotProcess(
+        api, data_dir=data_dir, feeds_file=feeds_file, admins=f"{admin}", extra_env=database.env
+    ) as bot:
         for chat in [*users, admin]:
             api.user_says(chat, "/start")
         api.user_says(group, "/start", user_id=103, chat_type="group")

@@ -43,7 +43,28 @@ class TinyDBBackend:
         return self.open(clock)
 
 
-Backend = MemoryBackend | TinyDBBackend
+class PostgresBackend:
+    """A fresh database on the test session's PostgreSQL server. A crash: the process's
+    queued writes are dropped and its connections closed without a word."""
+
+    name = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def open(self, clock: Clock = time.time) -> Database:
+        from bot.adapters.storage.postgres_documents import PostgresDocuments
+
+        return Database(PostgresDocuments.open(self.url), clock)
+
+    def crash(self, database: Database, clock: Clock = time.time) -> Database:
+        # What a writer task would commit after the call is lost with the process; what the
+        # repositories acknowledged was committed first (the bot awaits recorded()).
+        database.close()
+        return self.open(clock)
+
+
+Backend = MemoryBackend | TinyDBBackend | PostgresBackend
 
 
 def restart(backend: Backend, database: Database, clock: Clock = time.time) -> Database:

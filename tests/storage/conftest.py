@@ -5,13 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.storage.backends import Backend, MemoryBackend, TinyDBBackend
+from tests.storage.backends import Backend, MemoryBackend, PostgresBackend, TinyDBBackend
 
 
-@pytest.fixture(params=["memory", "tinydb"])
+@pytest.fixture(params=["memory", "tinydb", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    """Each contract test runs on every kind of database."""
+    """Each contract test runs on every kind of database (PostgreSQL: a server the tests
+    start; see tests/postgres_server.py)."""
     if request.param == "memory":
         yield MemoryBackend()
-    else:
+    elif request.param == "tinydb":
         yield TinyDBBackend(tmp_path / "data")
+    else:
+        yield PostgresBackend(request.getfixturevalue("postgres_url"))

@@ -97,6 +97,23 @@ def test_the_token_is_kept_out_of_reprs():
     assert settings.secrets == ("123:SECRET",)
 
 
+def test_the_database_url_and_its_password_stay_out_of_reprs_and_logs():
+    settings = load_settings({"NEWSBOT_DATABASE_URL": "postgresql://bot:p%40ss@db.example.org:5432/newsbot"})
+    assert settings.database_url == "postgresql://bot:p%40ss@db.example.org:5432/newsbot"
+    assert "p%40ss" not in repr(settings)
+    assert set(settings.secrets) == {"p%40ss", "p@ss"}
+    in_query = load_settings({"NEWSBOT_DATABASE_URL": "postgres://db/newsbot?user=bot&password=hunter2"})
+    assert in_query.secrets == ("hunter2",)
+    assert load_settings({}).database_url == ""
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused_without_repeating_it():
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"NEWSBOT_DATABASE_URL": "mysql://bot:hunter2@db/newsbot"})
+    assert "NEWSBOT_DATABASE_URL: expected a PostgreSQL URL" in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+
+
 def test_feeds_file(tmp_path: Path):
     path = tmp_path / "feeds.toml"
     path.write_text(

@@ -67,6 +67,10 @@ class Database:
     def close(self) -> None:
         self.sink.close()
 
+    async def aclose(self) -> None:
+        """Close from inside the event loop: what is written is kept first."""
+        await self.sink.aclose()
+
     # --- changes that span repositories -------------------------------------------------
 
     def record_poll(self, record: PollRecord) -> int:

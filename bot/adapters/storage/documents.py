@@ -58,6 +58,10 @@ class DocumentSink(Protocol):
 
     def close(self) -> None: ...
 
+    async def aclose(self) -> None:
+        """Close from inside the event loop, once what is written is kept."""
+        ...
+
 
 class MemorySink:
     """Keeps nothing outside the process: for tests and for fakes. A second
@@ -80,6 +84,9 @@ class MemorySink:
         return None
 
     def close(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
         return None
 
 

@@ -233,6 +233,9 @@ class TinyDBFiles:
         finally:
             self._release_lock()
 
+    async def aclose(self) -> None:
+        self.close()
+
     def abandon(self) -> None:
         """Let go of the files as a killed process would: nothing folded in, nothing synced
         (for tests of what the next start finds)."""
