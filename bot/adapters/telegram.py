@@ -57,7 +57,7 @@ from bot.core.pacing import ChatBuckets, Rate
 from bot.service.assembly import Services
 from bot.service.commands import BOT_COMMANDS
 from bot.service.permissions import ONLY_ADMINS
-from bot.service.ports import Reply
+from bot.service.ports import Reply, StorageFailure
 from bot.service.presses import Pressed
 from bot.service.subscriptions import Place
 
@@ -146,6 +146,14 @@ class TelegramHandlers:
         application.add_handler(CallbackQueryHandler(self.stale_button))
         application.add_error_handler(self.on_error)
 
+    async def _settled(self) -> None:
+        """Wait until what the update changed is kept. A database that does not confirm in
+        time (PostgreSQL unreachable) keeps the change queued: the answer goes all the same."""
+        try:
+            await self._durability.durable()
+        except StorageFailure as exc:
+            log.warning("answering before the change is confirmed: %s", exc)
+
     async def _reply(self, update: Update, reply: str | Reply) -> None:
         """Answer in the update's chat (and topic), once what the command changed is on the
         disk; a reply over Telegram's length limit goes in parts, cut at line breaks, its
@@ -153,7 +161,7 @@ class TelegramHandlers:
         message = update.effective_message
         if message is None:
             return
-        await self._durability.durable()
+        await self._settled()
         if isinstance(reply, str):
             reply = Reply(reply)
         parts = split_message(in_direction(reply.html))
@@ -311,7 +319,7 @@ class TelegramHandlers:
         # Translators: a button under an announcement's preview: do not send it.
         cancel = InlineKeyboardButton(_("Cancel"), callback_data=f"{BUTTON}:cancel:{preview.broadcast_id}")
         buttons = InlineKeyboardMarkup([[send, cancel]])
-        await self._durability.durable()
+        await self._settled()
         await update.effective_message.reply_html(preview.html, reply_markup=buttons, do_quote=False)
 
     async def broadcast_button(self, update: Update, context: Context) -> None:
@@ -335,7 +343,7 @@ class TelegramHandlers:
             text = self._broadcasts.cancel(user_id, broadcast_id)
         await query.answer()
         async with _edit_of_pressed():
-            await self._durability.durable()
+            await self._settled()
             await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
     async def settings_button(self, update: Update, context: Context) -> None:
@@ -363,7 +371,7 @@ class TelegramHandlers:
             use(self._languages.of(chat_id))  # (the answer is in the new language)
             await query.answer()
             async with _edit_of_pressed():
-                await self._durability.durable()
+                await self._settled()
                 await query.edit_message_text(in_direction(reply.html), parse_mode=ParseMode.HTML)
             if self._languages.of(chat_id) != before:
                 await publish_chat_menu(context.bot, chat_id, self._languages.of(chat_id))
@@ -386,10 +394,10 @@ class TelegramHandlers:
         async with _edit_of_pressed():
             if pressed.html is not None:
                 html = in_direction(pressed.html)
-                await self._durability.durable()
+                await self._settled()
                 await query.edit_message_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
             elif pressed.buttons is not None:
-                await self._durability.durable()
+                await self._settled()
                 await query.edit_message_reply_markup(reply_markup=markup)
                 if isinstance(query.message, Message):
                     self._pressed.record(query.message.chat_id, query.message.message_id, markup)
