@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import json
 import os
 import tempfile
@@ -24,7 +25,8 @@ from tinydb import TinyDB, where
 from tinydb.storages import Storage
 
 from bench.storage_load import Chat
-from bot.adapters.store import Store
+from bot.adapters.storage.database import Database
+from bot.adapters.storage.tinydb_files import TinyDBFiles
 from bot.core.formatting import format_subscription_list, split_message
 from bot.core.language import in_direction, speaking, use
 from bot.core.matcher import Matcher, collector_paused
@@ -104,13 +106,13 @@ class _NoSending:
 
 
 class NewsbotStore:
-    """newsbot's store (:class:`bot.adapters.store.Store`), and the services the bot
-    assembles on it, as far as the bench needs them."""
+    """newsbot's database (:class:`bot.adapters.storage.database.Database` on its TinyDB
+    files), and the services the bot assembles on it, as far as the bench needs them."""
 
     NAME = "newsbot"
 
     def __init__(self, data_dir: Path) -> None:
-        self._store = Store.open(data_dir)
+        self._store = Database.open(data_dir)
         self._services: Services | None = None
 
     @staticmethod
@@ -127,7 +129,7 @@ class NewsbotStore:
         """Build what the bot builds at start on top of the store (the matcher index of
         every subscription among it), as bot/__main__.py does."""
         self._services = assemble(
-            store=self._store,
+            storage=self._store,
             fetcher=_NoFeeds(),
             sender=_NoSending(),
             sources=[],
@@ -136,6 +138,7 @@ class NewsbotStore:
             max_subscriptions_per_chat=MAX_PER_CHAT,
             seen_retention_seconds=SEEN_RETENTION,
         )
+        gc.freeze()  # as bot/__main__.py's wire() does once the bot is built
 
     @property
     def services(self) -> Services:
@@ -143,16 +146,17 @@ class NewsbotStore:
         return self._services
 
     async def durable(self) -> None:
-        """Wait until every change made so far is on disk: today each write is, on return."""
+        """Wait until every change made so far is on disk (the journal fdatasynced)."""
+        await self._store.durable()
 
     async def subscribe(self, chat_id: int, query: str) -> None:
         """Add one subscription to a chat of the database (the store's write alone)."""
-        self._store.add_subscriptions(chat_id, [query])
+        self._store.subscriptions.add_subscriptions(chat_id, [query])
         await self.durable()
 
     async def new_chat(self, chat: Chat) -> None:
         """Register a chat the store has not met."""
-        self._store.register_chat(chat.chat_id, chat.kind, chat.title)
+        self._store.chats.register_chat(chat.chat_id, chat.kind, chat.title)
         await self.durable()
 
     async def newcomer(self, chat: Chat, user_language: str | None) -> str:
@@ -182,21 +186,24 @@ class NewsbotStore:
     async def broadcast_outcomes(self, chats: int, chunk: int = 100) -> None:
         """What a broadcast to every active chat records as it goes: the broadcast, then the
         outcome of its message to each of the first *chats* (in chunks, as sends complete)."""
-        targets = tuple(self._store.active_chat_ids())
+        targets = tuple(self._store.chats.active_chat_ids())
         now = time.time()
         broadcast = Broadcast(id="bench", html="Maintenance tonight", status=BroadcastStatus.SENDING,
                               author=1, chat_id=1, created=now, targets=targets, total=len(targets),
                               started=now)  # fmt: skip
-        self._store.save_broadcast(broadcast)
+        self._store.broadcasts.save_broadcast(broadcast)
         for start in range(0, min(chats, len(targets)), chunk):
             for chat_id in targets[start : start + chunk]:
-                self._store.record_broadcast("bench", chat_id, Outcome.SENT, "")
+                self._store.broadcasts.record_broadcast("bench", chat_id, Outcome.SENT, "")
             await self.durable()
             await asyncio.sleep(0)  # the next sends
 
     async def checkpoint(self) -> None:
-        """Fold the journal into the database file; returns when that is done."""
-        self._store.checkpoint()
+        """Fold the journal into the database file; returns when that is done (in slices,
+        the loop served between them, as the bot's own checkpoints run)."""
+        sink = self._store.sink
+        assert isinstance(sink, TinyDBFiles)
+        await sink.checkpoint()
 
     def close(self) -> None:
         self._store.close()

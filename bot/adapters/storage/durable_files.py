@@ -18,7 +18,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -71,17 +71,20 @@ def _write_all(write: Callable[[memoryview], int | None], data: bytes) -> None:
         view = view[written:]
 
 
-def replace_file(path: Path, payload: bytes) -> None:
-    """Make *payload* the content of *path* at once: written beside it, fsynced, renamed over
-    it. On failure the old file is untouched and a StoreError says why."""
+def replace_file(path: Path, payload: bytes | Sequence[bytes]) -> None:
+    """Make *payload* (or its pieces, one after another) the content of *path* at once:
+    written beside it, fsynced, renamed over it. On failure the old file is untouched and a
+    StoreError says why."""
     directory = path.parent
+    pieces = [payload] if isinstance(payload, bytes) else payload
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}", dir=directory)  # 0600
     except OSError as exc:
         raise write_failure(f"cannot write the database file {path}: {_reason(exc)}") from None
     try:
         try:
-            _write_all(lambda view: os.write(fd, view), payload)
+            for piece in pieces:
+                _write_all(lambda view: os.write(fd, view), piece)
             os.fsync(fd)
         finally:
             os.close(fd)

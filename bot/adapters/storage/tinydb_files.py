@@ -97,7 +97,7 @@ class ChunkedJSONStorage(Storage):
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         self.write_bytes(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
 
-    def write_bytes(self, payload: bytes) -> None:
+    def write_bytes(self, payload: bytes | Sequence[bytes]) -> None:
         replace_file(self.path, payload)
 
 
@@ -328,22 +328,29 @@ class TinyDBFiles:
         else:
             self._fragments.pop(chunk, None)
 
-    def _assemble(self) -> bytes:
-        parts: list[bytes] = []
+    def _assemble(self) -> list[bytes]:
+        """The file's content as pieces, in order (the chunks' fragments, joined by the
+        worker thread that writes them)."""
         by_table: dict[str, list[bytes]] = {name: [] for name in self._tables}
         for (name, _), fragment in sorted(self._fragments.items()):
             by_table.setdefault(name, []).append(fragment)
-        for name, fragments in by_table.items():
-            parts.append(json.dumps(name).encode() + b":{" + b",".join(fragments) + b"}")
-        return b"{" + b",".join(parts) + b"}"
+        pieces = [b"{"]
+        for number, (name, fragments) in enumerate(by_table.items()):
+            pieces.append((b"," if number else b"") + json.dumps(name).encode() + b":{")
+            for index, fragment in enumerate(fragments):
+                pieces.append(b"," + fragment if index else fragment)
+            pieces.append(b"}")
+        pieces.append(b"}")
+        return pieces
 
-    def _commit(self, generation: int, payload: bytes, chunks: list[tuple[str, int]]) -> None:
+    def _commit(self, generation: int, payload: list[bytes], chunks: list[tuple[str, int]]) -> None:
         """Write the file (in a worker thread, or at close) and delete the journals it holds."""
         with self._file_lock:
             if generation < self._written_generation:
                 return  # a later checkpoint wrote the file already
             try:
-                self._storage.write_bytes(payload)
+                # Joined here, in the worker thread: a large join lets the event loop run.
+                self._storage.write_bytes(b"".join(payload))
             except StoreError:
                 self._dirty.update(chunks)
                 self._checkpoint_failed = time.monotonic()
