@@ -310,17 +310,24 @@ class _Postings:
 
     def __init__(self) -> None:
         self.subscribers: list[Hashable] = []
-        self.sure: set[_Indexed] = set()
-        self.any_of: dict[str, set[_Indexed]] = {}
-        self.unless: set[_Indexed] = set()
-        self.unless_word: dict[str, set[_Indexed]] = {}
-        self.tests: list[_Test] = []
+        # Most postings only ever list subscribers: the rest is made when first needed (a
+        # word's postings cost a few hundred bytes less, at 100,000 subscriptions ~30 MB).
+        self.sure: set[_Indexed] = _NO_ENTRIES
+        self.any_of: dict[str, set[_Indexed]] = _NO_WORDS
+        self.unless: set[_Indexed] = _NO_ENTRIES
+        self.unless_word: dict[str, set[_Indexed]] = _NO_WORDS
+        self.tests: list[_Test] = _NO_TESTS
         self.complex = False
 
     def is_empty(self) -> bool:
         return not (self.subscribers or self.complex)
 
+    def _grow(self) -> None:
+        if self.sure is _NO_ENTRIES:
+            self.sure, self.any_of, self.unless, self.unless_word, self.tests = set(), {}, set(), {}, []
+
     def file(self, entry: _Indexed, key: Key, anchor: Term) -> None:
+        self._grow()
         shape = _remainder(entry.query, anchor)
         if shape is None:
             self.tests.append(_compile(entry.query, entry, key))
@@ -335,6 +342,8 @@ class _Postings:
         self.complex = bool(self.sure or self.any_of or self.unless or self.tests)
 
     def unfile(self, entry: _Indexed, anchor: Term) -> None:
+        if self.sure is _NO_ENTRIES:
+            return  # nothing was filed here but subscribers
         shape = _remainder(entry.query, anchor)
         if shape is None:
             self.tests = [test for test in self.tests if test[-1] is not entry]
@@ -350,6 +359,11 @@ class _Postings:
                     del index[word]
         self.complex = bool(self.sure or self.any_of or self.unless or self.tests)
 
+
+# Shared by every posting that has none (never changed: a posting makes its own first).
+_NO_ENTRIES: set[_Indexed] = set()
+_NO_WORDS: dict[str, set[_Indexed]] = {}
+_NO_TESTS: list[_Test] = []
 
 _subscribers = attrgetter("subscribers")  # of an _Indexed
 
