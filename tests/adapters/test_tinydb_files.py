@@ -19,6 +19,7 @@ from tinydb import TinyDB
 
 from bot.adapters.storage.database import Database
 from bot.adapters.storage.durable_files import Journal, StoreError
+from bot.adapters.storage import durable_files, tinydb_files
 from bot.adapters.storage.tinydb_files import TinyDBFiles
 from bot.core.pace import DeliveryMode
 from bot.service.ports import FeedState, OutboxEntry, PollRecord
@@ -461,3 +462,33 @@ def test_a_torn_record_that_cannot_be_cut_off_does_not_swallow_the_next(tmp_path
     journal.append(records[2])
     journal.append(records[3])
     assert Journal.read(path) == [records[0], records[2], records[3]]
+
+
+# --- found in review (issue 15) -----------------------------------------------------------
+
+
+def test_stopping_while_a_checkpoint_folds_in_slices_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(tinydb_files, "SLICE_SECONDS", 0.0)  # the loop's turn after every chunk
+    store = Database.open(tmp_path)
+    for chat in range(3000):  # three chunks of subscriptions
+        store.subscriptions.add_subscriptions(chat, [f"keyword {chat}"])
+    store.close()
+    # Opened again, every chunk is to be serialized by the first checkpoint (the bot's
+    # first minute after a start); a few changes make it due.
+    store = Database(TinyDBFiles.open(tmp_path, checkpoint_units=2))
+
+    async def stop_while_folding() -> None:
+        store.chats.register_chat(1, "private", "")
+        store.chats.register_chat(2, "private", "")  # the checkpoint is due: it starts
+        for _ in range(3):
+            await asyncio.sleep(0)  # it seals the journal and serializes its first chunks
+        assert list(tmp_path.glob("newsbot.json.journal.*")), "the checkpoint is under way"
+        await store.aclose()  # the bot stops (a signal, a deploy)
+
+    asyncio.run(stop_while_folding())
+    again = Database.open(tmp_path)
+    assert len(again.subscriptions.all_subscriptions()) == 3000
+    assert again.chats.is_active(1) and again.chats.is_active(2)
+    again.close()
