@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -492,3 +493,37 @@ def test_stopping_while_a_checkpoint_folds_in_slices_loses_nothing(
     assert len(again.subscriptions.all_subscriptions()) == 3000
     assert again.chats.is_active(1) and again.chats.is_active(2)
     again.close()
+
+
+def test_a_change_made_while_the_journal_is_being_synced_is_synced_before_durable_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # What reaches the disk itself is modelled: an fdatasync makes durable what the file
+    # held when it began. The first one is slow, and a change is made meanwhile.
+    on_disk: list[int] = []
+    syncing, finish = threading.Event(), threading.Event()
+
+    def fdatasync(fd: int) -> None:
+        size = os.fstat(fd).st_size
+        if not on_disk and threading.current_thread() is not threading.main_thread():
+            syncing.set()
+            finish.wait(10)
+        on_disk.append(size)
+
+    monkeypatch.setattr(durable_files, "_sync", fdatasync)
+    monkeypatch.setattr(durable_files, "SYNC_SECONDS", 3600.0)  # only durable() syncs
+    store = Database.open(tmp_path)
+    journal = tmp_path / "newsbot.json.journal"
+
+    async def two_chats() -> None:
+        store.chats.register_chat(1, "private", "Ann")
+        first = asyncio.create_task(store.durable())
+        assert await asyncio.to_thread(syncing.wait, 10)
+        store.chats.register_chat(2, "private", "Bo")  # while the disk syncs the first
+        finish.set()
+        await first
+        await store.durable()  # the bot answers chat 2 now: its chat must be on the disk
+
+    asyncio.run(two_chats())
+    assert max(on_disk) == journal.stat().st_size, "chat 2 was answered before it was on the disk"
+    store.close()
