@@ -527,3 +527,21 @@ def test_a_change_made_while_the_journal_is_being_synced_is_synced_before_durabl
     asyncio.run(two_chats())
     assert max(on_disk) == journal.stat().st_size, "chat 2 was answered before it was on the disk"
     store.close()
+
+
+def test_an_outcome_the_journal_refused_is_kept_by_a_clean_stop(tmp_path: Path):
+    run_with_disk_faults(
+        tmp_path,
+        """
+store = Database.open(data)
+store.outbox.enqueue([alert("a"), alert("b")])
+store.sink.checkpoint_now()  # (a checkpoint ran since the messages were queued)
+disk_full(0)
+out["outcome"] = refused(lambda: store.outbox.record_alert("a", Outcome.SENT, "", 9.0))
+disk_freed()
+store.close()  # a clean stop before any other change
+""",
+    )
+    again = Database.open(tmp_path)
+    assert [e.key for e in again.outbox.pending()] == ["b"], "a message that was sent is sent again"
+    again.close()
