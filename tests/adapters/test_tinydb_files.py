@@ -545,3 +545,43 @@ store.close()  # a clean stop before any other change
     again = Database.open(tmp_path)
     assert [e.key for e in again.outbox.pending()] == ["b"], "a message that was sent is sent again"
     again.close()
+
+
+def test_a_power_failure_after_a_checkpoint_never_leaves_half_a_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The disk is modelled: fdatasync makes durable what the journal held when it began;
+    # a power failure cuts each journal back to that (the database file is fsynced whole).
+    synced: dict[str, int] = {}
+
+    def fdatasync(fd: int) -> None:
+        synced[os.readlink(f"/proc/self/fd/{fd}")] = os.fstat(fd).st_size
+
+    monkeypatch.setattr(durable_files, "_sync", fdatasync)
+    monkeypatch.setattr(durable_files, "SYNC_SECONDS", 3600.0)
+    monkeypatch.setattr(tinydb_files, "SLICE_SECONDS", 0.0)  # the loop's turn after every chunk
+    store = Database.open(tmp_path)
+    store.chats.register_chat(-5, "group", "Erbil friends")
+    store.subscriptions.add_subscriptions(-5, ["census"])
+    store.close()
+    store = Database.open(tmp_path)  # every chunk is to be serialized again
+    assert isinstance(store.sink, TinyDBFiles)
+    sink = store.sink
+    synced.clear()  # (what the last run synced is folded into the file)
+
+    async def move_while_folding() -> None:
+        folding = asyncio.create_task(sink.checkpoint())
+        await asyncio.sleep(0)  # the chats are serialized, the subscriptions not yet
+        store.migrate_chat(-5, -1005)  # one unit, in the journal, not yet on the disk itself
+        await folding
+
+    asyncio.run(move_while_folding())
+    sink.abandon()
+    journal = tmp_path / "newsbot.json.journal"
+    os.truncate(journal, synced.get(str(journal), 0))  # the power fails
+
+    again = Database.open(tmp_path)
+    [subscription] = again.subscriptions.all_subscriptions()
+    moved = again.chats.is_active(-1005), not again.chats.is_active(-5), subscription.chat_id == -1005
+    assert moved in ((True, True, True), (False, False, False)), f"half a unit: {moved}"
+    again.close()
