@@ -346,6 +346,7 @@ class TinyDBFiles:
             if generation < self._written_generation:
                 return  # a later checkpoint wrote the file already
             try:
+                self._sync_journal(self._journal)  # units the file holds part of are whole in the journal
                 self._storage.write_bytes(payload)
             except StoreError:
                 self._dirty.update(chunks)
