@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from tinydb import TinyDB
 
+from bot.adapters.storage import durable_files, tinydb_files
 from bot.adapters.storage.database import Database
 from bot.adapters.storage.durable_files import Journal, StoreError
-from bot.adapters.storage import durable_files, tinydb_files
 from bot.adapters.storage.tinydb_files import TinyDBFiles
 from bot.core.pace import DeliveryMode
 from bot.service.ports import FeedState, OutboxEntry, PollRecord
