@@ -425,6 +425,10 @@ class PostgresDocuments:
     def _flush_without_loop(self) -> None:
         if not self._queue:
             return
+        if self._fenced or self._leader is not None:  # unfenced, it could overwrite a new leader's
+            why = self._fenced or "the leader role fences writes only while the event loop runs"
+            log.error("closing with %d change(s) not written to PostgreSQL (%s)", self.waiting, why)
+            return
         try:
             with self._connect() as conn:
                 while self._queue:
