@@ -177,3 +177,37 @@ def test_a_leader_that_lost_the_role_writes_nothing_more(postgres_url: str):
     assert PostgresDocuments.open(postgres_url).read()["chats"] == {
         "1": {"chat_id": 1, "title": "new leader"}
     }
+
+
+def test_a_leader_that_lost_the_role_writes_nothing_when_it_closes(postgres_url: str):
+    PostgresDocuments.open(postgres_url).close()  # the schema
+    old_documents: list[PostgresDocuments] = []
+
+    async def lose_the_role() -> None:
+        old = Leadership(postgres_url)
+        await old.acquire()
+        documents = PostgresDocuments.open(postgres_url, leader=old, durable_timeout=2.0)
+        old_documents.append(documents)
+        documents.write([Change("chats", "1", {"chat_id": 1, "title": "before"})])
+        await documents.durable()
+        [pid] = leader_backends(postgres_url)
+        await asyncio.to_thread(terminate_backend, postgres_url, pid)
+        new = Leadership(postgres_url, retry_seconds=0.2)
+        await asyncio.wait_for(new.acquire(), TAKEOVER_SECONDS)
+        new_documents = PostgresDocuments.open(postgres_url, leader=new)
+        new_documents.write([Change("chats", "1", {"chat_id": 1, "title": "new leader"})])
+        await new_documents.durable()
+        await new_documents.aclose()
+
+        documents.write([Change("chats", "1", {"chat_id": 1, "title": "stale"})])
+        with pytest.raises(StorageFailure, match=r"no longer leads|does not lead"):
+            await documents.durable()
+        await documents.aclose()  # the bot's shutdown hook (post_shutdown)
+        await new.release()
+        await old.release()
+
+    asyncio.run(lose_the_role())
+    old_documents[0].close()  # run_telegram's `finally: bot.store.close()`, after PTB closed its loop
+    assert PostgresDocuments.open(postgres_url).read()["chats"] == {
+        "1": {"chat_id": 1, "title": "new leader"}
+    }, "the old leader overwrote what the new one wrote"

@@ -11,12 +11,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from tinydb import TinyDB
 
+from bot.adapters.storage import durable_files, tinydb_files
 from bot.adapters.storage.database import Database
 from bot.adapters.storage.durable_files import Journal, StoreError
 from bot.adapters.storage.tinydb_files import TinyDBFiles
@@ -461,3 +463,125 @@ def test_a_torn_record_that_cannot_be_cut_off_does_not_swallow_the_next(tmp_path
     journal.append(records[2])
     journal.append(records[3])
     assert Journal.read(path) == [records[0], records[2], records[3]]
+
+
+# --- found in review (issue 15) -----------------------------------------------------------
+
+
+def test_stopping_while_a_checkpoint_folds_in_slices_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(tinydb_files, "SLICE_SECONDS", 0.0)  # the loop's turn after every chunk
+    store = Database.open(tmp_path)
+    for chat in range(3000):  # three chunks of subscriptions
+        store.subscriptions.add_subscriptions(chat, [f"keyword {chat}"])
+    store.close()
+    # Opened again, every chunk is to be serialized by the first checkpoint (the bot's
+    # first minute after a start); a few changes make it due.
+    store = Database(TinyDBFiles.open(tmp_path, checkpoint_units=2))
+
+    async def stop_while_folding() -> None:
+        store.chats.register_chat(1, "private", "")
+        store.chats.register_chat(2, "private", "")  # the checkpoint is due: it starts
+        for _ in range(3):
+            await asyncio.sleep(0)  # it seals the journal and serializes its first chunks
+        assert list(tmp_path.glob("newsbot.json.journal.*")), "the checkpoint is under way"
+        await store.aclose()  # the bot stops (a signal, a deploy)
+
+    asyncio.run(stop_while_folding())
+    again = Database.open(tmp_path)
+    assert len(again.subscriptions.all_subscriptions()) == 3000
+    assert again.chats.is_active(1) and again.chats.is_active(2)
+    again.close()
+
+
+def test_a_change_made_while_the_journal_is_being_synced_is_synced_before_durable_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # What reaches the disk itself is modelled: an fdatasync makes durable what the file
+    # held when it began. The first one is slow, and a change is made meanwhile.
+    on_disk: list[int] = []
+    syncing, finish = threading.Event(), threading.Event()
+
+    def fdatasync(fd: int) -> None:
+        size = os.fstat(fd).st_size
+        if not on_disk and threading.current_thread() is not threading.main_thread():
+            syncing.set()
+            finish.wait(10)
+        on_disk.append(size)
+
+    monkeypatch.setattr(durable_files, "_sync", fdatasync)
+    monkeypatch.setattr(durable_files, "SYNC_SECONDS", 3600.0)  # only durable() syncs
+    store = Database.open(tmp_path)
+    journal = tmp_path / "newsbot.json.journal"
+
+    async def two_chats() -> None:
+        store.chats.register_chat(1, "private", "Ann")
+        first = asyncio.create_task(store.durable())
+        assert await asyncio.to_thread(syncing.wait, 10)
+        store.chats.register_chat(2, "private", "Bo")  # while the disk syncs the first
+        finish.set()
+        await first
+        await store.durable()  # the bot answers chat 2 now: its chat must be on the disk
+
+    asyncio.run(two_chats())
+    assert max(on_disk) == journal.stat().st_size, "chat 2 was answered before it was on the disk"
+    store.close()
+
+
+def test_an_outcome_the_journal_refused_is_kept_by_a_clean_stop(tmp_path: Path):
+    run_with_disk_faults(
+        tmp_path,
+        """
+store = Database.open(data)
+store.outbox.enqueue([alert("a"), alert("b")])
+store.sink.checkpoint_now()  # (a checkpoint ran since the messages were queued)
+disk_full(0)
+out["outcome"] = refused(lambda: store.outbox.record_alert("a", Outcome.SENT, "", 9.0))
+disk_freed()
+store.close()  # a clean stop before any other change
+""",
+    )
+    again = Database.open(tmp_path)
+    assert [e.key for e in again.outbox.pending()] == ["b"], "a message that was sent is sent again"
+    again.close()
+
+
+def test_a_power_failure_after_a_checkpoint_never_leaves_half_a_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The disk is modelled: fdatasync makes durable what the journal held when it began;
+    # a power failure cuts each journal back to that (the database file is fsynced whole).
+    synced: dict[str, int] = {}
+
+    def fdatasync(fd: int) -> None:
+        synced[os.readlink(f"/proc/self/fd/{fd}")] = os.fstat(fd).st_size
+
+    monkeypatch.setattr(durable_files, "_sync", fdatasync)
+    monkeypatch.setattr(durable_files, "SYNC_SECONDS", 3600.0)
+    monkeypatch.setattr(tinydb_files, "SLICE_SECONDS", 0.0)  # the loop's turn after every chunk
+    store = Database.open(tmp_path)
+    store.chats.register_chat(-5, "group", "Erbil friends")
+    store.subscriptions.add_subscriptions(-5, ["census"])
+    store.close()
+    store = Database.open(tmp_path)  # every chunk is to be serialized again
+    assert isinstance(store.sink, TinyDBFiles)
+    sink = store.sink
+    synced.clear()  # (what the last run synced is folded into the file)
+
+    async def move_while_folding() -> None:
+        folding = asyncio.create_task(sink.checkpoint())
+        await asyncio.sleep(0)  # the chats are serialized, the subscriptions not yet
+        store.migrate_chat(-5, -1005)  # one unit, in the journal, not yet on the disk itself
+        await folding
+
+    asyncio.run(move_while_folding())
+    sink.abandon()
+    journal = tmp_path / "newsbot.json.journal"
+    os.truncate(journal, synced.get(str(journal), 0))  # the power fails
+
+    again = Database.open(tmp_path)
+    [subscription] = again.subscriptions.all_subscriptions()
+    moved = again.chats.is_active(-1005), not again.chats.is_active(-5), subscription.chat_id == -1005
+    assert moved in ((True, True, True), (False, False, False)), f"half a unit: {moved}"
+    again.close()

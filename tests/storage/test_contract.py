@@ -166,3 +166,13 @@ def test_stats_count_what_is_stored(backend: Backend):
         1,
         0,
     )
+
+
+def test_waiting_messages_keep_their_order_through_a_restart(backend: Backend):
+    store = backend.open()
+    store.outbox.enqueue([alert("a1", created=1.0), alert("a2", created=2.0), alert("a3", created=3.0)])
+    store = restart(backend, store)
+    store.outbox.set_sources({"a1": ("G",)})  # a later copy of a1's story names another feed
+    again = restart(backend, store)
+    assert [e.key for e in again.outbox.pending()] == ["a1", "a2", "a3"], "oldest first"
+    again.close()

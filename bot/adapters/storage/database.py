@@ -3,6 +3,7 @@ span several of them (a poll, a chat that leaves or moves), each made as one uni
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +15,11 @@ from bot.adapters.storage.feeds import FeedRepository
 from bot.adapters.storage.outbox import Outbox
 from bot.adapters.storage.subscriptions import SubscriptionRepository
 from bot.adapters.storage.tinydb_files import TinyDBFiles
-from bot.service.ports import OutboxEntry, PollRecord, StoreStats
+from bot.service.ports import OutboxEntry, PollRecord, StorageFailure, StoreStats
 
 __all__ = ["Database"]
+
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -65,11 +68,21 @@ class Database:
         return self.outbox.failed_alerts(limit)
 
     def close(self) -> None:
+        self._flush()
         self.sink.close()
 
     async def aclose(self) -> None:
         """Close from inside the event loop: what is written is kept first."""
+        self._flush()
         await self.sink.aclose()
+
+    def _flush(self) -> None:
+        """What became of messages the sink refused to record is tried once more: lost, the
+        messages would be sent again after the restart."""
+        try:
+            self.documents.flush()
+        except StorageFailure as exc:
+            log.error("could not record what became of some messages (%s); they may be sent again", exc)
 
     # --- changes that span repositories -------------------------------------------------
 

@@ -174,6 +174,13 @@ class Documents:
             self._unwritten = {}
             self._before = {}
 
+    def flush(self) -> None:
+        """Write the changes of kept units the sink refused (see :meth:`unit`), if any;
+        raises the sink's error if it refuses them again."""
+        if self._unwritten and self._depth == 0:
+            self._write(list(self._unwritten))
+            self._unwritten = {}
+
     def _write(self, touched: list[tuple[str, int]]) -> None:
         tables = self._tables
         self.sink.write([Change(name, doc_id, tables[name].get(doc_id)) for name, doc_id in touched])

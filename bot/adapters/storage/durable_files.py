@@ -208,11 +208,12 @@ class Journal:
     def sync(self) -> None:
         """Make every record appended so far durable against a power failure too."""
         if self._unsynced:
+            self._unsynced = False  # before: a record appended while the disk syncs sets it again
             try:
                 _sync(self._file.fileno())
             except OSError as exc:
+                self._unsynced = True
                 raise write_failure(f"cannot sync the journal {self.path}: {_reason(exc)}") from None
-            self._unsynced = False
         self._synced = self._clock()
 
     def clear(self) -> None:

@@ -34,6 +34,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any, Protocol
 
 import psycopg
@@ -149,8 +150,9 @@ class PostgresDocuments:
 
     def load(self) -> Tables:
         """Every table's documents: what is committed, with what is still queued on top."""
-        return {
-            name: {int(doc_id): doc for doc_id, doc in docs.items()} for name, docs in self.read().items()
+        return {  # in the order of their ids, as they were made (the outbox's: oldest first)
+            name: dict(sorted(((int(doc_id), doc) for doc_id, doc in docs.items()), key=itemgetter(0)))
+            for name, docs in self.read().items()
         }
 
     def read(self) -> Documents:
@@ -422,6 +424,10 @@ class PostgresDocuments:
 
     def _flush_without_loop(self) -> None:
         if not self._queue:
+            return
+        if self._fenced or self._leader is not None:  # unfenced, it could overwrite a new leader's
+            why = self._fenced or "the leader role fences writes only while the event loop runs"
+            log.error("closing with %d change(s) not written to PostgreSQL (%s)", self.waiting, why)
             return
         try:
             with self._connect() as conn:

@@ -169,6 +169,7 @@ class TinyDBFiles:
         self._last_checkpoint = time.monotonic()
         self._checkpoint_failed: float | None = None
         self._checkpointing: asyncio.Task[None] | None = None
+        self._folding: list[tuple[str, int]] = []  # the chunks of the checkpoint under way
         # Checkpoints begun (numbered after the journals an earlier run sealed)
         self._generation = max((_number(j) for j in self._sealed), default=0)
         self._file_lock = threading.Lock()  # one file write at a time; the newest wins
@@ -223,6 +224,7 @@ class TinyDBFiles:
         try:
             if self._checkpointing is not None:
                 self._checkpointing.cancel()
+                self._dirty.update(self._folding)  # what the cancelled checkpoint had not written
             try:
                 self.checkpoint_now()
             except StoreError:
@@ -315,6 +317,7 @@ class TinyDBFiles:
         self._last_checkpoint = time.monotonic()
         chunks = sorted(self._dirty)
         self._dirty = set()
+        self._folding = chunks
         return generation, chunks
 
     def _serialize(self, chunk: tuple[str, int]) -> None:
@@ -349,6 +352,8 @@ class TinyDBFiles:
             if generation < self._written_generation:
                 return  # a later checkpoint wrote the file already
             try:
+                # Units of which the file holds a part are whole in the journal first.
+                self._sync_journal(self._journal)
                 # Joined here, in the worker thread: a large join lets the event loop run.
                 self._storage.write_bytes(b"".join(payload))
             except StoreError:
