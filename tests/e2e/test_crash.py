@@ -1,6 +1,6 @@
 """SIGKILL in the middle of a broadcast and of an alert fan-out loses and repeats nothing.
 
-The bot runs as a process against the fake Bot API with 2,000 chats subscribed to
+The bot runs as a process against the fake Bot API with 1,000 chats subscribed to
 "census". It is killed with SIGKILL part-way through an announcement to all of them, and
 again part-way through the alerts for a matching story; each time the database file must
 still be valid JSON, and after a restart every chat must have received each message exactly
@@ -23,7 +23,7 @@ from tests.fakes.telegram_api import FakeBotAPI
 
 pytestmark = pytest.mark.e2e
 
-CHATS = 2000
+CHATS = 1000
 ADMIN = 1
 FAST = {"NEWSBOT_RATE_PER_SECOND": "2000", "NEWSBOT_RATE_PRIVATE_BURST": "50"}
 OLD = {"title": "Census plans", "guid": "old", "link": "https://example.org/old"}
@@ -31,7 +31,7 @@ NEW = {"title": "Census results", "guid": "new", "link": "https://example.org/ne
 
 
 def seed(database: BotDatabase) -> None:
-    """2,000 chats that used the bot and follow "census", written as the bot writes them."""
+    """1,000 chats that used the bot and follow "census", written as the bot writes them."""
     store = database.open()
     with store.documents.unit():
         for chat in range(1, CHATS + 1):
@@ -75,7 +75,7 @@ def test_kills_during_a_broadcast_and_an_alert_fan_out_lose_and_repeat_nothing(
         api.user_says(ADMIN, "/broadcast Maintenance tonight")
         preview = api.wait_for_message(ADMIN, lambda m: "Preview" in m.text)
         api.user_presses(preview, f"Send to {CHATS:,} chats")
-        api.wait_until(lambda: len(received(api, "Maintenance tonight")) >= 600, timeout=60, what="600 sent")
+        api.wait_until(lambda: len(received(api, "Maintenance tonight")) >= 300, timeout=60, what="300 sent")
         bot.kill()
         assert_database_is_valid(database, data_dir)
         at_kill = sum(received(api, "Maintenance tonight").values())
@@ -83,18 +83,18 @@ def test_kills_during_a_broadcast_and_an_alert_fan_out_lose_and_repeat_nothing(
 
         bot = start()
         api.wait_until(
-            lambda: len(received(api, "Maintenance tonight")) == CHATS, timeout=90, what="all chats"
+            lambda: len(received(api, "Maintenance tonight")) == CHATS, timeout=120, what="all chats"
         )
         api.wait_for_message(ADMIN, lambda m: "Announcement sent" in m.text, timeout=30)
 
         # 2. A story that matches every chat, killed part-way through its alerts.
         feeds.serve("/news.xml", rss([NEW, OLD]))
-        api.wait_until(lambda: len(received(api, "Census results")) >= 600, timeout=60, what="600 alerts")
+        api.wait_until(lambda: len(received(api, "Census results")) >= 300, timeout=60, what="300 alerts")
         bot.kill()
         assert_database_is_valid(database, data_dir)
 
         bot = start()
-        api.wait_until(lambda: len(received(api, "Census results")) == CHATS, timeout=90, what="all alerts")
+        api.wait_until(lambda: len(received(api, "Census results")) == CHATS, timeout=120, what="all alerts")
         hits = feeds.hits("/news.xml")
         feeds.wait_for_hits("/news.xml", hits + 2)  # a full cycle more: nothing else comes
         assert bot.stop() == 0
