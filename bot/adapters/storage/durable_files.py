@@ -130,8 +130,17 @@ class Journal:
     A record the disk refuses raises StoreError and leaves the file as it was.
     """
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        path: Path,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        sync_after: float | None = SYNC_SECONDS,
+    ) -> None:
+        """*sync_after*: append syncs a record this long after the last sync (None: never by
+        itself; the owner calls :meth:`sync`, off the event loop's thread)."""
         self.path = path
+        self._sync_after = sync_after
         fd = open_private(path, os.O_WRONLY | os.O_APPEND)
         self._file: BinaryIO = open(fd, "ab", buffering=0)  # noqa: SIM115 - open for the store's life
         # The length of the records written whole; None after a refused write could not be
@@ -182,7 +191,7 @@ class Journal:
                 self._size = os.fstat(self._file.fileno()).st_size
         self.records += 1
         self._unsynced = True
-        if self._clock() - self._synced >= SYNC_SECONDS:
+        if self._sync_after is not None and self._clock() - self._synced >= self._sync_after:
             self.sync()
         return len(line)
 

@@ -40,6 +40,7 @@ from tinydb.storages import Storage
 
 from bot.adapters.storage.documents import Change, Doc, Tables
 from bot.adapters.storage.durable_files import (
+    SYNC_SECONDS,
     Journal,
     StoreError,
     fsync_directory,
@@ -163,7 +164,7 @@ class TinyDBFiles:
         self._sealed = self._sealed_journals()
         for journal in [*self._sealed, self._journal_path]:
             self._replay(journal)
-        self._journal = Journal(self._journal_path)
+        self._journal = Journal(self._journal_path, sync_after=None)
         self._units = self._journal.records
         self._bytes = 0
         self._last_checkpoint = time.monotonic()
@@ -178,6 +179,7 @@ class TinyDBFiles:
         self._written = 0  # units written; those up to _synced are on the disk itself
         self._synced = 0
         self._syncing: asyncio.Future[None] | None = None
+        self._sync_timer: asyncio.TimerHandle | None = None
 
     # --- the sink -----------------------------------------------------------------------
 
@@ -192,7 +194,24 @@ class TinyDBFiles:
         self._written += 1
         self._units += 1
         self._bytes += size
+        self._sync_soon()
         self._checkpoint_if_due()
+
+    def _sync_soon(self) -> None:
+        """A unit nobody awaits durable() for reaches the disk itself within SYNC_SECONDS,
+        synced by a worker thread (where no event loop runs: at the next sync or close)."""
+        if self._sync_timer is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._sync_timer = loop.call_later(SYNC_SECONDS, self._sync_in_background)
+
+    def _sync_in_background(self) -> None:
+        self._sync_timer = None
+        task = asyncio.ensure_future(self.durable())
+        task.add_done_callback(_log_sync_failure)
 
     async def durable(self) -> None:
         target = self._written
@@ -222,6 +241,8 @@ class TinyDBFiles:
         if self._lock is None:
             return  # closed already
         try:
+            if self._sync_timer is not None:
+                self._sync_timer.cancel()  # the checkpoint below syncs the journal
             if self._checkpointing is not None:
                 self._checkpointing.cancel()
                 self._dirty.update(self._folding)  # what the cancelled checkpoint had not written
@@ -241,6 +262,8 @@ class TinyDBFiles:
     def abandon(self) -> None:
         """Let go of the files as a killed process would: nothing folded in, nothing synced
         (for tests of what the next start finds)."""
+        if self._sync_timer is not None:
+            self._sync_timer.cancel()
         if self._checkpointing is not None:
             self._checkpointing.cancel()
         with self._fd_lock:
@@ -310,7 +333,7 @@ class TinyDBFiles:
                 try:
                     os.replace(self._journal_path, sealed)
                 finally:
-                    self._journal = Journal(self._journal_path)
+                    self._journal = Journal(self._journal_path, sync_after=None)
             fsync_directory(self.path.parent)
             self._sealed.append(sealed)
         self._units = self._bytes = 0
@@ -402,6 +425,11 @@ class TinyDBFiles:
         else:
             raise TypeError(f"document {doc_id} of {name} is not an object")
         self._dirty.add((name, doc_id >> CHUNK_BITS))
+
+
+def _log_sync_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the journal could not be synced: %s", task.exception())
 
 
 def _number(journal: Path) -> int:
