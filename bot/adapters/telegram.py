@@ -159,7 +159,7 @@ class TelegramHandlers:
         parts = split_message(in_direction(reply.html))
         for number, part in enumerate(parts):
             markup = keyboard(reply.buttons) if number == len(parts) - 1 else None
-            await message.reply_html(part, do_quote=False, reply_markup=markup)
+            await message.reply_text(part, reply_markup=markup)
 
     @staticmethod
     def _user_id(update: Update) -> int | None:
@@ -312,7 +312,7 @@ class TelegramHandlers:
         cancel = InlineKeyboardButton(_("Cancel"), callback_data=f"{BUTTON}:cancel:{preview.broadcast_id}")
         buttons = InlineKeyboardMarkup([[send, cancel]])
         await self._durability.durable()
-        await update.effective_message.reply_html(preview.html, reply_markup=buttons, do_quote=False)
+        await update.effective_message.reply_text(preview.html, reply_markup=buttons)
 
     async def broadcast_button(self, update: Update, context: Context) -> None:
         """Send or Cancel pressed under a preview. A press that is not one of ours (forged or
@@ -336,7 +336,7 @@ class TelegramHandlers:
         await query.answer()
         async with _edit_of_pressed():
             await self._durability.durable()
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+            await query.edit_message_text(text)
 
     async def settings_button(self, update: Update, context: Context) -> None:
         """A button under /settings."""
@@ -364,7 +364,7 @@ class TelegramHandlers:
             await query.answer()
             async with _edit_of_pressed():
                 await self._durability.durable()
-                await query.edit_message_text(in_direction(reply.html), parse_mode=ParseMode.HTML)
+                await query.edit_message_text(in_direction(reply.html))
             if self._languages.of(chat_id) != before:
                 await publish_chat_menu(context.bot, chat_id, self._languages.of(chat_id))
 
@@ -387,7 +387,7 @@ class TelegramHandlers:
             if pressed.html is not None:
                 html = in_direction(pressed.html)
                 await self._durability.durable()
-                await query.edit_message_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
+                await query.edit_message_text(html, reply_markup=markup)
             elif pressed.buttons is not None:
                 await self._durability.durable()
                 await query.edit_message_reply_markup(reply_markup=markup)
@@ -430,7 +430,7 @@ class TelegramHandlers:
         if isinstance(update, Update) and update.effective_message is not None:
             with contextlib.suppress(TelegramError):
                 await update.effective_message.reply_text(
-                    _("Sorry, something went wrong on my side; please try again in a moment."), do_quote=False
+                    _("Sorry, something went wrong on my side; please try again in a moment.")
                 )
 
 
@@ -482,13 +482,19 @@ def build_application(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The PTB Application: HTML by default, link previews off, every request paced under
-    Telegram's limits (each chat's allowance in *chat_buckets*, shared with the delivery
-    loop), updates from different chats handled at once, each chat within *command_budget*
-    (told ``flood_notice(chat_id)`` once when it goes over). A 429 is not retried here: it reaches the
-    delivery loop, which waits."""
+    """The PTB Application: HTML by default, link previews off, replies that do not quote
+    the command; every request paced under Telegram's limits (each chat's allowance in
+    *chat_buckets*, shared with the delivery loop), updates from different chats handled at
+    once, each chat within *command_budget* (told ``flood_notice(chat_id)`` once when it
+    goes over). A 429 is not retried here: it reaches the delivery loop, which waits."""
     limiter = TelegramRateLimiter(overall_per_second=overall_per_second, chats=chat_buckets)
-    defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+    # Every message and edit goes out with these; a call states an option only where it
+    # differs (plain text, a chat's previews, a silent alert: see sending.py).
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        do_quote=False,  # a reply answers the chat; it does not quote the command
+    )
 
     async def notify(chat_id: int) -> None:
         await application.bot.send_message(chat_id, flood_notice(chat_id))
