@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from bot.core.authored_html import clean_authored_html
 from bot.core.formatting import (
     ANNOUNCEMENT_TEXT_LIMIT,
-    escape,
     format_announcement,
     format_duration,
     to_plain_text,
@@ -28,11 +27,11 @@ from bot.core.language import (
     N_,
     _,
     direction_mark,
-    embed,
     format_number,
     ngettext,
     speaking,
 )
+from bot.core.markup import inline
 from bot.service.commands import NOT_SAVED
 from bot.service.delivery import Delivery
 from bot.service.ports import Broadcast, BroadcastStatus, BroadcastStore, ChatRegistry, Sender, StorageFailure
@@ -175,7 +174,7 @@ class Broadcasts:
         return [
             direction_mark()
             + line.format(
-                id=embed(escape(b.id)),
+                id=inline(b.id),
                 sent=format_number(b.sent),
                 remaining=format_number(b.remaining),
             )
