@@ -16,6 +16,7 @@ from typing import Any
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
+    CallbackQuery,
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -70,7 +71,6 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 
-NO_PREVIEW = {"is_disabled": True}
 BUTTON = "broadcast"  # callback data: broadcast:<send|cancel>:<id>, well under Telegram's 64 bytes
 
 
@@ -106,7 +106,6 @@ class TelegramHandlers:
         self._settings = services.chat_settings
         self._presses = services.presses
         self._permissions = services.permissions
-        self._subscriptions = services.subscriptions
         self._languages = services.languages
         self._durability = services.durability
 
@@ -338,25 +337,26 @@ class TelegramHandlers:
             await self._durability.durable()
             await query.edit_message_text(text)
 
-    async def settings_button(self, update: Update, context: Context) -> None:
-        """A button under /settings."""
+    async def _allowed_press(self, update: Update) -> CallbackQuery | None:
+        """A press of a button that changes the chat, if the presser may change it (if not,
+        they are told why); a press that comes without its message (too old) is stale."""
         query = update.callback_query
         assert query is not None
         if not isinstance(query.message, Message):
             await query.answer(self._broadcasts.stale_button())
-            return
-        if await self._may_change(update):
+            return None
+        return query if await self._may_change(update) else None
+
+    async def settings_button(self, update: Update, context: Context) -> None:
+        """A button under /settings."""
+        if (query := await self._allowed_press(update)) is not None:
             pressed = self._settings.press(_place(update), query.data or "", group=_is_group(update))
             await self._show_pressed(update, pressed)
 
     async def language_button(self, update: Update, context: Context) -> None:
         """A language's button under /language: the message becomes the answer, in it."""
-        query = update.callback_query
-        assert query is not None and update.effective_chat is not None
-        if not isinstance(query.message, Message):
-            await query.answer(self._broadcasts.stale_button())
-            return
-        if await self._may_change(update):
+        assert update.effective_chat is not None
+        if (query := await self._allowed_press(update)) is not None:
             chat_id = update.effective_chat.id
             before = self._languages.of(chat_id)
             reply = self._languages.choose(chat_id, (query.data or "").removeprefix("lang:"))
@@ -370,12 +370,7 @@ class TelegramHandlers:
 
     async def subscription_button(self, update: Update, context: Context) -> None:
         """Mute, unsubscribe, undo, remove or confirm, under an alert or /list."""
-        query = update.callback_query
-        assert query is not None
-        if not isinstance(query.message, Message):
-            await query.answer(self._broadcasts.stale_button())
-            return
-        if await self._may_change(update):
+        if (query := await self._allowed_press(update)) is not None:
             await self._show_pressed(update, self._presses.press(_place(update), query.data or ""))
 
     async def _show_pressed(self, update: Update, pressed: Pressed) -> None:
@@ -445,9 +440,7 @@ async def _edit_of_pressed() -> AsyncIterator[None]:
         yield
     except BadRequest as exc:
         reason = exc.message.casefold()
-        if not any(
-            words in reason for words in ("not modified", "message to edit not found", "can't be edited")
-        ):
+        if not any(words in reason for words in _NOT_EDITED):
             raise
         log.info("the pressed message was not edited: %s", exc.message)
 

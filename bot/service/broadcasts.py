@@ -26,12 +26,10 @@ from bot.core.language import (
     DEFAULT_LANGUAGE,
     N_,
     _,
-    direction_mark,
     format_number,
     ngettext,
     speaking,
 )
-from bot.core.markup import inline
 from bot.service.commands import NOT_SAVED
 from bot.service.delivery import Delivery
 from bot.service.ports import Broadcast, BroadcastStatus, BroadcastStore, ChatRegistry, Sender, StorageFailure
@@ -166,20 +164,6 @@ class Broadcasts:
         except StorageFailure:
             return _(NOT_SAVED)
         return _(CANCELLED)
-
-    def describe_in_progress(self) -> list[str]:
-        """One line per broadcast being sent, for /stats."""
-        # Translators: a line of /stats: {id} names an announcement being sent.
-        line = _("{id}: {sent} sent, {remaining} remaining")
-        return [
-            direction_mark()
-            + line.format(
-                id=inline(b.id),
-                sent=format_number(b.sent),
-                remaining=format_number(b.remaining),
-            )
-            for b in self._store.broadcasts_in_progress()
-        ]
 
 
 class BroadcastProgress:
