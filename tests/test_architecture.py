@@ -71,3 +71,42 @@ def test_only_the_composition_root_reads_the_environment():
     assert readers == ["__main__.py"], (
         "the composition root passes os.environ to settings; nobody else reads it"
     )
+
+
+TAGS = ("<b>", "</b>", "<i>", "</i>", "<u>", "<s>", "<code>", "</code>", "<pre", "<a ", "</a>",
+        "<blockquote", "<tg-")  # fmt: skip
+GETTEXT = {"_", "N_", "ngettext", "pgettext", "npgettext"}
+# The console reads HTML to draw it in a terminal; it writes none.
+READS_HTML = {"adapters/console.py"}
+
+
+def markup_in_code(path: Path) -> list[str]:
+    """The strings of *path* that hold Telegram tags, but for docstrings and translated
+    sentences (whose tags the translators place)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    allowed: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in GETTEXT:
+            allowed.update(id(inner) for argument in node.args for inner in ast.walk(argument))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):  # a docstring
+            allowed.add(id(node.value))
+    return [
+        f"line {node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in allowed
+        and any(tag in node.value for tag in TAGS)
+    ]
+
+
+def test_services_and_edges_write_no_markup_of_their_own():
+    """HTML is written by bot/core/formatting.py and its helpers in bot/core/markup.py;
+    the services and the edges put values into translated sentences through them."""
+    paths = [*(BOT / "service").rglob("*.py"), *(BOT / "adapters").rglob("*.py")]
+    offenders = {
+        path.relative_to(BOT).as_posix(): markup_in_code(path)
+        for path in paths
+        if path.relative_to(BOT).as_posix() not in READS_HTML and markup_in_code(path)
+    }
+    assert offenders == {}

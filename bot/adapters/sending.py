@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -101,10 +101,10 @@ class TelegramSender:
             message = await self._bot.send_message(
                 chat_id,
                 text,
-                parse_mode=ParseMode.HTML if html else None,  # None: plain text, not the default
                 message_thread_id=options.thread_id,
                 reply_markup=keyboard(options.buttons),
                 rate_limit_args=PACED,
+                **({} if html else PLAIN_TEXT),
                 **_beyond_defaults(options),
             )
         return message.message_id
@@ -118,7 +118,6 @@ class TelegramSender:
                     html,
                     chat_id,
                     message_id,
-                    parse_mode=ParseMode.HTML,
                     reply_markup=self._pressed.get(chat_id, message_id, keyboard(options.buttons)),
                     rate_limit_args=PACED,
                     **_preview(options),
@@ -129,6 +128,9 @@ class TelegramSender:
 
 
 SMALL_PREVIEW = LinkPreviewOptions(is_disabled=False, prefer_small_media=True)
+# PTB's Defaults send HTML; an explicit None sends a message as it is written (the last try
+# of an alert whose markup Telegram refused).
+PLAIN_TEXT: dict[str, Any] = {"parse_mode": None}
 
 
 def _preview(options: SendOptions) -> dict[str, Any]:

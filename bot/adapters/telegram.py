@@ -16,6 +16,7 @@ from typing import Any
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
+    CallbackQuery,
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -70,7 +71,6 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 
-NO_PREVIEW = {"is_disabled": True}
 BUTTON = "broadcast"  # callback data: broadcast:<send|cancel>:<id>, well under Telegram's 64 bytes
 
 
@@ -106,7 +106,6 @@ class TelegramHandlers:
         self._settings = services.chat_settings
         self._presses = services.presses
         self._permissions = services.permissions
-        self._subscriptions = services.subscriptions
         self._languages = services.languages
         self._durability = services.durability
 
@@ -167,7 +166,7 @@ class TelegramHandlers:
         parts = split_message(in_direction(reply.html))
         for number, part in enumerate(parts):
             markup = keyboard(reply.buttons) if number == len(parts) - 1 else None
-            await message.reply_html(part, do_quote=False, reply_markup=markup)
+            await message.reply_text(part, reply_markup=markup)
 
     @staticmethod
     def _user_id(update: Update) -> int | None:
@@ -320,7 +319,7 @@ class TelegramHandlers:
         cancel = InlineKeyboardButton(_("Cancel"), callback_data=f"{BUTTON}:cancel:{preview.broadcast_id}")
         buttons = InlineKeyboardMarkup([[send, cancel]])
         await self._settled()
-        await update.effective_message.reply_html(preview.html, reply_markup=buttons, do_quote=False)
+        await update.effective_message.reply_text(preview.html, reply_markup=buttons)
 
     async def broadcast_button(self, update: Update, context: Context) -> None:
         """Send or Cancel pressed under a preview. A press that is not one of ours (forged or
@@ -344,27 +343,28 @@ class TelegramHandlers:
         await query.answer()
         async with _edit_of_pressed():
             await self._settled()
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+            await query.edit_message_text(text)
 
-    async def settings_button(self, update: Update, context: Context) -> None:
-        """A button under /settings."""
+    async def _allowed_press(self, update: Update) -> CallbackQuery | None:
+        """A press of a button that changes the chat, if the presser may change it (if not,
+        they are told why); a press that comes without its message (too old) is stale."""
         query = update.callback_query
         assert query is not None
         if not isinstance(query.message, Message):
             await query.answer(self._broadcasts.stale_button())
-            return
-        if await self._may_change(update):
+            return None
+        return query if await self._may_change(update) else None
+
+    async def settings_button(self, update: Update, context: Context) -> None:
+        """A button under /settings."""
+        if (query := await self._allowed_press(update)) is not None:
             pressed = self._settings.press(_place(update), query.data or "", group=_is_group(update))
             await self._show_pressed(update, pressed)
 
     async def language_button(self, update: Update, context: Context) -> None:
         """A language's button under /language: the message becomes the answer, in it."""
-        query = update.callback_query
-        assert query is not None and update.effective_chat is not None
-        if not isinstance(query.message, Message):
-            await query.answer(self._broadcasts.stale_button())
-            return
-        if await self._may_change(update):
+        assert update.effective_chat is not None
+        if (query := await self._allowed_press(update)) is not None:
             chat_id = update.effective_chat.id
             before = self._languages.of(chat_id)
             reply = self._languages.choose(chat_id, (query.data or "").removeprefix("lang:"))
@@ -372,18 +372,13 @@ class TelegramHandlers:
             await query.answer()
             async with _edit_of_pressed():
                 await self._settled()
-                await query.edit_message_text(in_direction(reply.html), parse_mode=ParseMode.HTML)
+                await query.edit_message_text(in_direction(reply.html))
             if self._languages.of(chat_id) != before:
                 await publish_chat_menu(context.bot, chat_id, self._languages.of(chat_id))
 
     async def subscription_button(self, update: Update, context: Context) -> None:
         """Mute, unsubscribe, undo, remove or confirm, under an alert or /list."""
-        query = update.callback_query
-        assert query is not None
-        if not isinstance(query.message, Message):
-            await query.answer(self._broadcasts.stale_button())
-            return
-        if await self._may_change(update):
+        if (query := await self._allowed_press(update)) is not None:
             await self._show_pressed(update, self._presses.press(_place(update), query.data or ""))
 
     async def _show_pressed(self, update: Update, pressed: Pressed) -> None:
@@ -395,7 +390,7 @@ class TelegramHandlers:
             if pressed.html is not None:
                 html = in_direction(pressed.html)
                 await self._settled()
-                await query.edit_message_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
+                await query.edit_message_text(html, reply_markup=markup)
             elif pressed.buttons is not None:
                 await self._settled()
                 await query.edit_message_reply_markup(reply_markup=markup)
@@ -438,7 +433,7 @@ class TelegramHandlers:
         if isinstance(update, Update) and update.effective_message is not None:
             with contextlib.suppress(TelegramError):
                 await update.effective_message.reply_text(
-                    _("Sorry, something went wrong on my side; please try again in a moment."), do_quote=False
+                    _("Sorry, something went wrong on my side; please try again in a moment.")
                 )
 
 
@@ -453,9 +448,7 @@ async def _edit_of_pressed() -> AsyncIterator[None]:
         yield
     except BadRequest as exc:
         reason = exc.message.casefold()
-        if not any(
-            words in reason for words in ("not modified", "message to edit not found", "can't be edited")
-        ):
+        if not any(words in reason for words in _NOT_EDITED):
             raise
         log.info("the pressed message was not edited: %s", exc.message)
 
@@ -490,13 +483,19 @@ def build_application(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The PTB Application: HTML by default, link previews off, every request paced under
-    Telegram's limits (each chat's allowance in *chat_buckets*, shared with the delivery
-    loop), updates from different chats handled at once, each chat within *command_budget*
-    (told ``flood_notice(chat_id)`` once when it goes over). A 429 is not retried here: it reaches the
-    delivery loop, which waits."""
+    """The PTB Application: HTML by default, link previews off, replies that do not quote
+    the command; every request paced under Telegram's limits (each chat's allowance in
+    *chat_buckets*, shared with the delivery loop), updates from different chats handled at
+    once, each chat within *command_budget* (told ``flood_notice(chat_id)`` once when it
+    goes over). A 429 is not retried here: it reaches the delivery loop, which waits."""
     limiter = TelegramRateLimiter(overall_per_second=overall_per_second, chats=chat_buckets)
-    defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+    # Every message and edit goes out with these; a call states an option only where it
+    # differs (plain text, a chat's previews, a silent alert: see sending.py).
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        do_quote=False,  # a reply answers the chat; it does not quote the command
+    )
 
     async def notify(chat_id: int) -> None:
         await application.bot.send_message(chat_id, flood_notice(chat_id))

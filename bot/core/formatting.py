@@ -1,8 +1,9 @@
 """Telegram HTML for alerts, previews and announcements.
 
-Everything that comes from a feed or a user is escaped here and nowhere else; the tags
-used are the few Telegram accepts (b, i, code, a). Every message stays under Telegram's
-limit of 4096 characters of visible text.
+Everything that comes from a feed or a user is escaped here, or by the helpers of
+:mod:`bot.core.markup` (which the services use for the values they put into translated
+sentences), and nowhere else; the tags used are the few Telegram accepts (b, i, code, a).
+Every message stays under Telegram's limit of 4096 characters of visible text.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bot.core.language import (
     pgettext,
 )
 from bot.core.language import format_time as format_day_and_time
+from bot.core.markup import code, escape, inline
 from bot.core.query import Query, Term
 from bot.core.text import strip_bidi_controls, strip_controls, truncate
 from bot.core.words import Written, token_spans
@@ -41,7 +43,6 @@ __all__ = [
     "MESSAGE_LIMIT",
     "DigestStory",
     "digest_header",
-    "escape",
     "format_alert",
     "format_also",
     "format_announcement",
@@ -77,11 +78,6 @@ PREVIEW_TITLE_CHARS = 120
 
 _TAG = re.compile(r"<[^>]*>")
 _JOINER = re.compile(r"[\s\-‐-―]*")
-
-
-def escape(text: str) -> str:
-    """Escape text for Telegram HTML (``&``, ``<``, ``>`` and quotes)."""
-    return html.escape(text, quote=True)
 
 
 def visible_length(message: str) -> int:
@@ -238,9 +234,9 @@ def format_feed_down(feed: str, error: str, failing_for: float) -> str:
         "⚠️ The feed <b>{feed}</b> has been failing for {duration}: {error}\n"
         "I keep trying it, less and less often. /feeds shows every feed's state."
     ).format(
-        feed=embed(escape(truncate(feed, FEED_NAME_CHARS))),
+        feed=inline(truncate(feed, FEED_NAME_CHARS)),
         duration=format_duration(failing_for),
-        error=embed(escape(truncate(error, 300))),
+        error=inline(truncate(error, 300)),
     )
 
 
@@ -249,7 +245,7 @@ def format_feed_back(feed: str, failed_for: float) -> str:
     # Translators: to the bot's admins. {feed} is a feed's name, {duration} how long it
     # failed ("3.5 h").
     return _("✅ The feed <b>{feed}</b> works again, after failing for {duration}.").format(
-        feed=embed(escape(truncate(feed, FEED_NAME_CHARS))), duration=format_duration(failed_for)
+        feed=inline(truncate(feed, FEED_NAME_CHARS)), duration=format_duration(failed_for)
     )
 
 
@@ -424,14 +420,14 @@ def format_alert(item: Item, matched: Sequence[Query], *, tz: tzinfo) -> str:
     )
     if excerpt:
         lines.append(highlight(excerpt, terms))
-    source = embed(escape(truncate(item.feed, FEED_NAME_CHARS)))
+    source = inline(truncate(item.feed, FEED_NAME_CHARS))
     when = f" · {format_published(item, tz)}" if item.published else ""
     lines.append("")
     lines.append(f"<i>{direction_mark()}{source}{when}</i>")
     link = safe_link(item.link)
     if link:
         # Translators: a link under an alert to the story's page; {site} is its web site ("bbc.com").
-        read_on = _("Read on {site}").format(site=embed(escape(_host(link))))
+        read_on = _("Read on {site}").format(site=inline(_host(link)))
         lines.append(f'<a href="{escape(link)}">{read_on}</a>')
     lines.append(format_matched([query.text for query in matched]))
     return "\n".join(lines)
@@ -441,10 +437,7 @@ def format_matched(keywords: Sequence[str]) -> str:
     """The line naming the keywords a story matched, the same under an alert and over a
     group of stories in a digest: ``Matched: census, oil prices`` (the first SHOWN_QUERIES,
     then how many more)."""
-    shown = join_list(
-        embed(f"<code>{escape(truncate(keyword, KEYWORD_CHARS))}</code>")
-        for keyword in keywords[:SHOWN_QUERIES]
-    )
+    shown = join_list(code(truncate(keyword, KEYWORD_CHARS)) for keyword in keywords[:SHOWN_QUERIES])
     more = len(keywords) - SHOWN_QUERIES
     if more > 0:
         # Translators: under an alert or over stories in a digest: the keywords (subscriptions)
@@ -459,7 +452,7 @@ def format_matched(keywords: Sequence[str]) -> str:
 
 def _sources(sources: Sequence[str]) -> tuple[str, int]:
     """The first SHOWN_ALSO feeds' names as a list, and how many more there are."""
-    shown = join_list(embed(escape(truncate(source, FEED_NAME_CHARS))) for source in sources[:SHOWN_ALSO])
+    shown = join_list(inline(truncate(source, FEED_NAME_CHARS)) for source in sources[:SHOWN_ALSO])
     return shown, max(0, len(sources) - SHOWN_ALSO)
 
 
@@ -489,7 +482,7 @@ def format_item_line(item: Item, *, tz: tzinfo, also: Sequence[str] = ()) -> str
     title = escape(truncate(item.title, PREVIEW_TITLE_CHARS))
     link = safe_link(item.link)
     headline = f'<a href="{escape(link)}">{title}</a>' if link else title
-    details = embed(escape(truncate(item.feed, FEED_NAME_CHARS)))
+    details = inline(truncate(item.feed, FEED_NAME_CHARS))
     if item.published:
         # Translators: in a list of stories, after a story's title: its feed and when it was
         # published ("BBC, 01 Dec 2026, 08:05").
@@ -558,7 +551,7 @@ def format_subscription_list(
         )
     ]
     lines += [
-        f"{direction_mark()}{format_number(number)}. {embed(f'<code>{escape(text)}</code>')}"
+        f"{direction_mark()}{format_number(number)}. {code(text)}"
         for number, text in zip(numbers, queries, strict=True)
     ]
     lines.append("")
@@ -572,7 +565,7 @@ def format_subscription_list(
 
 def format_topic_paused(keywords: Sequence[str]) -> str:
     """The group's notice that a forum topic it followed keywords in is gone."""
-    shown = join_list(embed(f"<code>{escape(truncate(k, 100))}</code>") for k in keywords[:10])
+    shown = join_list(code(truncate(k, 100)) for k in keywords[:10])
     more = len(keywords) - 10
     if more > 0:
         # Translators: to a group whose forum topic is gone; {keywords} are the first ten
@@ -611,7 +604,7 @@ def digest_header(count: int, *, reason: str, detail: str = "") -> str:
             "🌙 <b>While your quiet hours ({hours}) were on</b>: {n} story",
             "🌙 <b>While your quiet hours ({hours}) were on</b>: {n} stories",
             count,
-        ).format(hours=embed(escape(detail)), n=n)
+        ).format(hours=inline(detail), n=n)
     if reason == "flood":
         # Translators: heads a digest of the stories that came after a chat's first {limit}
         # alerts in an hour; {n} is how many stories. Keep /list and /digest hourly as they are.
@@ -623,7 +616,7 @@ def digest_header(count: int, *, reason: str, detail: str = "") -> str:
             "come together instead of one notification each. For fewer, narrow your keywords (/list) "
             "or have them all come once an hour: /digest hourly",
             count,
-        ).format(n=n, limit=embed(escape(detail)))
+        ).format(n=n, limit=inline(detail))
     if reason == "hourly":
         # Translators: heads the hourly digest; {n} is how many stories it holds.
         return ngettext(

@@ -146,9 +146,6 @@ def N_(message: str) -> str:
     return message
 
 
-_STRONG_LTR = re.compile(r"[A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]")
-
-
 def embed(text: str) -> str:
     """*text* (a keyword, a feed's name, a number, a web address) set apart in a message of
     the current language: in a right-to-left message it is isolated (FSI … PDI), so that it

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from bot.core.authored_html import clean_authored_html
 from bot.core.formatting import (
     ANNOUNCEMENT_TEXT_LIMIT,
-    escape,
     format_announcement,
     format_duration,
     to_plain_text,
@@ -27,8 +26,6 @@ from bot.core.language import (
     DEFAULT_LANGUAGE,
     N_,
     _,
-    direction_mark,
-    embed,
     format_number,
     ngettext,
     speaking,
@@ -167,20 +164,6 @@ class Broadcasts:
         except StorageFailure:
             return _(NOT_SAVED)
         return _(CANCELLED)
-
-    def describe_in_progress(self) -> list[str]:
-        """One line per broadcast being sent, for /stats."""
-        # Translators: a line of /stats: {id} names an announcement being sent.
-        line = _("{id}: {sent} sent, {remaining} remaining")
-        return [
-            direction_mark()
-            + line.format(
-                id=embed(escape(b.id)),
-                sent=format_number(b.sent),
-                remaining=format_number(b.remaining),
-            )
-            for b in self._store.broadcasts_in_progress()
-        ]
 
 
 class BroadcastProgress:

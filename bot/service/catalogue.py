@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.core.formatting import FEED_NAME_CHARS, MESSAGE_LIMIT, escape, format_duration
-from bot.core.language import _, direction_mark, embed, format_number, ngettext, pgettext
+from bot.core.formatting import FEED_NAME_CHARS, MESSAGE_LIMIT, format_duration
+from bot.core.language import _, direction_mark, format_number, ngettext, pgettext
+from bot.core.markup import code, in_bold, in_italics, inline
 from bot.core.query import source_label
 from bot.core.sources import FeedSource
 from bot.core.text import truncate
@@ -74,7 +75,7 @@ class FeedCatalogue:
         url, _space, name = arguments.strip().partition(" ")
         name = " ".join(name.split())
         # (not translated: a command, with a real feed the bot does not watch yet)
-        example = embed(f"<code>{escape(addfeed_example(self._poller.sources))}</code>")
+        example = code(addfeed_example(self._poller.sources))
         if not url:
             # Translators: {example} is an example of the /addfeed command.
             return _("Give the feed's address, and a name if you like: {example}").format(example=example)
@@ -93,7 +94,7 @@ class FeedCatalogue:
             # The address as typed when the first word was meant as one ("rudaw.net/rss My
             # Feed"), else the whole of what was typed ("not a url", not "not").
             typed = url if "://" in url or "." in url else " ".join(arguments.split())
-            return direction_mark() + not_web.format(url=embed(_code(typed)), example=example)
+            return direction_mark() + not_web.format(url=_code(typed), example=example)
         name = name or parts.hostname.removeprefix("www.")
         if len(name) > FEED_NAME_CHARS:
             # Translators: {example} is an example of the /addfeed command.
@@ -108,9 +109,7 @@ class FeedCatalogue:
         same_url = next((s for s in self._poller.sources if s.url == url), None)
         if same_url is not None:
             # Translators: {feed} is the name of the feed that has that address.
-            return _("I already watch that address, as <b>{feed}</b>.").format(
-                feed=embed(escape(same_url.name))
-            )
+            return _("I already watch that address, as <b>{feed}</b>.").format(feed=inline(same_url.name))
 
         source = FeedSource(name, url, trusted=False)
         result = await self._fetcher.fetch(source, None)
@@ -118,9 +117,7 @@ class FeedCatalogue:
             # Translators: {url} is a web address; {reason} why fetching it failed (in English,
             # e.g. "HTTP 404"); {example} is an example of the /addfeed command.
             could_not = _("I could not add {url}: {reason}.\nCheck the address; for example {example}")
-            return could_not.format(
-                url=embed(_code(url)), reason=embed(escape(result.error)), example=example
-            )
+            return could_not.format(url=_code(url), reason=inline(result.error), example=example)
         if self._find(name) is not None:  # added by someone else while this one was fetching
             return _taken(name)
         try:
@@ -139,7 +136,7 @@ class FeedCatalogue:
                 "Added <b>{feed}</b>, with {n} stories in it now. Its new stories are matched "
                 "from the next poll on. Remove it with <code>/removefeed {feed}</code>.",
                 stories,
-            ).format(feed=embed(escape(name)), n=format_number(stories))
+            ).format(feed=inline(name), n=format_number(stories))
         # Translators: {feed} is the feed's name (also in the command), {host} its web site.
         return ngettext(
             "Added <b>{feed}</b> ({host}), with {n} story in it now. Its new stories are matched "
@@ -147,7 +144,7 @@ class FeedCatalogue:
             "Added <b>{feed}</b> ({host}), with {n} stories in it now. Its new stories are matched "
             "from the next poll on. Remove it with <code>/removefeed {feed}</code>.",
             stories,
-        ).format(feed=embed(escape(name)), host=embed(escape(host)), n=format_number(stories))
+        ).format(feed=inline(name), host=inline(host), n=format_number(stories))
 
     def remove(self, user_id: int | None, arguments: str) -> str:
         if not self._is_admin(user_id):
@@ -161,10 +158,8 @@ class FeedCatalogue:
         source = self._find(name)
         if source is None:
             # Translators: {name} is the name the admin typed.
-            return _("I watch no feed named {name}. /feeds lists their names.").format(
-                name=embed(_code(name))
-            )
-        feed = embed(escape(source.name))
+            return _("I watch no feed named {name}. /feeds lists their names.").format(name=_code(name))
+        feed = inline(source.name)
         if source.trusted:
             # Translators: {feed} is a feed's name; the feeds file is the operator's list of feeds.
             operators = _("<b>{feed}</b> comes from the operator's feeds file; it can only be removed there.")
@@ -195,9 +190,9 @@ class FeedCatalogue:
     def _health(self, source: FeedSource) -> _Line:
         state = self._store.feed_state(source.name)
         now = self._clock()
-        name, host = embed(escape(source.name)), embed(escape(_host(source)))
+        name, host = inline(source.name), inline(_host(source))
         if source.trusted:
-            head = f"• <b>{name}</b> <i>({host})</i>"
+            head = f"• {in_bold(name)} {in_italics(f'({host})')}"
         else:
             # Translators: a feed's name and web site in the admins' /feeds list.
             head = _("• <b>{feed}</b> <i>({host}, added from a chat)</i>").format(feed=name, host=host)
@@ -225,7 +220,7 @@ class FeedCatalogue:
                 feed=head,
                 duration=since,
                 n=format_number(state.error_streak),
-                error=embed(escape(state.last_error)),
+                error=inline(state.last_error),
             )
             return _Line(True, failing + following)
         # Translators: in /feeds: {feed} is a feed's name and web site, {n} the stories in it now.
@@ -252,17 +247,17 @@ class FeedCatalogue:
 def _taken(name: str) -> str:
     # Translators: {feed} is a feed's name.
     taken = _("There is already a feed named <b>{feed}</b>; choose another name.")
-    return taken.format(feed=embed(escape(name)))
+    return taken.format(feed=inline(name))
 
 
 def _listed(source: FeedSource) -> str:
     """A feed in the readers' /feeds list: its name and web site."""
-    return f"{direction_mark()}• {embed(escape(source.name))} <i>({embed(escape(_host(source)))})</i>"
+    return f"{direction_mark()}• {inline(source.name)} {in_italics(f'({inline(_host(source))})')}"
 
 
 def _code(text: str) -> str:
-    """What an admin typed, quoted back (cut, with an ellipsis, when it is long)."""
-    return f"<code>{escape(truncate(text, SHOWN_ARGUMENT_CHARS))}</code>"
+    """What an admin typed, quoted back as code (cut, with an ellipsis, when it is long)."""
+    return code(truncate(text, SHOWN_ARGUMENT_CHARS))
 
 
 def _fit(header: str, lines: list[str]) -> str:

@@ -8,8 +8,8 @@ and keeps it until ``/language`` changes it. A group chooses with ``/language``.
 
 from __future__ import annotations
 
-from bot.core.formatting import escape
 from bot.core.language import LANGUAGES, _, embed, language_for_user, speaking
+from bot.core.markup import code, in_code
 from bot.core.text import strip_bidi_controls
 from bot.service.commands import NOT_SAVED
 from bot.service.pace import AlertPace
@@ -71,8 +71,8 @@ class ChatLanguages:
             )
         )
         buttons = tuple(
-            Button(("✓ " if code == language else "") + name, f"{BUTTON_PREFIX}{code}")
-            for code, name in LANGUAGES.items()
+            Button(("✓ " if each == language else "") + name, f"{BUTTON_PREFIX}{each}")
+            for each, name in LANGUAGES.items()
         )
         return Reply(text, (buttons,))
 
@@ -80,26 +80,26 @@ class ChatLanguages:
         """Set the chat's language to *typed* (a code or a language's own name); the answer
         is in the new language."""
         wanted = typed.strip().casefold()
-        code = next(
+        chosen = next(
             (c for c, name in LANGUAGES.items() if wanted in (c, name.casefold())),
             ALIASES.get(wanted) or language_for_user(wanted),
         )
-        if code is None:
-            shown = embed(f"<code>{escape(strip_bidi_controls(wanted)[:40])}</code>")
+        if chosen is None:
+            shown = code(strip_bidi_controls(wanted)[:40])
             return Reply(
                 _("I do not have the language {typed}. I write in:").format(typed=shown)
                 + "\n"
-                + "\n".join(f"• <code>/language {c}</code> {embed(name)}" for c, name in LANGUAGES.items()),
+                + "\n".join(f"• {in_code(f'/language {c}')} {embed(name)}" for c, name in LANGUAGES.items()),
                 self.show(chat_id).buttons,
             )
         settings = self._pace.settings(chat_id)
         try:
-            self._pace.save(chat_id, settings.with_changes(language=code))
+            self._pace.save(chat_id, settings.with_changes(language=chosen))
         except StorageFailure:
             return Reply(_(NOT_SAVED))
-        with speaking(code):
+        with speaking(chosen):
             return Reply(
-                _("From now on I write to this chat in {language}.").format(language=embed(LANGUAGES[code]))
+                _("From now on I write to this chat in {language}.").format(language=embed(LANGUAGES[chosen]))
                 + "\n"
                 + _("/help shows what I can do.")
             )

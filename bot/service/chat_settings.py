@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.formatting import escape, join_list
+from bot.core.formatting import join_list
 from bot.core.language import N_, _, direction_mark, embed
+from bot.core.markup import code, inline
 from bot.core.pace import ChatSettings, DeliveryMode, parse_clock, parse_quiet, parse_timezone, time_zones
 from bot.core.query import QueryError
 from bot.core.query_parser import parse_query
@@ -80,19 +81,14 @@ _MODE_WORDS = {
 
 
 def _echo(typed: str, limit: int) -> str:
-    """What the user typed, shown back: without bidi controls (a right-to-left override
-    would turn the rest of the answer around), cut and escaped."""
-    return escape(strip_bidi_controls(typed)[:limit])
+    """What the user typed, to show back: without bidi controls (a right-to-left override
+    would turn the rest of the answer around), and cut."""
+    return strip_bidi_controls(typed)[:limit]
 
 
 def _mode(sentences: dict[DeliveryMode, str], mode: DeliveryMode, daily_at: str, keywords: str = "") -> str:
     """One of the *sentences* about a pace, translated, with its time and keywords."""
     return _(sentences[mode]).format(time=embed(daily_at), keywords=keywords)
-
-
-def _code(text: str) -> str:
-    """A keyword or a name from the user, shown as code within a sentence."""
-    return embed(f"<code>{text}</code>")
 
 
 class ChatSettingsCommands:
@@ -125,7 +121,7 @@ class ChatSettingsCommands:
             quiet_line.format(hours=embed(quiet.describe()) if quiet else ""),
             # Translators: a line of /settings; {zone} is a time zone's name ("Asia/Baghdad").
             _("• Time zone: {zone}. /timezone changes it.").format(
-                zone=embed(escape(settings.timezone or self._default_timezone))
+                zone=inline(settings.timezone or self._default_timezone)
             ),
             _("• Link previews under alerts: on.")
             if settings.previews
@@ -134,7 +130,7 @@ class ChatSettingsCommands:
         own = [s for s in self._subscriptions.in_place(*place) if s.stored.delivery is not None]
         for subscription in own:
             mode = subscription.stored.delivery or settings.delivery
-            keywords = _code(escape(subscription.query.text))
+            keywords = code(subscription.query.text)
             lines.append(direction_mark() + _mode(_OWN_MODE_LINE, mode, settings.daily_at, keywords))
         if group:
             if settings.members_may_edit:
@@ -235,7 +231,9 @@ class ChatSettingsCommands:
             clock = parse_clock(parts[1])
             if clock is None or mode is not DeliveryMode.DAILY:
                 # Translators: {typed} is what the user wrote after /digest daily.
-                wrong = _("{typed} is not a time of day like 08:00.").format(typed=embed(_echo(parts[1], 20)))
+                wrong = _("{typed} is not a time of day like 08:00.").format(
+                    typed=inline(_echo(parts[1], 20))
+                )
                 return f"{direction_mark()}{wrong} {_(DIGEST_USAGE)}"
             daily_at = clock
         if target.strip():
@@ -250,12 +248,12 @@ class ChatSettingsCommands:
         if subscription is None and target.strip().isdecimal():
             # Translators: {number} is what the user wrote after /digest … for: no subscription has it.
             return _("There is no subscription number {number}; /list shows the numbers.").format(
-                number=_code(_echo(target.strip(), 20))
+                number=code(_echo(target.strip(), 20))
             )
         if subscription is None:
             # Translators: {keywords} is what the user wrote after /digest … for.
             return _("You do not follow {keywords}; /list shows the keywords and their numbers.").format(
-                keywords=_code(_echo(target, 100))
+                keywords=code(_echo(target, 100))
             )
         try:
             if settings.daily_at != self._pace.settings(place[0]).daily_at:
@@ -264,7 +262,7 @@ class ChatSettingsCommands:
             self._subscriptions.set_delivery(subscription.id, own)
         except StorageFailure:
             return _(NOT_SAVED)
-        keywords = _code(escape(subscription.query.text))
+        keywords = code(subscription.query.text)
         return direction_mark() + _mode(_OWN_MODE_SET, mode, settings.daily_at, keywords)
 
     def _find(self, place: Place, target: str) -> Subscription | None:
@@ -298,7 +296,7 @@ class ChatSettingsCommands:
         quiet = parse_quiet(text[: -len(" silent")] if silent else text)
         if quiet is None:
             # Translators: {typed} is what the user wrote after /quiet.
-            wrong = _("{typed} is not quiet hours like 23:00-07:00.").format(typed=_code(_echo(text, 50)))
+            wrong = _("{typed} is not quiet hours like 23:00-07:00.").format(typed=code(_echo(text, 50)))
             return f"{direction_mark()}{wrong} {_(QUIET_USAGE)}"
         quiet = replace(quiet, silent=silent)
         if silent:
@@ -316,7 +314,7 @@ class ChatSettingsCommands:
         settings = self._pace.settings(place[0])
         name = arguments.strip()
         if not name:
-            current = embed(escape(settings.timezone or self._default_timezone))
+            current = inline(settings.timezone or self._default_timezone)
             # Translators: {zone} is the chat's time zone ("Asia/Baghdad"). Keep the commands as they are.
             return _(
                 "Your time zone is {zone}. Change it with <code>/timezone Asia/Baghdad</code>, "
@@ -341,7 +339,7 @@ class ChatSettingsCommands:
                     "<code>/timezone Asia/Baghdad</code>, <code>/timezone Europe/Berlin</code> or "
                     "<code>/timezone UTC</code>."
                 )
-            return wrong.format(zone=_code(_echo(name, 64)), zones=join_list(_code(z) for z in close))
+            return wrong.format(zone=code(_echo(name, 64)), zones=join_list(code(z) for z in close))
         # Translators: {zone} is the time zone the chat chose ("Asia/Baghdad").
         done = _("Time zone set: {zone}. Times in messages and digests follow it.").format(zone=embed(zone))
         return self._save(place[0], replace(settings, timezone=zone), done)

@@ -12,13 +12,9 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
-from bot.core.formatting import (
-    escape,
-    format_duration,
-    format_item_line,
-    format_time,
-)
+from bot.core.formatting import format_duration, format_item_line, format_time
 from bot.core.language import N_, _, direction_mark, embed, format_number, ngettext, pgettext
+from bot.core.markup import code, escape, in_code, inline
 from bot.core.query import EXAMPLE as QUERY_EXAMPLE
 from bot.core.query import Query
 from bot.core.query_parser import split_queries
@@ -105,7 +101,8 @@ REFUSED_ECHO_CHARS = 60
 
 
 def _code(text: str) -> str:
-    return f"<code>{embed(escape(text))}</code>"
+    """A keyword as code, its text isolated within the code."""
+    return in_code(inline(text))
 
 
 def _codes(queries: Collection[Query] | Collection[str]) -> str:
@@ -291,7 +288,7 @@ class Commands:
                 # Translators: {example} is an example of the command, with a feed the bot
                 # does not watch yet.
                 _("/addfeed <i>url</i> [<i>name</i>] — watch another feed, e.g. {example}").format(
-                    example=embed(f"<code>{escape(addfeed_example(self._poller.sources))}</code>")
+                    example=code(addfeed_example(self._poller.sources))
                 ),
                 _("/removefeed <i>name</i> — stop watching a feed added with /addfeed"),
             ]
@@ -324,7 +321,7 @@ class Commands:
         if any(example not in reason for _keyword, reason in outcome.invalid):  # (not shown twice)
             # Translators: {example} is a keyword query (see "Makhmour census OR camp -football").
             correct = _("A correct example: <code>/subscribe {example}</code> (/help explains).")
-            lines.append(correct.format(example=embed(escape(example))))
+            lines.append(correct.format(example=inline(example)))
         if outcome.over_limit:
             limit = self._subscriptions.max_per_chat
             lines.append(
@@ -525,7 +522,7 @@ class Commands:
         for entry, reason in self._report.failed_alerts(limit=3):
             # Translators: a message Telegram refused; {chat} is a chat's id, {reason} Telegram's words.
             failed = _("to chat {chat}: {reason}").format(
-                chat=embed(str(entry.chat_id)), reason=embed(escape(reason))
+                chat=embed(str(entry.chat_id)), reason=inline(reason)
             )
             lines.append("  • " + failed)
         if stats.broadcasts_in_progress:

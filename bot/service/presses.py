@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.formatting import escape, format_subscription_list, join_list
+from bot.core.formatting import format_subscription_list, join_list
 from bot.core.language import N_, _, direction_mark, embed, format_number, ngettext
+from bot.core.markup import inline
 from bot.service.pace import alert_buttons
 from bot.service.ports import Button, Buttons, Reply, StorageFailure
 from bot.service.subscriptions import Place, Subscription, Subscriptions
@@ -48,8 +49,8 @@ class Pressed:
 def _quoted(subscriptions: list[Subscription], *, html: bool = False) -> str:
     """The subscriptions' keywords, each in quotes (escaped for a message, *html*; a
     button's notice is plain text)."""
-    texts = (escape(s.query.text) if html else s.query.text for s in subscriptions)
-    return join_list(_("“{phrase}”").format(phrase=embed(text)) for text in texts)
+    phrases = (inline(s.query.text) if html else embed(s.query.text) for s in subscriptions)
+    return join_list(_("“{phrase}”").format(phrase=phrase) for phrase in phrases)
 
 
 def _undo_button(data: str) -> Button:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
-import json
 import re
 
 import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.adapters.console import TerminalBotAPI, printable, render_html
 
@@ -45,7 +46,12 @@ def test_tabs_and_newlines_stay():
 def test_plain_messages_and_button_labels_are_shown_safely_too():
     out = io.StringIO()
     terminal = TerminalBotAPI(stdin=io.StringIO(), stdout=out, color=True)
-    markup = {"inline_keyboard": [[{"text": "Send\x1b[8m", "callback_data": "s"}]]}
-    terminal._show({"text": "plain \x1b[5mblink", "reply_markup": json.dumps(markup)}, 1)
+    buttons = InlineKeyboardMarkup([[InlineKeyboardButton("Send\x1b[8m", callback_data="s")]])
+
+    async def send() -> None:  # as the bot sends through the console: PTB's requests, no parse mode
+        async with Bot("1:console", request=terminal, get_updates_request=terminal) as bot:
+            await bot.send_message(1, "plain \x1b[5mblink", reply_markup=buttons)
+
+    asyncio.run(send())
     assert not CONTROL.search(out.getvalue()), repr(out.getvalue())
     assert "plain ␛[5mblink" in out.getvalue() and "[ Send␛[8m ]" in out.getvalue()

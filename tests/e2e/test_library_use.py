@@ -1,6 +1,6 @@
 """PTB used as it intends: a whole session (replies, alerts, button presses, an edit) prints
 no library warning, and PTB's Defaults stay in force for every message (no link preview
-unless the chat asked for one)."""
+unless the chat asked for one, no reply that quotes the command, also in a group)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tests.fakes.telegram_api import FakeBotAPI, Sent
 pytestmark = pytest.mark.e2e
 
 PLAIN, PREVIEWS = 701, 702  # a chat with PTB's defaults, and one that asked for previews
+GROUP = -703  # where PTB would quote a command in its reply, but for the Defaults
 TEXT = "Counters went from door to door across the provinces on Wednesday, the planning ministry said."
 
 
@@ -50,6 +51,8 @@ def test_a_whole_session_prints_no_library_warning_and_keeps_the_defaults(tmp_pa
                 api.wait_for_message(chat, lambda m: "Subscribed" in m.text)
             api.user_says(PREVIEWS, "/previews on")
             api.wait_for_message(PREVIEWS, lambda m: "/previews" not in m.text and m.text != "")
+            api.user_says(GROUP, "/help", user_id=PLAIN, chat_type="group")
+            api.wait_for_message(GROUP, lambda m: "/subscribe" in m.text)
             api.user_says(PLAIN, "/list")
             listing = api.wait_for_message(PLAIN, lambda m: "census" in m.text and bool(m.buttons))
 
@@ -78,3 +81,4 @@ def test_a_whole_session_prints_no_library_warning_and_keeps_the_defaults(tmp_pa
     assert edited(PREVIEWS)[-1].parameters.get("link_preview_options") == small
     assert all(m.parse_mode == "HTML" for m in api.sent), "replies and alerts are HTML, the default"
     assert "disable_notification" not in alerts(api, PLAIN)[0].parameters, "an alert notifies"
+    assert api.messages_to(GROUP) and not [m for m in api.sent if "reply_parameters" in m.parameters]

@@ -59,7 +59,6 @@ def test_send_reaches_every_active_chat_once_with_progress_and_a_report(make_bot
     assert "Sending the announcement" in text and "remaining 40" in text
     assert bot.broadcasts.send(ADMIN, preview.broadcast_id, 55) == bot.broadcast_progress.progress_text(
         bot.store.broadcasts.broadcast(preview.broadcast_id)), "a second press changes nothing"  # fmt: skip
-    bot.delivery._progress_every = 0.0
     deliver(bot)
 
     receivers = [chat for chat, text, _ in bot.sender.sent if "Announcement</b>" in text]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.__main__ import _parser, environment_help
+from bot.__main__ import environment_help, main
 from bot.settings import SETTINGS
 
 NAME_LINE = re.compile(r"^  ([A-Z_]+)(?:  +(\S.*))?$")
@@ -39,8 +39,13 @@ def test_on_a_narrow_terminal_texts_go_below_the_names():
 
 
 @pytest.mark.parametrize("columns", ["50", "80", "200"])
-def test_the_whole_help_fits_the_terminal(monkeypatch: pytest.MonkeyPatch, columns: str):
+def test_the_whole_help_fits_the_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], columns: str
+):
     monkeypatch.setenv("COLUMNS", columns)
-    text = _parser().format_help()
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
     assert fits(text.splitlines(), min(int(columns) - 2, 100)), text
     assert "console" in text and "NEWSBOT_FEED_FAILURE_NOTICE_MINUTES" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.pacing import ChatBuckets, Pacing, Rate
+from tests.memory import memory_kept
 
 
 class Clock:
@@ -48,8 +49,11 @@ def test_groups_and_channels_get_the_group_rate_private_chats_theirs():
 def test_full_buckets_are_forgotten_so_memory_follows_active_chats():
     clock = Clock()
     buckets: ChatBuckets[int] = ChatBuckets(lambda chat: Rate(1, 1), clock)
-    for chat in range(30_000):
-        buckets.spend(chat)
-        clock.now += 0.01  # each bucket is full again after a second
-    assert len(buckets._buckets) < 12_000
-    assert buckets.ready_in(29_999) > 0, "a chat still refilling is remembered"
+
+    def spend(chats: range) -> None:
+        for chat in chats:
+            buckets.spend(chat)
+            clock.now += 0.01  # each bucket is full again after a second
+
+    assert memory_kept(spend, warm_up=30_000, then=60_000) < 500_000, "60,000 chats more, no more memory"
+    assert buckets.ready_in(89_999) > 0, "a chat still refilling is remembered"
