@@ -105,7 +105,10 @@ class FakeBotAPI:
         self.token = token
         self._expect_refusals = expect_refusals
         self._state = _State()
-        self._changed = threading.Condition()
+        lock = threading.RLock()
+        self._changed = threading.Condition(lock)  # anything happened: what wait_until waits on
+        # New updates only: a pending getUpdates is not woken by every message the bot sends.
+        self._updates_added = threading.Condition(lock)
         self._ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -266,6 +269,7 @@ class FakeBotAPI:
         with self._changed:
             self._state.updates.append({"update_id": update_id, "message": message})
             self._changed.notify_all()
+            self._updates_added.notify_all()
         return update_id
 
     def user_presses(self, message: Sent, label: str, *, user_id: int | None = None) -> int:
@@ -293,6 +297,7 @@ class FakeBotAPI:
         with self._changed:
             self._state.updates.append({"update_id": update_id, "callback_query": query})
             self._changed.notify_all()
+            self._updates_added.notify_all()
         return update_id
 
     def user_sends_callback(
@@ -318,6 +323,7 @@ class FakeBotAPI:
         with self._changed:
             self._state.updates.append({"update_id": update_id, "callback_query": query})
             self._changed.notify_all()
+            self._updates_added.notify_all()
         return update_id
 
     # --- faults -------------------------------------------------------------------------
@@ -467,7 +473,7 @@ class FakeBotAPI:
                 left = deadline - time.monotonic()
                 if pending or left <= 0:
                     return pending
-                self._changed.wait(left)
+                self._updates_added.wait(left)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         api = self
