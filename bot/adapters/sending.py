@@ -97,7 +97,7 @@ class TelegramSender:
         self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
     ) -> int | None:
         with _delivery_errors():
-            # PACED: the delivery loop took this chat's allowance itself (see ratelimit.py).
+            # PACED: the delivery loop picked a chat with room; its token is taken without a wait.
             message = await self._bot.send_message(
                 chat_id,
                 text,

@@ -13,6 +13,7 @@ import pytest
 from bot.adapters.store import Store
 from bot.core.items import Item
 from bot.core.pace import FloodGuard
+from bot.core.pacing import ChatBuckets, Pacing
 from bot.core.sources import FeedSource
 from bot.service.assembly import Services, assemble
 from bot.service.polling import PollLimits
@@ -65,9 +66,11 @@ class FakeTime:
 @dataclass
 class RecordingSender:
     """Records what is sent (chat, text, at) and edited; *fail* may raise a delivery error
-    for a (chat, text), to play Telegram saying no."""
+    for a (chat, text), to play Telegram saying no. Each message and edit takes a token of
+    its chat's allowance in *allowances*, as the rate limiter in front of the real sender does."""
 
     time: FakeTime
+    allowances: ChatBuckets[int | str] | None = None
     sent: list[tuple[int, str, float]] = field(default_factory=list)
     plain: list[tuple[int, str]] = field(default_factory=list)
     options: list[SendOptions] = field(default_factory=list)  # how each message in sent went
@@ -77,6 +80,8 @@ class RecordingSender:
     async def send(
         self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
     ) -> int:
+        if self.allowances is not None:
+            self.allowances.spend(chat_id)
         error = self.fail(chat_id, text)
         if error is not None:
             raise error
@@ -89,6 +94,8 @@ class RecordingSender:
     async def edit(
         self, chat_id: int, message_id: int, html: str, *, options: SendOptions = DEFAULT_OPTIONS
     ) -> None:
+        if self.allowances is not None:
+            self.allowances.spend(chat_id)
         self.edits.append((chat_id, message_id, html))
 
     def to(self, chat_id: int) -> list[str]:
@@ -115,7 +122,8 @@ def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
     store = Store.open(data_dir)
     fetcher = fetcher or ScriptedFetcher()
     time = time or FakeTime()
-    sender = RecordingSender(time)
+    allowances: ChatBuckets[int | str] = ChatBuckets(Pacing().rate_of, time)  # Telegram's per-chat limits
+    sender = RecordingSender(time, allowances)
     services = assemble(
         store=store,
         fetcher=fetcher,
@@ -130,6 +138,7 @@ def build_bot(data_dir: Path, feeds: list[str], *, admins: tuple[int, ...] = (),
         clock=time,
         monotonic=time,
         sleep=time.sleep,
+        chat_buckets=allowances,
     )
     return Bot(store, fetcher, sender, time, services)
 
