@@ -66,7 +66,7 @@ import httpx  # noqa: E402
 
 from bench import slow_neighbour  # noqa: E402
 from bench.loopback import FEEDS_PER_HOST, Hosts, bot_running, wait_for_report  # noqa: E402
-from bench.replies import ask_repeatedly, percentile  # noqa: E402
+from bench.replies import UNPACED_ASKER, ask_repeatedly, percentile  # noqa: E402
 from tests.e2e.harness import BotProcess, write_feeds_file  # noqa: E402
 from tests.fakes.feed_server import Answer, rss  # noqa: E402
 from tests.fakes.telegram_api import FakeBotAPI  # noqa: E402
@@ -77,15 +77,6 @@ ITEMS_PER_FEED = 100
 SLOW_SECONDS = 2.0
 OVERSIZED_BYTES = 6_000_000
 ROUND_POLL_SECONDS = 3600  # long enough that each bot run polls every feed once
-# The asker's /list every 100 ms is over a chat's command budget and reply pace (20 commands
-# a minute, one message a second after a burst): lifted, so that every reply shows how soon
-# the bot can answer, not its allowance.
-UNPACED_ASKER = {
-    "NEWSBOT_COMMANDS_PER_MINUTE": "6000",
-    "NEWSBOT_COMMAND_BURST": "100",
-    "NEWSBOT_RATE_PRIVATE_PER_SECOND": "30",
-    "NEWSBOT_RATE_PRIVATE_BURST": "30",
-}
 WORDS = ["census", "oil", "prices", "Erbil", "Makhmour", "council", "water", "election", "border", "camp"]
 
 

@@ -1,75 +1,68 @@
-"""Pacing every request to Telegram under its limits, with exact waits.
+"""Telegram's limits, kept in one place: every request to Telegram that names a chat.
 
-PTB's ``AIORateLimiter`` (aiolimiter) waits a whole 1/rate period whenever its bucket is
-nearly full, instead of the time actually left, and knows no limit per private chat. This
-limiter keeps an overall limit (every request that names a chat) and each chat's own
-allowance, in the same :class:`~bot.core.pacing.ChatBuckets` the delivery loop reads: a
-reply and an alert to one chat count against one allowance. Requests to one chat wait in
-turn, in their own lane, so a group at its per-minute limit holds back only its own
-replies; the overall bucket serves everyone first come, first served.
+This limiter is the only keeper of the limits: it takes a token for each request, from the
+overall bucket (every request that names a chat) and from the chat's own allowance (every
+message to it, replies and alerts alike), both :mod:`bot.core.pacing` token buckets with
+exact waits. PTB's ``AIORateLimiter`` (aiolimiter) waits a whole 1/rate period whenever its
+bucket is nearly full, instead of the time actually left, and knows no limit per private
+chat.
 
-The delivery loop picks only chats that have room and takes their token itself: its
-requests carry :data:`PACED` and pass the overall limit only.
+Requests to one chat wait in turn, in their own lane, so a group at its per-minute limit
+holds back only its own replies; the overall bucket serves everyone first come, first
+served. The delivery loop never waits on one chat: it reads the same chats' buckets
+(:class:`~bot.core.pacing.ChatBuckets`) to pick a chat that has room, and its requests
+carry :data:`PACED`, so their chat's token is taken at once, without a turn in the lane.
 
-When the bot stops, requests still waiting for their chat's allowance give up
-(:meth:`TelegramRateLimiter.abandon_waits`, raising :class:`ChatBusy`), so a group whose
-replies queue for its per-minute limit cannot hold the shutdown for minutes.
+A 429 (Telegram's ``retry_after``) holds every request for as long as it says. A reply
+is then sent again (up to :data:`RETRIES` times); the delivery loop's requests get the
+429, and the loop sends the same message again after the wait (it decides what a message
+that failed becomes).
+
+When the bot stops, requests still waiting give up (:meth:`TelegramRateLimiter.abandon_waits`,
+raising :class:`ChatBusy`), so a group whose replies queue for its per-minute limit cannot
+hold the shutdown for minutes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot.adapters.lanes import Lanes
-from bot.core.pacing import ChatBuckets
+from bot.core.pacing import ChatBuckets, Rate, TokenBucket
 
-__all__ = ["PACED", "ChatBusy", "TelegramRateLimiter", "TokenBucket"]
+__all__ = ["PACED", "RETRIES", "ChatBusy", "TelegramRateLimiter"]
 
-PACED = "paced"  # rate_limit_args of a request whose chat allowance was already taken
+log = logging.getLogger(__name__)
+
+PACED = "paced"  # rate_limit_args of a request whose chat was picked with room: it does not wait for it
+RETRIES = 2  # times a request other than the delivery loop's is sent again after a 429
 
 
 class ChatBusy(TelegramError):
-    """A request gave up waiting for its chat's allowance: the bot is stopping."""
-
-
-class TokenBucket:
-    """*rate* tokens a second, at most *burst* stored; :meth:`take` waits for one, in turn."""
-
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._tokens = burst
-        self._updated = clock()
-        self._turn = asyncio.Lock()  # asyncio's lock is fair: waiters are served in order
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
-
-    async def take(self) -> None:
-        async with self._turn:
-            self._refill()
-            if self._tokens < 1:
-                await asyncio.sleep((1 - self._tokens) / self.rate)
-                self._refill()
-            self._tokens -= 1
+    """A request gave up waiting for Telegram's limits: the bot is stopping."""
 
 
 class TelegramRateLimiter(BaseRateLimiter[str]):
-    """See the module docstring. A 429 that comes anyway reaches the caller, whose business
-    it is to wait and retry."""
+    """See the module docstring."""
 
-    def __init__(self, *, overall_per_second: float, chats: ChatBuckets[int | str]) -> None:
-        self._overall = TokenBucket(overall_per_second, burst=overall_per_second)
+    def __init__(
+        self,
+        *,
+        overall_per_second: float,
+        chats: ChatBuckets[int | str],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._overall = TokenBucket(Rate(overall_per_second, burst=overall_per_second), clock)
+        self._overall_turn = asyncio.Lock()  # asyncio's lock is fair: waiters are served in order
         self._chats = chats
         self._lanes: Lanes[int | str] = Lanes()
         self._abandoned = asyncio.Event()
@@ -81,17 +74,26 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
         """Nothing to release."""
 
     def abandon_waits(self) -> None:
-        """From now on, a request that would wait for its chat's allowance gives up instead."""
+        """From now on, a request that would wait for Telegram's limits gives up instead."""
         self._abandoned.set()
+
+    async def _wait(self, seconds: float, what: str) -> None:
+        if self._abandoned.is_set():
+            raise ChatBusy(f"gave up waiting {seconds:.1f} s for {what}: stopping")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._abandoned.wait(), timeout=seconds)
 
     async def _take_chat_token(self, chat_id: int | str) -> None:
         async with self._lanes.turn(chat_id):
             while (wait := self._chats.ready_in(chat_id)) > 0:
-                if self._abandoned.is_set():
-                    raise ChatBusy(f"gave up waiting {wait:.0f} s for chat {chat_id}'s allowance: stopping")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._abandoned.wait(), timeout=wait)
+                await self._wait(wait, f"chat {chat_id}'s allowance")
             self._chats.spend(chat_id)
+
+    async def _take_overall_token(self) -> None:
+        async with self._overall_turn:
+            while (wait := self._overall.ready_in()) > 0:
+                await self._wait(wait, "the overall limit")
+            self._overall.spend()
 
     async def process_request(
         self,
@@ -103,11 +105,32 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
         rate_limit_args: str | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = data.get("chat_id")
-        if chat_id is not None:
-            if rate_limit_args != PACED and endpoint != "answerCallbackQuery":
-                await self._take_chat_token(_chat_key(chat_id))
-            await self._overall.take()
-        return await callback(*args, **kwargs)
+        if chat_id is None:
+            return await callback(*args, **kwargs)
+        chat = _chat_key(chat_id)
+        tries = 0
+        while True:
+            if endpoint == "answerCallbackQuery":  # an answer to a press is not a message to the chat
+                pass
+            elif rate_limit_args == PACED:
+                self._chats.spend(chat)
+            else:
+                await self._take_chat_token(chat)
+            await self._take_overall_token()
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                seconds = _seconds(exc.retry_after)
+                self._overall.hold(seconds)
+                log.warning("Telegram asks to wait %.1f s (429, chat %s): every request waits", seconds, chat)
+                tries += 1
+                if rate_limit_args == PACED or tries > RETRIES:
+                    raise
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    """Telegram's retry_after in seconds (a timedelta when PTB_TIMEDELTA is set)."""
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
 def _chat_key(chat_id: object) -> int | str:

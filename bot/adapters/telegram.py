@@ -483,11 +483,12 @@ def build_application(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The PTB Application: HTML by default, link previews off, replies that do not quote
-    the command; every request paced under Telegram's limits (each chat's allowance in
-    *chat_buckets*, shared with the delivery loop), updates from different chats handled at
-    once, each chat within *command_budget* (told ``flood_notice(chat_id)`` once when it
-    goes over). A 429 is not retried here: it reaches the delivery loop, which waits."""
+    """The PTB Application: HTML by default, link previews off, every request paced under
+    Telegram's limits by the one rate limiter (each chat's allowance in *chat_buckets*, which
+    the delivery loop reads to pick chats with room), updates from different chats handled
+    at once, each chat within *command_budget* (told ``flood_notice(chat_id)`` once when it
+    goes over). A 429 holds every request; a reply is sent again after it, the delivery
+    loop's messages are sent again by the loop."""
     limiter = TelegramRateLimiter(overall_per_second=overall_per_second, chats=chat_buckets)
     # Every message and edit goes out with these; a call states an option only where it
     # differs (plain text, a chat's previews, a silent alert: see sending.py).
@@ -522,9 +523,9 @@ def stop_on_signals(
     first: Callable[[], None] = lambda: None,
 ) -> None:
     """Stop the bot on SIGINT, SIGTERM and SIGABRT (PTB's stop signals), after *first*,
-    telling replies that wait for their chat's allowance, and updates that wait for their
-    chat's turn, to give up: PTB would otherwise wait for each of them before it stops. For
-    ``run_polling(stop_signals=None)``."""
+    telling requests that wait for Telegram's limits (a chat's allowance, a 429), and updates
+    that wait for their chat's turn, to give up: PTB would otherwise wait for each of them
+    before it stops. For ``run_polling(stop_signals=None)``."""
 
     def stop() -> None:
         first()

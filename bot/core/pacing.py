@@ -1,9 +1,11 @@
-"""Token buckets per chat: how fast a chat may receive messages, or send commands.
+"""Token buckets: how fast the bot may send (Telegram's limits), or a chat send commands.
 
-One :class:`ChatBuckets` holds a bucket for each chat that was active lately, all with
-the rate its kind of chat gets. A bucket that is full again is the same as a new one, so
-buckets are forgotten once they refill: the memory follows the chats active in the last
-minutes, not every chat ever seen.
+One arithmetic for every bucket: *per_second* tokens a second, at most *burst* kept, one
+spent per message. :class:`TokenBucket` is one bucket (all chats together);
+:class:`ChatBuckets` holds one for each chat that was active lately, all with the rate its
+kind of chat gets. A bucket that is full again is the same as a new one, so chats' buckets
+are forgotten once they refill: the memory follows the chats active in the last minutes,
+not every chat ever seen.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["ChatBuckets", "Pacing", "Rate"]
+__all__ = ["ChatBuckets", "Pacing", "Rate", "TokenBucket"]
 
 Key = TypeVar("Key", bound=Hashable)
 
 FORGET_BEYOND = 10_000  # buckets kept before the full ones are forgotten
+ROUNDING = 1e-9  # tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,46 @@ class Pacing:
         return Rate(self.private_per_second, float(self.private_burst))
 
 
+def _refilled(tokens: float, updated: float, now: float, rate: Rate) -> float:
+    return min(rate.burst, tokens + (now - updated) * rate.per_second)
+
+
+def _wait_for(wanted: float, tokens: float, rate: Rate) -> float:
+    wanted = min(wanted, rate.burst)  # a bucket never holds more than its burst
+    # (A refill of exactly one token may come out a hair short in floating point.)
+    return 0.0 if tokens >= wanted - ROUNDING else (wanted - tokens) / rate.per_second
+
+
+class TokenBucket:
+    """One bucket at *rate*, full at first."""
+
+    __slots__ = ("_clock", "_tokens", "_updated", "rate")
+
+    def __init__(self, rate: Rate, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self._clock = clock
+        self._tokens = rate.burst
+        self._updated = clock()
+
+    def _now(self) -> tuple[float, float]:
+        now = self._clock()
+        return _refilled(self._tokens, self._updated, now, self.rate), now
+
+    def ready_in(self) -> float:
+        """Seconds until there is a token (0 when there is one now)."""
+        return _wait_for(1, self._now()[0], self.rate)
+
+    def spend(self) -> None:
+        """Take a token, even one not there yet (the bucket then owes it)."""
+        tokens, self._updated = self._now()
+        self._tokens = tokens - 1
+
+    def hold(self, seconds: float) -> None:
+        """No token for *seconds* from now (Telegram said to wait), then the steady rate."""
+        tokens, self._updated = self._now()
+        self._tokens = min(tokens, 1 - seconds * self.rate.per_second)
+
+
 class ChatBuckets(Generic[Key]):
     """A token bucket per key (see the module docstring); *rate_of* gives each key's rate."""
 
@@ -56,14 +99,12 @@ class ChatBuckets(Generic[Key]):
     def _tokens(self, key: Key, now: float) -> float:
         rate = self._rate_of(key)
         tokens, updated = self._buckets.get(key, (rate.burst, now))
-        return min(rate.burst, tokens + (now - updated) * rate.per_second)
+        return _refilled(tokens, updated, now, rate)
 
-    def ready_in(self, key: Key) -> float:
-        """Seconds until *key* has a token (0 when it has one now)."""
-        tokens = self._tokens(key, self._clock())
-        if tokens >= 1:
-            return 0.0
-        return (1 - tokens) / self._rate_of(key).per_second
+    def ready_in(self, key: Key, tokens: int = 1) -> float:
+        """Seconds until *key* has *tokens* tokens (0 when it has them now), or its whole burst
+        if that is fewer."""
+        return _wait_for(tokens, self._tokens(key, self._clock()), self._rate_of(key))
 
     def spend(self, key: Key) -> None:
         """Take a token, even one not there yet (the bucket then owes it)."""

@@ -8,10 +8,10 @@ sent again, and the only one that can repeat is the one in flight at the moment 
 
 The loop sends alerts first, so an announcement to thousands of chats never holds alerts
 back. Each chat has one allowance (about one message a second to a private chat, with short
-bursts, 20 a minute to a group), shared with the replies to its commands: the loop takes a
-message only for a chat that has room now and sends to another chat meanwhile, so it never
-waits on one chat. PTB's rate limiter also paces every request overall (30 a second by
-default).
+bursts, 20 a minute to a group), shared with the replies to its commands and kept by the
+rate limiter every request to Telegram passes (which also keeps the overall limit, 30 a
+second by default): the loop reads the chats' allowances and takes a message only for a
+chat that has room now, sending to another chat meanwhile, so it never waits on one chat.
 
 What Telegram answers decides what happens next:
 
@@ -72,6 +72,7 @@ __all__ = ["Delivery", "DeliveryCounts", "Pacing", "Retries"]
 log = logging.getLogger(__name__)
 
 SENT_RETENTION_SECONDS = 7 * 24 * 3600
+REPORT_MESSAGES = 2  # a broadcast's report edits its author's message and tells them anew
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +166,9 @@ class Delivery:
         self._progress_every = progress_every_seconds
         self._clock = clock
         self._monotonic = monotonic
-        # Shared with the rate limiter that every request to Telegram passes (replies too),
-        # so a chat's replies and its alerts count against one allowance.
+        # Read only: the rate limiter that every request to Telegram passes (replies too)
+        # takes the tokens, so a chat's replies and its alerts count against one allowance.
+        # Buckets of its own, which no sender spends, hold nothing back.
         self._pacer = (
             chat_buckets if chat_buckets is not None else ChatBuckets((pacing or Pacing()).rate_of, monotonic)
         )
@@ -229,7 +231,7 @@ class Delivery:
                 now - SENT_RETENTION_SECONDS, texts_before=now - STORY_WINDOW.total_seconds()
             )
         for broadcast in self._broadcasts.broadcasts_in_progress():
-            if not broadcast.remaining:
+            if not broadcast.remaining and self._pacer.ready_in(broadcast.chat_id, REPORT_MESSAGES) == 0:
                 await self._finish_broadcast(broadcast)
         job, delay = self._next()
         if job is not None:
@@ -312,14 +314,18 @@ class Delivery:
                 cursor.position += 1
                 continue
             delay = self._pacer.ready_in(chat_id)
-            return (chat_id, None) if delay == 0 else (None, delay)
+            if delay == 0:
+                return chat_id, None
+            cursor.later[chat_id] = now + delay  # no room now (its replies, say): the others go first
+            cursor.position += 1
         for chat_id, not_before in sorted(cursor.later.items(), key=lambda pair: pair[1]):
             if not_before <= now and self._pacer.ready_in(chat_id) == 0:
                 del cursor.later[chat_id]
                 return chat_id, None
         if cursor.later:
             return None, max(0.1, min(cursor.later.values()) - now)
-        return None, 0.0  # all done: the next step finishes it
+        # All done: a step finishes it once its author's chat has room for the report.
+        return None, self._pacer.ready_in(broadcast.chat_id, REPORT_MESSAGES)
 
     # --- sending ------------------------------------------------------------------------
 
@@ -391,7 +397,6 @@ class Delivery:
                 if not await self._pause(self._backoff(attempt)):
                     return
                 continue
-            self._pacer.spend(chat_id)
             self._record(job, Outcome.SENT, "", message_id)
             if job.broadcast is not None:
                 await self._progress(job.broadcast)
@@ -425,14 +430,16 @@ class Delivery:
     # --- broadcast progress -------------------------------------------------------------
 
     async def _progress(self, broadcast_id: str) -> None:
-        """Show a broadcast's progress, at most every few seconds."""
+        """Show a broadcast's progress, at most every few seconds, when its author's chat has
+        room for it (else after a later message)."""
         now = self._monotonic()
         if now - self._reported.get(broadcast_id, float("-inf")) < self._progress_every:
             return
-        self._reported[broadcast_id] = now
         broadcast = self._broadcasts.broadcast(broadcast_id)
-        if broadcast is not None and broadcast.remaining:
-            await self._show(broadcast, finished=False)
+        if broadcast is None or not broadcast.remaining or self._pacer.ready_in(broadcast.chat_id) > 0:
+            return
+        self._reported[broadcast_id] = now
+        await self._show(broadcast, finished=False)
 
     async def _finish_broadcast(self, broadcast: Broadcast) -> None:
         finished = replace(broadcast, status=BroadcastStatus.DONE, finished=self._clock())

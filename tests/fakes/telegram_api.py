@@ -10,7 +10,9 @@ message's HTML must parse the way Telegram parses it, its text must fit 4,096 UT
 units once the entities are parsed, a button's callback data must fit 64 bytes, and an edit
 must name a message the bot sent to that chat (one that changes nothing is answered
 "message is not modified", as Telegram does). What Telegram would refuse is answered with
-Telegram's 400, and kept in :attr:`FakeBotAPI.refused`.
+Telegram's 400, and kept in :attr:`FakeBotAPI.refused`. Given :class:`Limits`, it is as
+strict about how fast messages come too: beyond them it answers 429 with ``retry_after``, as
+Telegram does, and keeps the request in :attr:`FakeBotAPI.too_many`.
 
 Webhooks work as in Telegram: ``setWebhook`` checks the address (https, ports 443, 80, 88,
 8443) and the secret token (1-256 of ``A-Z a-z 0-9 _ -``); while a webhook is set,
@@ -25,6 +27,7 @@ import html
 import http.client
 import itertools
 import json
+import math
 import re
 import threading
 import time
@@ -84,6 +87,31 @@ class Fault:
     delay: float = 0.0
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Telegram's limits on messages (sent or edited): overall, and per chat (a private chat
+    after a burst; a group, or a channel, per minute). A message may come up to
+    *leeway_seconds* early: it is timed when it arrives, not when the bot let it go."""
+
+    overall_per_second: float = 30.0
+    private_per_second: float = 1.0
+    private_burst: float = 3.0
+    group_per_minute: float = 20.0
+    leeway_seconds: float = 0.5
+
+    def rates(self, chat_id: int) -> tuple[tuple[object, float, float], ...]:
+        """(bucket, tokens a second, burst) of the buckets a message to *chat_id* takes from."""
+        chat = (
+            (chat_id, self.private_per_second, self.private_burst)
+            if chat_id > 0
+            else (chat_id, self.group_per_minute / 60, self.group_per_minute)
+        )
+        return ("overall", self.overall_per_second, self.overall_per_second), chat
+
+
+LIMITED = ("sendMessage", "editMessageText", "editMessageReplyMarkup")  # what Limits count
+
+
 @dataclass
 class _State:
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -100,20 +128,31 @@ class _State:
     keyboards: dict[int, Any] = field(default_factory=dict)  # message id -> its buttons now
     texts: dict[int, tuple[int, str]] = field(default_factory=dict)  # message id -> (chat, its text now)
     webhook: dict[str, Any] | None = None  # setWebhook's parameters while a webhook is set
+    buckets: dict[object, tuple[float, float]] = field(default_factory=dict)  # (tokens, when), for Limits
+    too_many: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
 
 
 class FakeBotAPI:
     """See the module docstring. Use as a context manager, or call start()/stop()."""
 
     def __init__(
-        self, token: str = "123456:TEST-token-for-the-fake-Bot-API-000", *, expect_refusals: bool = False
+        self,
+        token: str = "123456:TEST-token-for-the-fake-Bot-API-000",
+        *,
+        expect_refusals: bool = False,
+        limits: Limits | None = None,
     ) -> None:
         """Used as a context manager, it fails the test on leaving when the bot sent anything
-        Telegram would have refused, unless *expect_refusals*."""
+        Telegram would have refused, unless *expect_refusals*. With *limits*, messages beyond
+        them are answered 429 (see :attr:`too_many`)."""
         self.token = token
         self._expect_refusals = expect_refusals
+        self._limits = limits
         self._state = _State()
-        self._changed = threading.Condition()
+        lock = threading.RLock()
+        self._changed = threading.Condition(lock)  # anything happened: what wait_until waits on
+        # New updates only: a pending getUpdates is not woken by every message the bot sends.
+        self._updates_added = threading.Condition(lock)
         self._ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -175,6 +214,13 @@ class FakeBotAPI:
         """Requests answered 400 because Telegram would refuse them: (method, parameters, why)."""
         with self._changed:
             return list(self._state.refused)
+
+    @property
+    def too_many(self) -> list[tuple[str, dict[str, Any], float]]:
+        """Messages answered 429 because they came faster than the :class:`Limits` allow:
+        (method, parameters, the retry_after given)."""
+        with self._changed:
+            return list(self._state.too_many)
 
     def buttons_now(self, message: Sent) -> dict[str, str]:
         """The buttons under *message* now: as sent, or as the bot last changed them (an edit
@@ -253,6 +299,7 @@ class FakeBotAPI:
         with self._changed:
             self._state.updates.append(update)
             self._changed.notify_all()
+            self._updates_added.notify_all()
         return int(update["update_id"])
 
     def message_update(
@@ -325,6 +372,7 @@ class FakeBotAPI:
         with self._changed:
             self._state.updates.append({"update_id": update_id, "callback_query": query})
             self._changed.notify_all()
+            self._updates_added.notify_all()
         return update_id
 
     def user_sends_callback(
@@ -350,6 +398,7 @@ class FakeBotAPI:
         with self._changed:
             self._state.updates.append({"update_id": update_id, "callback_query": query})
             self._changed.notify_all()
+            self._updates_added.notify_all()
         return update_id
 
     # --- webhooks -----------------------------------------------------------------------
@@ -439,6 +488,15 @@ class FakeBotAPI:
                     "use deleteWebhook to delete the webhook first"
                 )
                 return 409, {"ok": False, "error_code": 409, "description": conflict}, 0.0
+            if self._limits is not None and method in LIMITED and chat_id is not None:
+                wait = self._over_limits(self._limits, chat_id, self._state.call_times[-1])
+                if wait > 0:
+                    retry_after = math.ceil(wait)
+                    self._state.too_many.append((method, params, retry_after))
+                    description = f"Too Many Requests: retry after {retry_after}"
+                    body = {"ok": False, "error_code": 429, "description": description,
+                            "parameters": {"retry_after": retry_after}}  # fmt: skip
+                    return 429, body, 0.0
             problem = check_message(method, params)
             if problem is not None:
                 self._state.refused.append((method, params, problem))
@@ -455,6 +513,21 @@ class FakeBotAPI:
             time.sleep(slow)  # a slow server, on purpose
         result = self._result(method, params)
         return 200, {"ok": True, "result": result}, 0.0
+
+    def _over_limits(self, limits: Limits, chat_id: int, now: float) -> float:
+        """Seconds until a message to *chat_id* would be within *limits* (0: it is, and it
+        takes its tokens)."""
+        buckets = self._state.buckets
+        refilled = []
+        for key, rate, burst in limits.rates(chat_id):
+            tokens, updated = buckets.get(key, (burst, now))
+            refilled.append((key, min(burst, tokens + (now - updated) * rate), rate))
+        wait = max((1 - tokens) / rate - limits.leeway_seconds for _, tokens, rate in refilled)
+        if wait > 0:
+            return wait
+        for key, tokens, _ in refilled:
+            buckets[key] = (tokens - 1, now)
+        return 0.0
 
     def _edit_refused(self, method: str, params: dict[str, Any]) -> str | None:
         """Why Telegram refuses this edit: the bot never sent that message to that chat (a
@@ -559,7 +632,7 @@ class FakeBotAPI:
                 left = deadline - time.monotonic()
                 if pending or left <= 0:
                     return pending
-                self._changed.wait(left)
+                self._updates_added.wait(left)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         api = self

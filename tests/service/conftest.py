@@ -15,6 +15,7 @@ from bot.adapters.storage.database import Database
 from bot.adapters.storage.documents import MemorySink, Tables
 from bot.core.items import Item
 from bot.core.pace import FloodGuard
+from bot.core.pacing import ChatBuckets, Pacing
 from bot.core.sources import FeedSource
 from bot.service.assembly import Services, assemble
 from bot.service.polling import PollLimits
@@ -67,9 +68,11 @@ class FakeTime:
 @dataclass
 class RecordingSender:
     """Records what is sent (chat, text, at) and edited; *fail* may raise a delivery error
-    for a (chat, text), to play Telegram saying no."""
+    for a (chat, text), to play Telegram saying no. Each message and edit takes a token of
+    its chat's allowance in *allowances*, as the rate limiter in front of the real sender does."""
 
     time: FakeTime
+    allowances: ChatBuckets[int | str] | None = None
     sent: list[tuple[int, str, float]] = field(default_factory=list)
     plain: list[tuple[int, str]] = field(default_factory=list)
     options: list[SendOptions] = field(default_factory=list)  # how each message in sent went
@@ -79,6 +82,8 @@ class RecordingSender:
     async def send(
         self, chat_id: int, text: str, *, html: bool = True, options: SendOptions = DEFAULT_OPTIONS
     ) -> int:
+        if self.allowances is not None:
+            self.allowances.spend(chat_id)
         error = self.fail(chat_id, text)
         if error is not None:
             raise error
@@ -91,6 +96,8 @@ class RecordingSender:
     async def edit(
         self, chat_id: int, message_id: int, html: str, *, options: SendOptions = DEFAULT_OPTIONS
     ) -> None:
+        if self.allowances is not None:
+            self.allowances.spend(chat_id)
         self.edits.append((chat_id, message_id, html))
 
     def to(self, chat_id: int) -> list[str]:
@@ -116,7 +123,8 @@ def build_bot(store: Database, feeds: list[str | FeedSource], *, admins: tuple[i
               limits: PollLimits | None = None, flood: FloodGuard | None = None) -> Bot:  # fmt: skip
     fetcher = fetcher or ScriptedFetcher()
     time = time or FakeTime()
-    sender = RecordingSender(time)
+    allowances: ChatBuckets[int | str] = ChatBuckets(Pacing().rate_of, time)  # Telegram's per-chat limits
+    sender = RecordingSender(time, allowances)
     services = assemble(
         storage=store,
         fetcher=fetcher,
@@ -134,6 +142,7 @@ def build_bot(store: Database, feeds: list[str | FeedSource], *, admins: tuple[i
         clock=time,
         monotonic=time,
         sleep=time.sleep,
+        chat_buckets=allowances,
     )
     return Bot(store, fetcher, sender, time, services)
 

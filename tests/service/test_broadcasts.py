@@ -115,6 +115,20 @@ def test_alerts_go_before_the_rest_of_a_broadcast(make_bot):
     assert order.index("ALERT") == 5, "the alert went next, not after the 25 left"
 
 
+def test_a_chat_whose_replies_used_its_allowance_does_not_hold_the_broadcast_back(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, 1, 2, 3)
+    for n in range(3):  # chat 1 asked three things just now: its burst is spent on the replies
+        asyncio.run(bot.sender.send(1, f"reply {n}"))
+    preview = bot.broadcasts.draft(ADMIN, ADMIN, "hello")
+    bot.broadcasts.send(ADMIN, preview.broadcast_id, message_id=55)
+    started = bot.time.now
+    deliver(bot)
+    got = [(chat, at - started) for chat, text, at in bot.sender.sent if "Announcement</b>" in text]
+    assert [chat for chat, _ in got] == [2, 3, 1], "the others first, chat 1 once it has room"
+    assert got[0][1] == 0 and got[2][1] >= 1.0
+
+
 def test_a_broadcast_stopped_half_way_resumes_after_a_restart_and_reaches_each_chat_once(make_bot):
     bot = make_bot(admins=(ADMIN,))
     chats(bot, *range(1, 51))

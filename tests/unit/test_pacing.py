@@ -1,8 +1,9 @@
-"""Token buckets per chat: bursts, steady rates, and forgetting chats that went quiet."""
+"""Token buckets: bursts, steady rates, waits Telegram asks for, and forgetting chats that
+went quiet."""
 
 from __future__ import annotations
 
-from bot.core.pacing import ChatBuckets, Pacing, Rate
+from bot.core.pacing import ChatBuckets, Pacing, Rate, TokenBucket
 from tests.memory import memory_kept
 
 
@@ -57,3 +58,37 @@ def test_full_buckets_are_forgotten_so_memory_follows_active_chats():
 
     assert memory_kept(spend, warm_up=30_000, then=60_000) < 500_000, "60,000 chats more, no more memory"
     assert buckets.ready_in(89_999) > 0, "a chat still refilling is remembered"
+
+
+def test_room_for_several_messages_is_waited_for_up_to_the_burst():
+    clock = Clock()
+    buckets: ChatBuckets[int] = ChatBuckets(lambda chat: Rate(per_second=1, burst=3), clock)
+    buckets.spend(1)
+    buckets.spend(1)
+    buckets.spend(1)
+    assert buckets.ready_in(1, 2) == 2.0
+    assert buckets.ready_in(1, 5) == 3.0, "never more than a full bucket"
+
+
+def test_one_bucket_gives_its_burst_then_its_rate():
+    clock = Clock()
+    bucket = TokenBucket(Rate(per_second=30, burst=30), clock)
+    for _ in range(30):
+        assert bucket.ready_in() == 0
+        bucket.spend()
+    assert bucket.ready_in() == 1 / 30
+    clock.now += 1 / 30
+    assert bucket.ready_in() == 0
+
+
+def test_a_hold_lets_nothing_through_for_that_long_then_one_at_the_rate():
+    clock = Clock()
+    bucket = TokenBucket(Rate(per_second=30, burst=30), clock)
+    bucket.hold(2.0)  # Telegram answered 429 with retry_after 2
+    assert abs(bucket.ready_in() - 2.0) < 1e-9
+    clock.now += 2.0
+    assert bucket.ready_in() == 0
+    bucket.spend()
+    assert abs(bucket.ready_in() - 1 / 30) < 1e-9, "not a whole burst at once after the wait"
+    bucket.hold(0.5)
+    assert bucket.ready_in() > 1 / 30 - 1e-9, "a shorter hold does not cut a longer wait short"
