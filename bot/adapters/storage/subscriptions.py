@@ -33,9 +33,9 @@ class SubscriptionRepository:
         self._number_old_subscriptions()
 
     def _index(self) -> None:
-        """Each subscription's (and each removed one kept for an undo) place and number, the
-        numbers each place uses, and when each kept one may be forgotten."""
-        self._numbered: dict[int, tuple[Place, int]] = {}
+        """The numbers each place uses (those of its subscriptions and of removed ones kept
+        for an undo; each document holds its own place and number), and when each kept one
+        may be forgotten."""
         self._numbers: dict[Place, dict[int, int]] = {}
         self._kept: dict[int, float] = {}
         for doc_id, doc in self._documents.table(TABLE).items():
@@ -90,7 +90,7 @@ class SubscriptionRepository:
     def remove_subscriptions(self, ids: Iterable[int], *, kept_for: float = 0.0) -> None:
         """Remove subscriptions. For *kept_for* seconds they are kept for
         :meth:`restore_subscriptions`, and no new subscription of their place takes their numbers."""
-        ids = [i for i in dict.fromkeys(ids) if i in self._numbered and i not in self._kept]
+        ids = [i for i in dict.fromkeys(ids) if self._filed(i) is not None and i not in self._kept]
         if not ids:
             return
         now = self._clock()
@@ -101,8 +101,8 @@ class SubscriptionRepository:
                     self._documents.update(TABLE, doc_id, {"removed_until": now + kept_for})
                     self._kept[doc_id] = now + kept_for
                 else:
-                    self._documents.remove(TABLE, doc_id)
                     self._unfile_number(doc_id)
+                    self._documents.remove(TABLE, doc_id)
 
     def restore_subscriptions(self, removed: Sequence[StoredSubscription]) -> list[StoredSubscription]:
         """Bring back removed subscriptions: those still kept as they were, with their id and
@@ -111,7 +111,7 @@ class SubscriptionRepository:
         with self._documents.unit():
             for subscription in removed:
                 doc_id = subscription.id
-                if doc_id in self._kept and self._numbered[doc_id] == (
+                if doc_id in self._kept and self._filed(doc_id) == (
                     place_of(subscription),
                     subscription.number,
                 ):
@@ -143,7 +143,10 @@ class SubscriptionRepository:
         their numbers; one that *new* already uses (the supergroup had its own subscriptions
         before the bot learnt of the move) gets the next free one."""
         moved = sorted(
-            (number, doc_id, spot[1]) for doc_id, (spot, number) in self._numbered.items() if spot[0] == old
+            (number, doc_id, spot[1])
+            for spot, numbers in self._numbers.items()
+            if spot[0] == old
+            for number, doc_id in numbers.items()
         )
         clashing = []
         with self._documents.unit():
@@ -181,21 +184,32 @@ class SubscriptionRepository:
         """Drop the removed subscriptions kept for an undo whose time is over (their numbers
         may be given again)."""
         for doc_id in [doc_id for doc_id, until in self._kept.items() if until <= now]:
+            self._unfile_number(doc_id)
             self._documents.remove(TABLE, doc_id)
             del self._kept[doc_id]
-            self._unfile_number(doc_id)
 
     def _next_number(self, spot: Place) -> int:
         return max(self._numbers.get(spot, {}), default=0) + 1
 
+    def _filed(self, doc_id: int) -> tuple[Place, int] | None:
+        """The place and number subscription *doc_id* is filed under (None: not filed)."""
+        doc = self._documents.get(TABLE, doc_id)
+        if doc is None or "number" not in doc:
+            return None
+        spot, number = place(doc), doc["number"]
+        return (spot, number) if self._numbers.get(spot, {}).get(number) == doc_id else None
+
     def _file_number(self, doc_id: int, spot: Place, number: int) -> None:
-        self._numbered[doc_id] = (spot, number)
         self._numbers.setdefault(spot, {})[number] = doc_id
 
     def _unfile_number(self, doc_id: int) -> None:
-        spot, number = self._numbered.pop(doc_id)
+        """Take *doc_id*'s number back from its place (before its document changes place or
+        number, or is removed)."""
+        filed = self._filed(doc_id)
+        if filed is None:
+            return
+        spot, number = filed
         numbers = self._numbers[spot]
-        if numbers.get(number) == doc_id:
-            del numbers[number]
+        del numbers[number]
         if not numbers:
             del self._numbers[spot]
