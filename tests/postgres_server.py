@@ -22,12 +22,13 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.network import free_port
 
 __all__ = ["PostgresServer", "ServerUnavailable", "find_binaries", "start_server"]
 
@@ -57,12 +58,6 @@ def find_binaries() -> Path:
         "PostgreSQL's server binaries are not installed (no pg_ctl on the PATH, nothing in "
         f"{SYSTEM_LOCATIONS}); install them, e.g. apt-get install postgresql"
     )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(slots=True)
@@ -156,7 +151,7 @@ def start_server() -> PostgresServer:
         if created.returncode != 0:
             raise ServerUnavailable(f"initdb failed: {_last_lines(created.stderr or created.stdout)}")
         for _ in range(START_TRIES):
-            port = _free_port()
+            port = free_port()
             options = " ".join([
                 f"-p {port}", f"-k {directory}", "-c listen_addresses=127.0.0.1",
                 # A test server: no durability across a machine crash, much faster commits.

@@ -98,6 +98,14 @@ class BotProcess:
         self.process.kill()
         _, self.stderr = self.process.communicate(timeout=20)
 
+    def run_to_exit(self, timeout: float = 30.0) -> int:
+        """Start a bot that is expected to stop by itself (it refuses to start); wait for it
+        and return its exit code (its output is in :attr:`stderr`)."""
+        with self:
+            assert self.process is not None
+            self.process.wait(timeout=timeout)
+            return self.stop()
+
     def __enter__(self) -> BotProcess:
         return self.start()
 

@@ -163,10 +163,7 @@ def test_without_a_token_the_bot_explains_how_to_get_one(tmp_path: Path, api: Fa
     bot = BotProcess(
         api, data_dir=tmp_path / "data", feeds_file=feeds_file, extra_env={"TELEGRAM_BOT_TOKEN": ""}
     )
-    with bot:
-        assert bot.process is not None
-        bot.process.wait(timeout=30)
-        code = bot.stop()
+    code = bot.run_to_exit()
     assert code == 2
     assert "@BotFather" in bot.stderr and "python -m bot console" in bot.stderr
     assert "Traceback" not in bot.stderr
@@ -178,10 +175,7 @@ def test_a_wrong_token_gives_a_clear_message_without_the_token(tmp_path: Path, a
     bot = BotProcess(
         api, data_dir=tmp_path / "data", feeds_file=feeds_file, extra_env={"TELEGRAM_BOT_TOKEN": wrong}
     )
-    with bot:
-        assert bot.process is not None
-        bot.process.wait(timeout=30)
-        code = bot.stop()
+    code = bot.run_to_exit()
     assert code == 2
     assert "refused the bot token" in bot.stderr
     assert "Traceback" not in bot.stderr
@@ -224,10 +218,7 @@ def test_a_corrupt_database_stops_the_bot_with_a_clear_message(tmp_path: Path, a
     database.write_text('{"chats": {"1": ')
     feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
     bot = BotProcess(api, data_dir=data_dir, feeds_file=feeds_file)
-    with bot:
-        assert bot.process is not None
-        bot.process.wait(timeout=30)
-        code = bot.stop()
+    code = bot.run_to_exit()
     assert code == 2
     assert str(database) in bot.stderr and "corrupt" in bot.stderr
     assert "Traceback" not in bot.stderr

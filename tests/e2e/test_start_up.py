@@ -33,10 +33,7 @@ def server():
 def start_up(tmp_path: Path, api: FakeBotAPI, **env: str) -> tuple[int, str]:
     feeds_file = write_feeds_file(tmp_path / "feeds.toml", {})
     bot = BotProcess(api, data_dir=tmp_path / "data", feeds_file=feeds_file, extra_env=env)
-    with bot:
-        assert bot.process is not None
-        bot.process.wait(timeout=30)
-        code = bot.stop()
+    code = bot.run_to_exit()
     return code, bot.stderr
 
 

@@ -5,7 +5,6 @@ until it is killed."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from tests.e2e.harness import BotProcess, write_feeds_file
 from tests.fakes.telegram_api import FakeBotAPI, Fault
+from tests.network import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -21,12 +21,6 @@ pytestmark = pytest.mark.e2e
 def api() -> Iterator[FakeBotAPI]:
     with FakeBotAPI() as fake:
         yield fake
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])

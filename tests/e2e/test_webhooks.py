@@ -17,6 +17,7 @@ import pytest
 from bot.adapters.webhook import MAX_UPDATE_BYTES
 from tests.e2e.harness import BotProcess, write_feeds_file
 from tests.fakes.telegram_api import FakeBotAPI, post_json
+from tests.network import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -29,12 +30,6 @@ CHAT = 7001
 def api() -> Iterator[FakeBotAPI]:
     with FakeBotAPI() as fake:
         yield fake
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def webhook_bot(tmp_path: Path, api: FakeBotAPI, port: int, **env: str) -> BotProcess:
@@ -166,10 +161,7 @@ def test_polling_again_after_a_webhook_deletes_it(tmp_path: Path, api: FakeBotAP
 
 def start_up(tmp_path: Path, api: FakeBotAPI, port: int, **env: str) -> tuple[int, str]:
     bot = webhook_bot(tmp_path, api, port, **env)
-    with bot:
-        assert bot.process is not None
-        bot.process.wait(timeout=30)
-        code = bot.stop()
+    code = bot.run_to_exit()
     return code, bot.stderr
 
 

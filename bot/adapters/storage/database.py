@@ -10,8 +10,9 @@ from pathlib import Path
 
 from bot.adapters.storage.broadcasts import BroadcastRepository
 from bot.adapters.storage.chats import ChatRepository
-from bot.adapters.storage.documents import Documents, DocumentSink, MemorySink
+from bot.adapters.storage.documents import Documents, DocumentSink
 from bot.adapters.storage.feeds import FeedRepository
+from bot.adapters.storage.legacy_journal import fold_legacy
 from bot.adapters.storage.outbox import Outbox
 from bot.adapters.storage.subscriptions import SubscriptionRepository
 from bot.adapters.storage.tinydb_files import TinyDBFiles
@@ -36,8 +37,6 @@ class Database:
         self.broadcasts = BroadcastRepository(documents)
         legacy = getattr(sink, "legacy", None)
         if legacy:
-            from bot.adapters.storage.legacy_journal import fold_legacy
-
             fold_legacy(self, legacy)
 
     @classmethod
@@ -51,10 +50,6 @@ class Database:
         except BaseException:
             files.close()
             raise
-
-    @classmethod
-    def in_memory(cls) -> Database:
-        return cls(MemorySink())
 
     async def durable(self) -> None:
         """Return once every change made so far survives a crash of the machine."""
