@@ -147,7 +147,9 @@ def _is_alert(text: str) -> bool:
     return "\nMatched" in text
 
 
-def run_reader(workdir: Path, *, feeds: Sequence[FeedFile] | None = None, timeout: float = 180.0) -> RunResult:
+def run_reader(
+    workdir: Path, *, feeds: Sequence[FeedFile] | None = None, timeout: float = 180.0
+) -> RunResult:
     """Run the reader's run in *workdir* (see the module docstring)."""
     started = time.monotonic()
     now = datetime.now(UTC)
