@@ -313,6 +313,10 @@ class ChatPreferences(Protocol):
 
 class SubscriptionStore(Protocol):
     def all_subscriptions(self) -> list[StoredSubscription]: ...
+    def subscriptions_of(self, chat_id: int) -> list[StoredSubscription]:
+        """A chat's subscriptions, all its topics together."""
+        ...
+
     def add_subscriptions(
         self, chat_id: int, queries: Sequence[str], thread_id: int | None = None
     ) -> list[StoredSubscription]:

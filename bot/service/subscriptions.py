@@ -102,7 +102,9 @@ class Subscriptions:
         self.max_per_chat = max_per_chat
         self._matcher: Matcher[int] = Matcher()
         self._by_id: dict[int, Subscription] = {}
-        self._by_place: dict[Place, dict[int, Subscription]] = {}
+        # Each chat's subscription ids, all its topics together (a tuple: most chats have a
+        # few, and at 100,000 chats a dict per place cost twice the memory)
+        self._by_chat: dict[int, tuple[int, ...]] = {}
         for document in seen:
             self._matcher.observe(document)
         with collector_paused():
@@ -134,39 +136,48 @@ class Subscriptions:
     def _file(self, subscription: Subscription) -> None:
         self._matcher.add(subscription.id, subscription.query)
         self._by_id[subscription.id] = subscription
-        self._by_place.setdefault(subscription.place, {})[subscription.id] = subscription
+        chat_id = subscription.stored.chat_id
+        ids = self._by_chat.get(chat_id, ())
+        if subscription.id not in ids:
+            self._by_chat[chat_id] = (*ids, subscription.id)
 
     def _unfile(self, subscription_id: int) -> Subscription:
         self._matcher.remove(subscription_id)
         subscription = self._by_id.pop(subscription_id)
-        place = self._by_place[subscription.place]
-        del place[subscription_id]
-        if not place:
-            del self._by_place[subscription.place]
+        chat_id = subscription.stored.chat_id
+        rest = tuple(i for i in self._by_chat[chat_id] if i != subscription_id)
+        if rest:
+            self._by_chat[chat_id] = rest
+        else:
+            del self._by_chat[chat_id]
         return subscription
+
+    def _of_place(self, place: Place) -> list[Subscription]:
+        chat_id, thread_id = place
+        of_chat = (self._by_id[i] for i in self._by_chat.get(chat_id, ()))
+        return [s for s in of_chat if s.stored.thread_id == thread_id]
 
     def move_chat(self, old: int, new: int) -> None:
         """The group *old* became the supergroup *new*: its subscriptions go with it (with
         their numbers, unless the supergroup already uses one: see the store)."""
         self._moves.migrate_chat(old, new)
-        stored = {s.id: s for s in self._store.all_subscriptions() if s.chat_id == new}
-        for place in [place for place in self._by_place if place[0] == old]:
-            for subscription in list(self._by_place[place].values()):
-                self._unfile(subscription.id)
-                moved = stored.get(subscription.id, replace(subscription.stored, chat_id=new))
-                self._file(Subscription(moved, subscription.query))
+        stored = {s.id: s for s in self._store.subscriptions_of(new)}
+        for subscription_id in self._by_chat.get(old, ()):
+            subscription = self._unfile(subscription_id)
+            moved = stored.get(subscription_id, replace(subscription.stored, chat_id=new))
+            self._file(Subscription(moved, subscription.query))
 
     def get(self, subscription_id: int) -> Subscription | None:
         return self._by_id.get(subscription_id)
 
     def in_place(self, chat_id: int, thread_id: int | None = None) -> list[Subscription]:
         """The subscriptions of a chat (or of one of its topics), by their numbers."""
-        return sorted(self._by_place.get((chat_id, thread_id), {}).values(), key=lambda s: (s.number, s.id))
+        return sorted(self._of_place((chat_id, thread_id)), key=lambda s: (s.number, s.id))
 
     def numbered(self, place: Place, text: str) -> Subscription | None:
         """The subscription of *place* whose number is *text* (see :func:`number_in`)."""
         number = number_in(text)
-        found = (s for s in self._by_place.get(place, {}).values() if s.number == number)
+        found = (s for s in self._of_place(place) if s.number == number)
         return None if number is None else next(found, None)
 
     def of_chat(self, chat_id: int, thread_id: int | None = None) -> list[Query]:
@@ -175,7 +186,7 @@ class Subscriptions:
 
     def count_in_chat(self, chat_id: int) -> int:
         """How many subscriptions a chat has, all its topics together."""
-        return sum(len(subs) for place, subs in self._by_place.items() if place[0] == chat_id)
+        return len(self._by_chat.get(chat_id, ()))
 
     def subscribe(self, chat_id: int, texts: Sequence[str], thread_id: int | None = None) -> SubscribeOutcome:
         """Add the queries in *texts* to the chat (or topic), skipping invalid ones (and
@@ -259,7 +270,6 @@ class Subscriptions:
         self._store.update_subscription(stored)
         subscription = replace(self._by_id[subscription_id], stored=stored)
         self._by_id[subscription_id] = subscription
-        self._by_place[subscription.place][subscription_id] = subscription
         return subscription
 
     def set_delivery(self, subscription_id: int, delivery: DeliveryMode | None) -> Subscription:

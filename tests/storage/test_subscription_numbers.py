@@ -106,4 +106,11 @@ def test_a_migrated_group_keeps_its_numbers_unless_the_supergroup_uses_them(back
     )
     again = restart(backend, store, lambda: clock[0])
     assert numbers(again, -1005) == {"Makhmour": 1, "Erbil": 2, "oil prices": 3, "Kirkuk": 5}
+    assert sorted(s.query for s in again.subscriptions.subscriptions_of(-1005)) == [
+        "Erbil",
+        "Kirkuk",
+        "Makhmour",
+        "oil prices",
+    ]  # (census is only kept for an undo)
+    assert again.subscriptions.subscriptions_of(-5) == []
     again.close()

@@ -33,14 +33,15 @@ class SubscriptionRepository:
         self._number_old_subscriptions()
 
     def _index(self) -> None:
-        """The numbers each place uses (those of its subscriptions and of removed ones kept
-        for an undo; each document holds its own place and number), and when each kept one
+        """Each chat's subscriptions, all its places together, those removed and kept for an
+        undo included (each document holds its own place and number: a tuple of ids per chat
+        costs a third of the memory of a dict of numbers per place), and when each kept one
         may be forgotten."""
-        self._numbers: dict[Place, dict[int, int]] = {}
+        self._of_chat: dict[int, tuple[int, ...]] = {}
         self._kept: dict[int, float] = {}
         for doc_id, doc in self._documents.table(TABLE).items():
             if "number" in doc:  # (a database from before numbers: see _number_old_subscriptions)
-                self._file_number(doc_id, place(doc), doc["number"])
+                self._file_number(doc_id, doc["chat_id"])
             if "removed_until" in doc:
                 self._kept[doc_id] = doc["removed_until"]
 
@@ -50,6 +51,11 @@ class SubscriptionRepository:
             for doc_id, doc in self._documents.table(TABLE).items()
             if "removed_until" not in doc
         ]
+
+    def subscriptions_of(self, chat_id: int) -> list[StoredSubscription]:
+        docs = self._documents.table(TABLE)
+        ids = self._of_chat.get(chat_id, ())
+        return [doc_to_subscription(i, docs[i]) for i in ids if i not in self._kept]
 
     def count(self) -> int:
         return len(self._documents.table(TABLE)) - len(self._kept)
@@ -74,7 +80,7 @@ class SubscriptionRepository:
                     "number": number,
                 }
                 doc_id = self._documents.insert(TABLE, doc)
-                self._file_number(doc_id, spot, number)
+                self._file_number(doc_id, chat_id)
                 added.append(StoredSubscription(id=doc_id, chat_id=chat_id, query=query, thread_id=thread_id,
                                                 number=number))  # fmt: skip
         return added
@@ -122,7 +128,7 @@ class SubscriptionRepository:
                     back.append(doc_to_subscription(doc_id, doc))
                     continue
                 spot = place_of(subscription)
-                free = subscription.number > 0 and subscription.number not in self._numbers.get(spot, {})
+                free = subscription.number > 0 and subscription.number not in self._numbers(spot)
                 number = subscription.number if free else self._next_number(spot)
                 fields = {
                     "chat_id": subscription.chat_id,
@@ -134,7 +140,7 @@ class SubscriptionRepository:
                     "muted_until": subscription.muted_until,
                 }
                 doc_id = self._documents.insert(TABLE, fields)
-                self._file_number(doc_id, spot, number)
+                self._file_number(doc_id, subscription.chat_id)
                 back.append(replace(subscription, id=doc_id, number=number))
         return back
 
@@ -142,25 +148,21 @@ class SubscriptionRepository:
         """Move chat *old*'s subscriptions (and those kept for an undo) to chat *new*, with
         their numbers; one that *new* already uses (the supergroup had its own subscriptions
         before the bot learnt of the move) gets the next free one."""
-        moved = sorted(
-            (number, doc_id, spot[1])
-            for spot, numbers in self._numbers.items()
-            if spot[0] == old
-            for number, doc_id in numbers.items()
-        )
+        docs = self._documents.table(TABLE)
+        moved = sorted((docs[i]["number"], i, docs[i].get("thread_id")) for i in self._of_chat.get(old, ()))
         clashing = []
         with self._documents.unit():
             for number, doc_id, thread_id in moved:
                 self._unfile_number(doc_id)
-                if number in self._numbers.get((new, thread_id), {}):
+                if number in self._numbers((new, thread_id)):
                     clashing.append((doc_id, thread_id))
                 else:
                     self._documents.update(TABLE, doc_id, {"chat_id": new})
-                    self._file_number(doc_id, (new, thread_id), number)
+                    self._file_number(doc_id, new)
             for doc_id, thread_id in clashing:
                 number = self._next_number((new, thread_id))
                 self._documents.update(TABLE, doc_id, {"chat_id": new, "number": number})
-                self._file_number(doc_id, (new, thread_id), number)
+                self._file_number(doc_id, new)
 
     def _number_old_subscriptions(self) -> None:
         """At open: number the subscriptions of a database written before they had numbers
@@ -174,8 +176,8 @@ class SubscriptionRepository:
         with self._documents.unit():
             for doc_id, spot in unnumbered:
                 number = self._next_number(spot)
-                self._file_number(doc_id, spot, number)
                 self._documents.update(TABLE, doc_id, {"number": number})
+                self._file_number(doc_id, spot[0])
             self._forget_removed(self._clock())
         if unnumbered:
             log.info("numbered %d subscriptions", len(unnumbered))
@@ -188,19 +190,32 @@ class SubscriptionRepository:
             self._documents.remove(TABLE, doc_id)
             del self._kept[doc_id]
 
+    def _numbers(self, spot: Place) -> dict[int, int]:
+        """The numbers *spot* uses, each with its subscription."""
+        chat_id, thread_id = spot
+        docs = self._documents.table(TABLE)
+        return {
+            docs[doc_id]["number"]: doc_id
+            for doc_id in self._of_chat.get(chat_id, ())
+            if docs[doc_id].get("thread_id") == thread_id
+        }
+
     def _next_number(self, spot: Place) -> int:
-        return max(self._numbers.get(spot, {}), default=0) + 1
+        return max(self._numbers(spot), default=0) + 1
 
     def _filed(self, doc_id: int) -> tuple[Place, int] | None:
         """The place and number subscription *doc_id* is filed under (None: not filed)."""
         doc = self._documents.get(TABLE, doc_id)
-        if doc is None or "number" not in doc:
+        if doc is None or "number" not in doc or doc_id not in self._of_chat.get(doc["chat_id"], ()):
             return None
-        spot, number = place(doc), doc["number"]
-        return (spot, number) if self._numbers.get(spot, {}).get(number) == doc_id else None
+        return place(doc), doc["number"]
 
-    def _file_number(self, doc_id: int, spot: Place, number: int) -> None:
-        self._numbers.setdefault(spot, {})[number] = doc_id
+    def _file_number(self, doc_id: int, chat_id: int) -> None:
+        """File numbered document *doc_id* with its chat (once its document has its place
+        and number)."""
+        ids = self._of_chat.get(chat_id, ())
+        if doc_id not in ids:
+            self._of_chat[chat_id] = (*ids, doc_id)
 
     def _unfile_number(self, doc_id: int) -> None:
         """Take *doc_id*'s number back from its place (before its document changes place or
@@ -208,8 +223,9 @@ class SubscriptionRepository:
         filed = self._filed(doc_id)
         if filed is None:
             return
-        spot, number = filed
-        numbers = self._numbers[spot]
-        del numbers[number]
-        if not numbers:
-            del self._numbers[spot]
+        (chat_id, _), _ = filed
+        rest = tuple(i for i in self._of_chat[chat_id] if i != doc_id)
+        if rest:
+            self._of_chat[chat_id] = rest
+        else:
+            del self._of_chat[chat_id]
