@@ -322,27 +322,33 @@ class _Postings:
     def is_empty(self) -> bool:
         return not (self.subscribers or self.complex)
 
-    def _grow(self) -> None:
-        if self.sure is _NO_ENTRIES:
-            self.sure, self.any_of, self.unless, self.unless_word, self.tests = set(), {}, set(), {}, []
-
     def file(self, entry: _Indexed, key: Key, anchor: Term) -> None:
-        self._grow()
+        # Each container is made when first needed: most complex postings use one or two.
         shape = _remainder(entry.query, anchor)
         if shape is None:
+            if self.tests is _NO_TESTS:
+                self.tests = []
             self.tests.append(_compile(entry.query, entry, key))
         elif shape[0] == "sure":
+            if self.sure is _NO_ENTRIES:
+                self.sure = set()
             self.sure.add(entry)
         else:
             if shape[0] == "none":
+                if self.unless is _NO_ENTRIES:
+                    self.unless, self.unless_word = set(), {}
                 self.unless.add(entry)
-            index = self.any_of if shape[0] == "any" else self.unless_word
+                index = self.unless_word
+            else:
+                if self.any_of is _NO_WORDS:
+                    self.any_of = {}
+                index = self.any_of
             for word in shape[1]:
                 index.setdefault(word, set()).add(entry)
         self.complex = bool(self.sure or self.any_of or self.unless or self.tests)
 
     def unfile(self, entry: _Indexed, anchor: Term) -> None:
-        if self.sure is _NO_ENTRIES:
+        if not self.complex:
             return  # nothing was filed here but subscribers
         shape = _remainder(entry.query, anchor)
         if shape is None:
@@ -360,7 +366,8 @@ class _Postings:
         self.complex = bool(self.sure or self.any_of or self.unless or self.tests)
 
 
-# Shared by every posting that has none (never changed: a posting makes its own first).
+# Shared by every posting that has none (never added to: a posting makes its own first;
+# discarding from them changes nothing).
 _NO_ENTRIES: set[_Indexed] = set()
 _NO_WORDS: dict[str, set[_Indexed]] = {}
 _NO_TESTS: list[_Test] = []
