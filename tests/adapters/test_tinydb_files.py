@@ -72,6 +72,27 @@ def test_a_checkpoint_folds_the_journal_in_slices_and_a_crash_at_any_step_loses_
         assert len(tinydb.table("subscriptions")) == 3100
 
 
+def test_chunks_that_did_not_change_are_written_again_as_they_were(tmp_path: Path):
+    store = Database.open(tmp_path)
+    for chat in range(3000):  # three chunks of documents, each with Sorani and Arabic text
+        store.subscriptions.add_subscriptions(chat, [f"نەوت {chat}", f"النفط {chat}"])
+    sink = store.sink
+    assert isinstance(sink, TinyDBFiles)
+
+    async def two_checkpoints() -> None:
+        await sink.checkpoint()  # every chunk is new
+        store.subscriptions.add_subscriptions(1, ["Makhmour"])  # the last chunk changes
+        await sink.checkpoint()  # the others come from the first checkpoint's copies
+
+    asyncio.run(two_checkpoints())
+    sink.abandon()  # the file alone, as the second checkpoint wrote it
+    (tmp_path / "newsbot.json.journal").unlink()
+    with TinyDB(tmp_path / "newsbot.json") as tinydb:
+        queries = [doc["query"] for doc in tinydb.table("subscriptions").all()]
+    assert len(queries) == 6001
+    assert queries[:2] == ["نەوت 0", "النفط 0"] and queries[-3:] == ["نەوت 2999", "النفط 2999", "Makhmour"]
+
+
 def numbers(store: Database, chat: int, thread: int | None = None) -> dict[str, int]:
     stored = store.subscriptions.all_subscriptions()
     return {s.query: s.number for s in stored if (s.chat_id, s.thread_id) == (chat, thread)}

@@ -18,7 +18,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -71,7 +71,7 @@ def _write_all(write: Callable[[memoryview], int | None], data: bytes) -> None:
         view = view[written:]
 
 
-def replace_file(path: Path, payload: bytes | Sequence[bytes]) -> None:
+def replace_file(path: Path, payload: bytes | Iterable[bytes]) -> None:
     """Make *payload* (or its pieces, one after another) the content of *path* at once:
     written beside it, fsynced, renamed over it. On failure the old file is untouched and a
     StoreError says why."""
