@@ -58,7 +58,9 @@ Python string hashes (64 bits), which differ between processes: signatures are n
 stored, and a restarted bot rebuilds its groups from the items' titles and summaries.
 
 Memory is bounded: items leave after the window, and at most ``max_items`` are kept (the
-oldest leave first).
+oldest leave first). So is time: an item is compared with at most ``max_candidates`` items
+found by the index, the latest (a feed whose titles all share their long words would
+otherwise make every item meet every other).
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ import re
 import sys
 import unicodedata
 from array import array
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -81,6 +83,7 @@ from bot.core.items import Item
 from bot.core.words import words
 
 __all__ = [
+    "MAX_CANDIDATES",
     "MAX_ITEMS",
     "TEXT_WORDS",
     "WINDOW",
@@ -98,6 +101,7 @@ __all__ = [
 
 WINDOW = timedelta(hours=48)
 MAX_ITEMS = 10_000
+MAX_CANDIDATES = 2_000
 
 TEXT_WORDS = 40  # words of the start of the text that are compared
 SHINGLE = 3  # words per shingle
@@ -143,6 +147,10 @@ class Signature:
     text_words: int  # words in the start of the text (at most TEXT_WORDS + NUMBER_SLACK)
     numbers: tuple[tuple[int, str], ...]  # (position, value) of the numbers in that start
     shingles: array[int]  # hashes of the 3-shingles of its first TEXT_WORDS words, sorted
+    # Read by every comparison, so made once: the title's distinct words, and the numbers
+    # in it, sorted, each as often as it occurs ("0.1.0" is not "0.1.1")
+    title_words: frozenset[str]
+    title_numbers: tuple[str, ...]
 
     def has_text(self, rules: Rules) -> bool:
         """Whether the text is long enough to compare."""
@@ -208,6 +216,8 @@ def signature(item: Item) -> Signature:
         text_words=len(text),
         numbers=numbers,
         shingles=array("q", sorted(shingles)),
+        title_words=frozenset(title),
+        title_numbers=tuple(sorted(filter(None, map(_number, title)))),
     )
 
 
@@ -225,13 +235,13 @@ def text_overlap(a: Signature, b: Signature) -> float:
 
 def title_similarity(a: Signature, b: Signature) -> float:
     """Jaccard similarity of the titles' sets of words (0 to 1)."""
-    x, y = set(a.title), set(b.title)
-    return len(x & y) / len(x | y) if x or y else 0.0
+    x, y = a.title_words, b.title_words
+    shared = len(x & y)
+    return shared / (len(x) + len(y) - shared) if x or y else 0.0
 
 
 def _title_numbers_disagree(a: Signature, b: Signature) -> bool:
-    # As many of each: "0.1.0" is not "0.1.1".
-    return Counter(filter(None, map(_number, a.title))) != Counter(filter(None, map(_number, b.title)))
+    return a.title_numbers != b.title_numbers
 
 
 def _numbers_disagree(a: Signature, b: Signature) -> bool:
@@ -304,14 +314,20 @@ class StoryGroups:
 
     A story's id is a token of its first item's feed and key, so a restart that assigns the
     same items again gives the same ids. Items are kept for *window* after they were seen,
-    and at most *max_items* of them.
+    and at most *max_items* of them; a new item is compared with at most *max_candidates*.
     """
 
     def __init__(
-        self, *, window: timedelta = WINDOW, max_items: int = MAX_ITEMS, rules: Rules | None = None
+        self,
+        *,
+        window: timedelta = WINDOW,
+        max_items: int = MAX_ITEMS,
+        max_candidates: int = MAX_CANDIDATES,
+        rules: Rules | None = None,
     ) -> None:
         self.window = window
         self.max_items = max_items
+        self.max_candidates = max_candidates
         self.rules = rules or Rules()
         self._serial = 0
         self._entries: dict[int, _Entry] = {}
@@ -380,7 +396,7 @@ class StoryGroups:
         self, sig: Signature, prefix: tuple[str, ...], published: datetime | None
     ) -> tuple[_Entry, Sameness] | None:
         best: tuple[_Entry, Sameness] | None = None
-        for serial in sorted(self._candidates(sig, prefix)):
+        for serial in sorted(self._candidates(sig, prefix))[-self.max_candidates :]:
             entry = self._entries[serial]
             if published and entry.published and abs(published - entry.published) > self.window:
                 continue

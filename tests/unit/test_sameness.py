@@ -365,6 +365,19 @@ def test_items_published_more_than_the_window_apart_are_different_stories() -> N
     assert len(set(stories(old, new))) == 2
 
 
+def test_an_item_is_compared_with_the_latest_candidates_only() -> None:
+    groups = StoryGroups(max_candidates=3)
+    look_alike = "UK inflation falls lowest half years: {} other story".format
+    other_text = "A text about another matter entirely, long enough to be compared with the wire's text."
+    for n in range(5):  # older items whose titles share the wire story's long words
+        groups.assign(item(look_alike(DIGITS[n]), other_text, key=f"old{n}"), now=NOW)
+    first = groups.assign(wire("A", "1"), now=NOW)
+    assert groups.assign(wire("B", "2"), now=NOW).story == first.story, "the latest are compared"
+    for n in range(5, 9):
+        groups.assign(item(look_alike(DIGITS[n]), other_text, key=f"new{n}"), now=NOW)
+    assert groups.assign(wire("C", "3"), now=NOW).story != first.story, "the story fell out of reach"
+
+
 def test_memory_is_bounded_by_the_most_items_kept() -> None:
     groups = StoryGroups(max_items=3)
     first = groups.assign(wire("A", "0"), now=NOW)
