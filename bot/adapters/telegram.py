@@ -514,6 +514,11 @@ def build_application(
         builder = builder.request(request)
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
+    else:
+        # PTB's one connection for getUpdates can still be held by the long poll it cancels
+        # when the bot stops, and the last getUpdates (which confirms what was read) then
+        # fails with a PoolTimeout: a second connection lets it through.
+        builder = builder.get_updates_connection_pool_size(2)
     application = builder.build()
     return application
 
