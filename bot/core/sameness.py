@@ -147,9 +147,10 @@ class Signature:
     text_words: int  # words in the start of the text (at most TEXT_WORDS + NUMBER_SLACK)
     numbers: tuple[tuple[int, str], ...]  # (position, value) of the numbers in that start
     shingles: array[int]  # hashes of the 3-shingles of its first TEXT_WORDS words, sorted
-    # Read by every comparison, so made once: the title's distinct words, and the numbers
-    # in it, sorted, each as often as it occurs ("0.1.0" is not "0.1.1")
-    title_words: frozenset[str]
+    # Read by every comparison, so made once: the title's distinct words (the title itself
+    # when no word repeats), and the numbers in it, sorted, each as often as it occurs
+    # ("0.1.0" is not "0.1.1")
+    title_words: tuple[str, ...]
     title_numbers: tuple[str, ...]
 
     def has_text(self, rules: Rules) -> bool:
@@ -195,6 +196,11 @@ def _number(token: str) -> str | None:
     return "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in token)
 
 
+def _distinct(words: tuple[str, ...]) -> tuple[str, ...]:
+    distinct = tuple(dict.fromkeys(words))
+    return words if len(distinct) == len(words) else distinct
+
+
 def signature(item: Item) -> Signature:
     """The signature of *item* (see the module docstring), from its title and its summary,
     else its full text."""
@@ -216,7 +222,7 @@ def signature(item: Item) -> Signature:
         text_words=len(text),
         numbers=numbers,
         shingles=array("q", sorted(shingles)),
-        title_words=frozenset(title),
+        title_words=_distinct(title),
         title_numbers=tuple(sorted(filter(None, map(_number, title)))),
     )
 
@@ -236,7 +242,7 @@ def text_overlap(a: Signature, b: Signature) -> float:
 def title_similarity(a: Signature, b: Signature) -> float:
     """Jaccard similarity of the titles' sets of words (0 to 1)."""
     x, y = a.title_words, b.title_words
-    shared = len(x & y)
+    shared = len(set(x).intersection(y))
     return shared / (len(x) + len(y) - shared) if x or y else 0.0
 
 
