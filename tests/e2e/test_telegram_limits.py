@@ -92,3 +92,4 @@ def test_a_reply_telegram_answers_429_comes_after_the_wait(tmp_path: Path, feeds
     assert reply.at - refused_at >= 2.0, "the reply went again once Telegram's wait was over"
     assert [m.text for m in api.messages_to(ASKER)] == [reply.text], "one reply, and no apology"
     assert " ERROR bot" not in bot.stderr, bot.stderr
+    assert "Warning" not in bot.stderr, bot.stderr
