@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tinydb import TinyDB
@@ -472,9 +473,14 @@ class FailingDisk:
 
 def test_a_torn_record_that_cannot_be_cut_off_does_not_swallow_the_next(tmp_path: Path):
     path = tmp_path / "journal"
-    journal = Journal(path)
-    disk = FailingDisk(journal._file)
-    journal._file = disk  # type: ignore[assignment]
+    opened: list[FailingDisk] = []
+
+    def on_a_failing_disk(fd: int) -> Any:
+        opened.append(FailingDisk(open(fd, "ab", buffering=0)))  # noqa: SIM115 - the journal closes it
+        return opened[-1]
+
+    journal = Journal(path, opener=on_a_failing_disk)
+    [disk] = opened
     records = [{"n": n, "text": "census " * 10} for n in range(4)]
     journal.append(records[0])
     disk.full = True

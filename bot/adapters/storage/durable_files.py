@@ -136,13 +136,15 @@ class Journal:
         clock: Callable[[], float] = time.monotonic,
         *,
         sync_after: float | None = SYNC_SECONDS,
+        opener: Callable[[int], BinaryIO] = lambda fd: open(fd, "ab", buffering=0),  # noqa: SIM115
     ) -> None:
         """*sync_after*: append syncs a record this long after the last sync (None: never by
-        itself; the owner calls :meth:`sync`, off the event loop's thread)."""
+        itself; the owner calls :meth:`sync`, off the event loop's thread). *opener*: the file
+        object over the journal's descriptor (tests give one whose disk fills up)."""
         self.path = path
         self._sync_after = sync_after
         fd = open_private(path, os.O_WRONLY | os.O_APPEND)
-        self._file: BinaryIO = open(fd, "ab", buffering=0)  # noqa: SIM115 - open for the store's life
+        self._file = opener(fd)  # open for the store's life
         # The length of the records written whole; None after a refused write could not be
         # cut off (then the next record starts with a line break of its own).
         self._size: int | None = os.fstat(fd).st_size
