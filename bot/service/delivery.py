@@ -294,18 +294,18 @@ class Delivery:
 
         # Alerts first, oldest first, then the edits that add sources to alerts already
         # sent (they make no sound and can wait), then announcements (*in_progress*).
-        waits: dict[int, float] = {}  # chats found with no room now
+        full: set[int] = set()  # chats found with no room now
         for entry in self._outbox.waiting():
             not_before = self._later.get(entry.key, 0.0)
             if not_before > now:
                 later(not_before - now)
                 continue
             chat = entry.chat_id
-            if chat in waits:
+            if chat in full:
                 continue
             delay = self._pacer.ready_in(chat)
             if delay > 0:
-                waits[chat] = delay
+                full.add(chat)
                 later(delay)
                 continue
             with speaking(self._language_of(chat)):
@@ -336,9 +336,8 @@ class Delivery:
             delay = self._pacer.ready_in(chat_id)
             if delay == 0:
                 return chat_id, None
-            heapq.heappush(
-                cursor.later, (now + delay, chat_id)
-            )  # no room now (its replies, say): the others go first
+            # No room now (its replies, say): the others go first.
+            heapq.heappush(cursor.later, (now + delay, chat_id))
             cursor.position += 1
         later = cursor.later
         while later:
