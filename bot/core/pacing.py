@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 __all__ = ["ChatBuckets", "Pacing", "Rate", "TokenBucket"]
@@ -38,13 +38,20 @@ class Pacing:
     private_per_second: float = 1.0
     private_burst: int = 3
     group_per_minute: float = 20.0
+    # The two rates, made once: they are asked for several times a message.
+    _private: Rate = field(init=False, repr=False, compare=False)
+    _group: Rate = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_private", Rate(self.private_per_second, float(self.private_burst)))
+        object.__setattr__(self, "_group", Rate(self.group_per_minute / 60.0, self.group_per_minute))
 
     def rate_of(self, chat_id: int | str) -> Rate:
         """A private chat's rate (a positive id), or a group's or channel's (a negative id,
         or a public @username)."""
         if isinstance(chat_id, str) or chat_id < 0:
-            return Rate(self.group_per_minute / 60.0, self.group_per_minute)
-        return Rate(self.private_per_second, float(self.private_burst))
+            return self._group
+        return self._private
 
 
 def _refilled(tokens: float, updated: float, now: float, rate: Rate) -> float:
@@ -96,20 +103,20 @@ class ChatBuckets(Generic[Key]):
         self._buckets: dict[Key, tuple[float, float]] = {}  # key -> (tokens, updated at)
         self._forget_at = FORGET_BEYOND
 
-    def _tokens(self, key: Key, now: float) -> float:
-        rate = self._rate_of(key)
-        tokens, updated = self._buckets.get(key, (rate.burst, now))
-        return _refilled(tokens, updated, now, rate)
+    def _tokens(self, key: Key, now: float, rate: Rate) -> float:
+        kept = self._buckets.get(key)
+        return rate.burst if kept is None else _refilled(kept[0], kept[1], now, rate)
 
     def ready_in(self, key: Key, tokens: int = 1) -> float:
         """Seconds until *key* has *tokens* tokens (0 when it has them now), or its whole burst
         if that is fewer."""
-        return _wait_for(tokens, self._tokens(key, self._clock()), self._rate_of(key))
+        rate = self._rate_of(key)
+        return _wait_for(tokens, self._tokens(key, self._clock(), rate), rate)
 
     def spend(self, key: Key) -> None:
         """Take a token, even one not there yet (the bucket then owes it)."""
         now = self._clock()
-        self._buckets[key] = (self._tokens(key, now) - 1, now)
+        self._buckets[key] = (self._tokens(key, now, self._rate_of(key)) - 1, now)
         if len(self._buckets) > self._forget_at:
             self._forget_full(now)
             # Doubled when many buckets are still refilling, so a spend costs O(1) on average.
@@ -126,5 +133,5 @@ class ChatBuckets(Generic[Key]):
         self._buckets = {
             key: (tokens, updated)
             for key, (tokens, updated) in self._buckets.items()
-            if self._tokens(key, now) < self._rate_of(key).burst
+            if self._tokens(key, now, rate := self._rate_of(key)) < rate.burst
         }

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import random
 import time
@@ -72,6 +73,8 @@ __all__ = ["Delivery", "DeliveryCounts", "Pacing", "Retries"]
 log = logging.getLogger(__name__)
 
 SENT_RETENTION_SECONDS = 7 * 24 * 3600
+PRUNE_SECONDS = 3600  # how often what is no longer needed is forgotten
+PRUNE_BATCH = 500  # records forgotten in one step, so that pruning never holds the loop long
 REPORT_MESSAGES = 2  # a broadcast's report edits its author's message and tells them anew
 
 
@@ -117,7 +120,7 @@ class _Cursor:
     """Where a broadcast is: the next target to try, and targets waiting for a later round."""
 
     position: int = 0
-    later: dict[int, float] = field(default_factory=dict)  # chat -> not before
+    later: list[tuple[float, int]] = field(default_factory=list)  # (not before, chat), soonest first
 
 
 Progress = Callable[[Broadcast, bool], Awaitable[None]]
@@ -180,6 +183,7 @@ class Delivery:
         self._cursors: dict[str, _Cursor] = {}
         self._reported: dict[str, float] = {}  # broadcast -> when progress was last shown
         self._last_prune = float("-inf")
+        self._pruning = False  # a prune is under way, a batch a step
         self.counts = DeliveryCounts()
 
     # --- control ------------------------------------------------------------------------
@@ -225,18 +229,21 @@ class Delivery:
     async def _step(self, *, wait: bool, max_wait: float = float("inf")) -> bool:
         """Send the next due message, or wait for one. False when the loop is stopping, or
         when *wait* is false and nothing is due within *max_wait* seconds."""
-        if self._due_prune():
-            now = self._clock()
-            self._sent.prune_sent(
-                now - SENT_RETENTION_SECONDS, texts_before=now - STORY_WINDOW.total_seconds()
-            )
-        for broadcast in self._broadcasts.broadcasts_in_progress():
-            if not broadcast.remaining and self._pacer.ready_in(broadcast.chat_id, REPORT_MESSAGES) == 0:
+        if self._pruning or self._due_prune():
+            self._prune()
+        in_progress = self._broadcasts.broadcasts_in_progress()
+        over = [b for b in in_progress if not b.remaining]
+        for broadcast in over:
+            if self._pacer.ready_in(broadcast.chat_id, REPORT_MESSAGES) == 0:
                 await self._finish_broadcast(broadcast)
-        job, delay = self._next()
+        if over:
+            in_progress = self._broadcasts.broadcasts_in_progress()
+        job, delay = self._next(in_progress)
         if job is not None:
             await self._deliver(job)
             return not self._stopping.is_set()
+        if self._pruning:
+            delay = 0.0  # the next batch, once the loop had its turn
         if not wait and (delay is None or delay > max_wait):
             return False
         if wait:
@@ -249,10 +256,19 @@ class Delivery:
 
     def _due_prune(self) -> bool:
         now = self._monotonic()
-        if now - self._last_prune < 3600:
+        if now - self._last_prune < PRUNE_SECONDS:
             return False
         self._last_prune = now
         return True
+
+    def _prune(self) -> None:
+        """Forget a batch of what is no longer needed; the next step takes the next batch."""
+        self._pruning = True  # (if the storage fails, the next step tries again)
+        now = self._clock()
+        pruned = self._sent.prune_sent(
+            now - SENT_RETENTION_SECONDS, texts_before=now - STORY_WINDOW.total_seconds(), limit=PRUNE_BATCH
+        )
+        self._pruning = pruned >= PRUNE_BATCH
 
     async def _pause(self, seconds: float) -> bool:
         """Wait *seconds*; False if the loop is told to stop meanwhile."""
@@ -267,7 +283,7 @@ class Delivery:
 
     # --- choosing the next message ------------------------------------------------------
 
-    def _next(self) -> tuple[_Job | None, float | None]:
+    def _next(self, in_progress: list[Broadcast]) -> tuple[_Job | None, float | None]:
         """The next message that may go now, or how long until one may (None: nothing)."""
         now = self._monotonic()
         soonest: float | None = None
@@ -276,23 +292,27 @@ class Delivery:
             nonlocal soonest
             soonest = delay if soonest is None else min(soonest, delay)
 
-        pending = self._outbox.pending()
         # Alerts first, oldest first, then the edits that add sources to alerts already
-        # sent (they make no sound and can wait), then announcements.
-        for entry in [*(e for e in pending if e.edits is None), *(e for e in pending if e.edits is not None)]:
+        # sent (they make no sound and can wait), then announcements (*in_progress*).
+        full: set[int] = set()  # chats found with no room now
+        for entry in self._outbox.waiting():
             not_before = self._later.get(entry.key, 0.0)
             if not_before > now:
                 later(not_before - now)
                 continue
-            delay = self._pacer.ready_in(entry.chat_id)
+            chat = entry.chat_id
+            if chat in full:
+                continue
+            delay = self._pacer.ready_in(chat)
             if delay > 0:
+                full.add(chat)
                 later(delay)
                 continue
-            with speaking(self._language_of(entry.chat_id)):
+            with speaking(self._language_of(chat)):
                 html = with_also(entry.html, entry.also)
-            return _Job(entry.chat_id, html, alert=entry), None
+            return _Job(chat, html, alert=entry), None
 
-        for broadcast in self._broadcasts.broadcasts_in_progress():
+        for broadcast in in_progress:
             chat_id, wait = self._next_target(broadcast, now)
             if chat_id is not None:
                 return _Job(chat_id, broadcast.html, broadcast=broadcast.id), None
@@ -316,14 +336,22 @@ class Delivery:
             delay = self._pacer.ready_in(chat_id)
             if delay == 0:
                 return chat_id, None
-            cursor.later[chat_id] = now + delay  # no room now (its replies, say): the others go first
+            # No room now (its replies, say): the others go first.
+            heapq.heappush(cursor.later, (now + delay, chat_id))
             cursor.position += 1
-        for chat_id, not_before in sorted(cursor.later.items(), key=lambda pair: pair[1]):
-            if not_before <= now and self._pacer.ready_in(chat_id) == 0:
-                del cursor.later[chat_id]
+        later = cursor.later
+        while later:
+            not_before, chat_id = later[0]
+            if chat_id in done:
+                heapq.heappop(later)
+                continue
+            if not_before > now:
+                return None, max(0.1, not_before - now)
+            delay = self._pacer.ready_in(chat_id)
+            if delay == 0:
+                heapq.heappop(later)
                 return chat_id, None
-        if cursor.later:
-            return None, max(0.1, min(cursor.later.values()) - now)
+            heapq.heapreplace(later, (now + max(delay, 0.1), chat_id))
         # All done: a step finishes it once its author's chat has room for the report.
         return None, self._pacer.ready_in(broadcast.chat_id, REPORT_MESSAGES)
 
@@ -409,7 +437,7 @@ class Delivery:
             self._later[job.alert.key] = not_before
         elif job.broadcast is not None:
             cursor = self._cursors.setdefault(job.broadcast, _Cursor())
-            cursor.later[job.chat_id] = not_before
+            heapq.heappush(cursor.later, (not_before, job.chat_id))
             cursor.position += 1
 
     def _record(self, job: _Job, outcome: Outcome, reason: str, message_id: int | None = None) -> None:
@@ -446,6 +474,7 @@ class Delivery:
         self._broadcasts.save_broadcast(finished)
         self._cursors.pop(broadcast.id, None)
         self._reported.pop(broadcast.id, None)
+        self._pruning = True  # its records per chat go next, a batch a step
         log.info("broadcast %s finished: %d sent, %d blocked, %d failed",
                  broadcast.id, broadcast.sent, broadcast.blocked, broadcast.failed)  # fmt: skip
         await self._show(finished, finished=True)

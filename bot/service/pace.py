@@ -196,9 +196,8 @@ class AlertPace:
         are silent, comes without a sound)."""
         now = self._clock()
         due: dict[tuple[int, int | None, HoldReason], list[HeldStory]] = {}
-        for story in self._holds.held():
-            if story.until <= now:
-                due.setdefault((story.chat_id, story.thread_id, story.reason), []).append(story)
+        for story in self._holds.held_due(now):
+            due.setdefault((story.chat_id, story.thread_id, story.reason), []).append(story)
         queued = 0
         for (chat_id, thread_id, reason), stories in due.items():
             keys = [story.key for story in stories]

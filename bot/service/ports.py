@@ -6,7 +6,7 @@ the boundary are frozen dataclasses; errors a sender may raise are the small hie
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import StrEnum
@@ -372,6 +372,12 @@ class OutboxStore(Protocol):
 
     def enqueue(self, entries: Iterable[OutboxEntry]) -> int: ...
     def pending(self) -> list[OutboxEntry]: ...
+    def waiting(self) -> Iterator[OutboxEntry]:
+        """The messages still to deliver, in the order they are tried: alerts (digests,
+        notices) oldest first, then edits that add sources to messages already sent. It
+        reads the outbox as it is, without a copy: stop reading before changing it."""
+        ...
+
     def has_alert(self, key: str) -> bool: ...
     def record_alert(
         self,
@@ -388,15 +394,23 @@ class HeldStories(Protocol):
     """Stories held for digests (they are held by :meth:`PollLog.record_poll`)."""
 
     def held(self) -> list[HeldStory]: ...
+    def held_due(self, now: float) -> list[HeldStory]:
+        """The stories held until *now* or earlier, oldest first (at the cost of those)."""
+        ...
+
     def release(self, keys: Sequence[str], digests: Sequence[OutboxEntry]) -> int: ...
     def reschedule(self, keys: Sequence[str], until: float, reason: HoldReason | None = None) -> None: ...
     def alert_times(self, since: float) -> dict[int, list[float]]: ...
 
 
 class SentAlerts(Protocol):
-    def prune_sent(self, before: float, *, texts_before: float | None = None) -> int:
-        """Forget delivered messages sent before *before*, and the texts of those sent
-        before *texts_before* with the stories seen before then."""
+    def prune_sent(
+        self, before: float, *, texts_before: float | None = None, limit: int | None = None
+    ) -> int:
+        """Forget what is no longer needed: the records of broadcasts that are over,
+        delivered messages sent before *before*, and the texts of those sent before
+        *texts_before* with the stories seen before then; at most *limit* records (None:
+        all). Returns how many it removed or shortened: fewer than *limit* means it is done."""
         ...
 
 

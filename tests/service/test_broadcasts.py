@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+from bot.adapters.storage.documents import Change
+from bot.service import delivery
 from bot.service.broadcasts import Preview
-from bot.service.ports import DEFAULT_OPTIONS, BroadcastStatus, ChatUnreachable, OutboxEntry
+from bot.service.ports import DEFAULT_OPTIONS, BroadcastStatus, ChatUnreachable, OutboxEntry, TemporaryFailure
 
 ADMIN = 1000
 
@@ -180,3 +182,46 @@ def test_an_announcement_with_nothing_to_read_gets_the_usage(make_bot):
     for empty in ("", "   ", "<b> </b>", "<i></i>\n"):
         answer = bot.broadcasts.draft(ADMIN, ADMIN, empty)
         assert isinstance(answer, str) and "after the command" in answer, empty
+
+
+def test_a_finished_broadcast_leaves_only_its_counts_removed_a_few_records_at_a_time(make_bot, monkeypatch):
+    monkeypatch.setattr(delivery, "PRUNE_BATCH", 7)
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, *range(1, 41), ADMIN)
+    units: list[list[Change]] = []
+    monkeypatch.setattr(bot.store.sink, "write", units.append)  # what each unit changes
+    preview = bot.broadcasts.draft(ADMIN, ADMIN, "hello")
+    bot.broadcasts.send(ADMIN, preview.broadcast_id, message_id=55)
+    deliver(bot)
+    done = bot.store.broadcasts.broadcast(preview.broadcast_id)
+    assert done.status is BroadcastStatus.DONE and (done.sent, done.total) == (41, 41)
+    assert bot.store.documents.table("deliveries") == {}, "only its counts stay"
+    removals = [sum(c.table == "deliveries" and c.doc is None for c in unit) for unit in units]
+    assert sum(removals) == 41 and max(removals) <= 7, "no unit removes more than a batch"
+    again = make_bot(admins=(ADMIN,))
+    done = again.store.broadcasts.broadcast(preview.broadcast_id)
+    assert (done.status, done.sent, done.total) == (BroadcastStatus.DONE, 41, 41)
+
+
+def test_chats_that_keep_failing_get_the_announcement_in_a_later_round_once(make_bot):
+    bot = make_bot(admins=(ADMIN,))
+    chats(bot, *range(1, 21), ADMIN)
+    failing = {5: 8, 12: 4}  # tries that fail: chat 5 waits for two later rounds, chat 12 one
+
+    def flaky(chat, text):
+        if failing.get(chat, 0) > 0 and "Announcement</b>" in text:
+            failing[chat] -= 1
+            return TemporaryFailure("HTTP 502")
+        return None
+
+    bot.sender.fail = flaky
+    preview = bot.broadcasts.draft(ADMIN, ADMIN, "hello")
+    bot.broadcasts.send(ADMIN, preview.broadcast_id, message_id=55)
+    started = bot.time.now
+    deliver(bot)
+    got = [(chat, at - started) for chat, text, at in bot.sender.sent if "Announcement</b>" in text]
+    assert sorted(chat for chat, _ in got) == [*range(1, 21), ADMIN], "each chat once"
+    assert [chat for chat, _ in got[-2:]] == [12, 5], "the others did not wait for them"
+    assert got[-2][1] >= 60 and got[-1][1] >= 120
+    done = bot.store.broadcasts.broadcast(preview.broadcast_id)
+    assert (done.status, done.sent, done.failed) == (BroadcastStatus.DONE, 21, 0)

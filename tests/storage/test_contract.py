@@ -147,6 +147,7 @@ def test_a_broadcast_resumes_where_it_stopped_and_leaves_only_its_counts(backend
         1,
         1,
     )
+    assert last.prune_sent(before=0.0) == 4, "its records per chat go with the next prune"
     assert last.documents.table("deliveries") == {}, "over: only its counts stay"
     last.close()
 

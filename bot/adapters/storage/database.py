@@ -113,14 +113,23 @@ class Database:
             self.subscriptions.move_chat(old, new)
             self.outbox.move_chat(old, new)
 
-    def prune_sent(self, before: float, *, texts_before: float | None = None) -> int:
-        """Forget delivered alerts sent before *before*, and the texts of those sent before
-        *texts_before* (kept until then so later copies of their story can amend them) with
-        the stories seen before then. Returns how many alerts were forgotten."""
+    def prune_sent(
+        self, before: float, *, texts_before: float | None = None, limit: int | None = None
+    ) -> int:
+        """Forget what is no longer needed: the per-chat records of broadcasts that are over,
+        delivered alerts sent before *before*, and the texts of those sent before
+        *texts_before* (kept until then so later copies of their story can amend them), then
+        the stories seen before then. At most *limit* records in one unit (None: all), so
+        pruning a big backlog takes several calls, none holding the event loop for long.
+        Returns how many records it removed or shortened: fewer than *limit* means none is
+        left to do."""
         with self.documents.unit():
-            pruned = self.outbox.prune_sent(before, texts_before=texts_before)
-            if texts_before is not None:
-                self.feeds.forget_stories(texts_before)
+            pruned = self.broadcasts.drop_finished(limit)
+            left = None if limit is None else limit - pruned
+            if left is None or left > 0:
+                pruned += self.outbox.prune_sent(before, texts_before=texts_before, limit=left)
+            if texts_before is not None and (limit is None or pruned < limit):
+                self.feeds.forget_stories(texts_before)  # (the texts of their alerts are gone)
         return pruned
 
     def stats(self) -> StoreStats:

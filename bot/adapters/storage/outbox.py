@@ -5,15 +5,23 @@ A key is queued at most once (a story reaches a chat once): the outbox keeps the
 delivered alerts until they are pruned. A sent alert keeps its text for a while, so a later
 copy of its story from another feed can add that feed under it (an *edit*, queued like a
 message).
+
+Besides the documents, the outbox keeps in memory what its frequent questions need, so each
+costs what it finds rather than the size of the outbox: the waiting messages in the order
+they go, and by chat; the delivered ones in the order they are forgotten (by the time they
+were sent); the held stories by the time they are due; the refused ones. All are rebuilt
+from the documents at start and after a unit the sink refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from itertools import chain
 from typing import Any
 
-from bot.adapters.storage.documents import Documents
+from bot.adapters.storage.documents import Doc, Documents
 from bot.adapters.storage.records import doc_to_entry, doc_to_held, entry_to_doc, held_to_doc, told_doc
 from bot.core.pace import HoldReason
 from bot.service.ports import HeldStory, OutboxEntry, Outcome, StoryCopy
@@ -24,6 +32,55 @@ __all__ = ["MAX_OTHER_SOURCES", "Outbox"]
 # its alert this many times at most.
 MAX_OTHER_SOURCES = 10
 PENDING = "pending"
+FAILED = Outcome.FAILED.value
+Heap = list[tuple[float, int]]  # (time, document id), soonest first
+
+
+class _Waiting:
+    """The messages still to deliver, by key: edits apart from the others (each in the order
+    queued, so the others go first without a scan), and the keys of each chat's."""
+
+    __slots__ = ("_chats", "edits", "messages")
+
+    def __init__(self) -> None:
+        self.messages: dict[str, OutboxEntry] = {}
+        self.edits: dict[str, OutboxEntry] = {}
+        self._chats: dict[int, dict[str, None]] = {}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.messages or key in self.edits
+
+    def __len__(self) -> int:
+        return len(self.messages) + len(self.edits)
+
+    def get(self, key: str) -> OutboxEntry | None:
+        entry = self.messages.get(key)
+        return entry if entry is not None else self.edits.get(key)
+
+    def put(self, entry: OutboxEntry) -> None:
+        """Add *entry*, or put it in the place of the one with its key."""
+        old = self.get(entry.key)
+        if old is not None and (old.chat_id != entry.chat_id or (old.edits is None) != (entry.edits is None)):
+            self.pop(entry.key)
+        (self.messages if entry.edits is None else self.edits)[entry.key] = entry
+        self._chats.setdefault(entry.chat_id, {})[entry.key] = None
+
+    def pop(self, key: str) -> OutboxEntry | None:
+        entry = self.messages.pop(key, None)
+        if entry is None:
+            entry = self.edits.pop(key, None)
+        if entry is not None:
+            keys = self._chats[entry.chat_id]
+            del keys[key]
+            if not keys:
+                del self._chats[entry.chat_id]
+        return entry
+
+    def of_chat(self, chat_id: int) -> list[OutboxEntry]:
+        return [entry for entry in map(self.get, self._chats.get(chat_id, ())) if entry is not None]
+
+    def in_order(self) -> Iterator[OutboxEntry]:
+        return chain(self.messages.values(), self.edits.values())
 
 
 class Outbox:
@@ -35,9 +92,32 @@ class Outbox:
     def _index(self) -> None:
         outbox, held = self._documents.table("outbox"), self._documents.table("held")
         self._ids = {doc["key"]: doc_id for doc_id, doc in outbox.items()}
-        self._pending = {doc["key"]: doc_to_entry(doc) for doc in outbox.values() if doc["status"] == PENDING}
+        self._pending = _Waiting()
+        self._failed: set[int] = set()  # documents of messages Telegram refused for good
+        self._delivered: Heap = []  # by when they were sent: they are forgotten in this order
+        self._texts: Heap = []  # the same, of those that keep their text
+        for doc_id, doc in outbox.items():
+            if doc["status"] == PENDING:
+                self._pending.put(doc_to_entry(doc))
+            else:
+                self._track(doc_id, doc, heaps=False)
+        heapq.heapify(self._delivered)
+        heapq.heapify(self._texts)
         self._held_ids = {doc["key"]: doc_id for doc_id, doc in held.items()}
         self._held = {doc["key"]: doc_to_held(doc) for doc in held.values()}
+        self._due: Heap = [(doc["until"], doc_id) for doc_id, doc in held.items()]  # held, by when due
+        heapq.heapify(self._due)
+
+    def _track(self, doc_id: int, doc: Doc, *, heaps: bool = True) -> None:
+        """Note a message that is no longer waiting (*heaps*: keep the heaps' order now)."""
+        if doc["status"] == FAILED:
+            self._failed.add(doc_id)
+            return
+        sent_at = _sent_at(doc)
+        push = heapq.heappush if heaps else list.append
+        push(self._delivered, (sent_at, doc_id))
+        if doc["html"]:
+            push(self._texts, (sent_at, doc_id))
 
     # --- queueing -------------------------------------------------------------------------
 
@@ -52,9 +132,11 @@ class Outbox:
     def _insert(self, docs: Iterable[dict[str, Any]]) -> None:
         for doc in docs:
             if doc["key"] not in self._ids:
-                self._ids[doc["key"]] = self._documents.insert("outbox", doc)
+                self._ids[doc["key"]] = doc_id = self._documents.insert("outbox", doc)
                 if doc["status"] == PENDING:
-                    self._pending[doc["key"]] = doc_to_entry(doc)
+                    self._pending.put(doc_to_entry(doc))
+                else:
+                    self._track(doc_id, doc)
 
     def new_alerts(self, entries: Iterable[OutboxEntry]) -> dict[str, OutboxEntry]:
         """The entries not queued before, nor held for a digest."""
@@ -65,8 +147,14 @@ class Outbox:
         return fresh
 
     def pending(self) -> list[OutboxEntry]:
-        """Messages still to deliver, oldest first."""
-        return list(self._pending.values())
+        """Messages still to deliver, in the order of :meth:`waiting`."""
+        return list(self._pending.in_order())
+
+    def waiting(self) -> Iterator[OutboxEntry]:
+        """Messages still to deliver, in the order they are tried: alerts (and digests and
+        notices) oldest first, then the edits that add sources to messages already sent.
+        Read it before changing the outbox: it reads the outbox as it is."""
+        return self._pending.in_order()
 
     def also_of(self, key: str) -> tuple[str, ...]:
         """The other sources a waiting message names."""
@@ -94,7 +182,7 @@ class Outbox:
         If the sink refuses it, the message is still no longer pending (it was sent: it must
         not be sent again); the outcome is written with the next change that is kept, and
         StoreError is raised all the same."""
-        entry = self._pending.pop(key, None)
+        entry = self._pending.pop(key)
         if entry is None:
             return
         with self._documents.unit(keep=True):
@@ -120,7 +208,10 @@ class Outbox:
             else:
                 fields["html"] = ""
                 shown = entry.edits
-        documents.update("outbox", self._ids[key], fields)
+        doc_id = self._ids[key]
+        doc = documents.update("outbox", doc_id, fields)
+        if doc is not None:
+            self._track(doc_id, doc)
         if entry.edits is not None and outcome is not Outcome.SENT:
             # The message was deleted, or cannot be edited: leave it as it is.
             self._forget_text(alert_key)
@@ -138,71 +229,86 @@ class Outbox:
     def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]:
         """The latest messages Telegram refused for good, with the reason (a refused edit is
         no loss: not listed)."""
-        docs = [
-            doc
-            for doc in self._documents.table("outbox").values()
-            if doc["status"] == Outcome.FAILED.value and not doc.get("edits")
-        ]
-        docs.sort(key=lambda doc: doc["created"], reverse=True)
-        return [(doc_to_entry(doc), doc["reason"]) for doc in docs[:limit]]
+        outbox = self._documents.table("outbox")
+        docs = [outbox[doc_id] for doc_id in self._failed]
+        docs = heapq.nlargest(
+            limit, (doc for doc in docs if not doc.get("edits")), key=lambda d: d["created"]
+        )
+        return [(doc_to_entry(doc), doc["reason"]) for doc in docs]
 
     def failed_count(self) -> int:
-        return sum(
-            1 for doc in self._documents.table("outbox").values() if doc["status"] == Outcome.FAILED.value
-        )
+        return len(self._failed)
 
-    def prune_sent(self, before: float, *, texts_before: float | None = None) -> int:
-        """Forget delivered messages sent before *before*, and the texts of those sent before
-        *texts_before*. Returns how many were forgotten."""
-        old: list[int] = []
-        wordless: list[int] = []
-        for doc_id, doc in self._documents.table("outbox").items():
-            if doc["status"] == PENDING or doc["status"] == Outcome.FAILED.value:
-                continue
-            sent_at = doc["sent_at"] or doc["created"]
-            if sent_at < before:
-                old.append(doc_id)
-            elif texts_before is not None and doc["html"] and sent_at < texts_before:
-                wordless.append(doc_id)
+    def prune_sent(
+        self, before: float, *, texts_before: float | None = None, limit: int | None = None
+    ) -> int:
+        """Forget delivered messages sent before *before*, then the texts of those sent
+        before *texts_before*: at most *limit* messages in all (None: every one). Returns how
+        many it forgot or shortened; fewer than *limit* means none is left to do."""
+        outbox = self._documents.table("outbox")
         with self._documents.unit():
-            outbox = self._documents.table("outbox")
+            old = self._take(self._delivered, before, limit, lambda doc: True)
             for doc_id in old:
                 self._ids.pop(outbox[doc_id]["key"], None)
                 self._documents.remove("outbox", doc_id)
+            wordless: list[int] = []
+            if texts_before is not None and (limit is None or len(old) < limit):
+                left = None if limit is None else limit - len(old)
+                wordless = self._take(self._texts, texts_before, left, lambda doc: bool(doc["html"]))
             for doc_id in wordless:
                 self._documents.update("outbox", doc_id, {"html": ""})
-        return len(old)
+        return len(old) + len(wordless)
+
+    def _take(self, heap: Heap, before: float, limit: int | None, wanted: Callable[[Doc], bool]) -> list[int]:
+        """Take from *heap* the delivered messages (that are *wanted*) sent before *before*, at
+        most *limit*. Entries of documents since removed or changed are dropped on the way."""
+        outbox = self._documents.table("outbox")
+        taken: list[int] = []
+        while heap and heap[0][0] < before and (limit is None or len(taken) < limit):
+            sent_at, doc_id = heapq.heappop(heap)
+            doc = outbox.get(doc_id)
+            if doc is None or doc["status"] in (PENDING, FAILED) or _sent_at(doc) != sent_at:
+                continue  # removed or changed since
+            if wanted(doc):
+                taken.append(doc_id)
+        return taken
 
     # --- chats that go away or move --------------------------------------------------------
 
     def fail_chat(self, chat_id: int, reason: str) -> None:
         """The chat will not take messages: its pending ones are given up (blocked)."""
-        doomed = [key for key, entry in self._pending.items() if entry.chat_id == chat_id]
+        doomed = [entry.key for entry in self._pending.of_chat(chat_id)]
         with self._documents.unit():
             for key in doomed:
-                self._documents.update(
-                    "outbox", self._ids[key], {"status": Outcome.BLOCKED.value, "reason": reason}
+                doc_id = self._ids[key]
+                doc = self._documents.update(
+                    "outbox", doc_id, {"status": Outcome.BLOCKED.value, "reason": reason}
                 )
+                if doc is not None:
+                    self._track(doc_id, doc)
         for key in doomed:
-            del self._pending[key]
+            self._pending.pop(key)
 
     def move_chat(self, old: int, new: int) -> None:
         """The group *old* became the supergroup *new*: its pending messages go there, except
         edits (they name a message of the old group: the supergroup's have ids of their own)."""
-        waiting = [key for key, entry in self._pending.items() if entry.chat_id == old]
+        waiting = self._pending.of_chat(old)
         with self._documents.unit():
-            for key in waiting:
+            for entry in waiting:
                 fields: dict[str, object]
-                if self._pending[key].edits is not None:
-                    fields = {"status": Outcome.FAILED.value, "reason": f"the group moved to {new}"}
+                if entry.edits is not None:
+                    fields = {"status": FAILED, "reason": f"the group moved to {new}"}
                 else:
                     fields = {"chat_id": new}
-                self._documents.update("outbox", self._ids[key], fields)
-        for key in waiting:
-            if self._pending[key].edits is not None:
-                del self._pending[key]
+                doc_id = self._ids[entry.key]
+                doc = self._documents.update("outbox", doc_id, fields)
+                if doc is not None and entry.edits is not None:
+                    self._track(doc_id, doc)
+        for entry in waiting:
+            if entry.edits is not None:
+                self._pending.pop(entry.key)
             else:
-                self._pending[key] = replace(self._pending[key], chat_id=new)
+                self._pending.put(replace(entry, chat_id=new))
 
     # --- stories held for digests --------------------------------------------------------
 
@@ -210,12 +316,27 @@ class Outbox:
         """Every story held, oldest first."""
         return sorted(self._held.values(), key=lambda story: story.held_at)
 
+    def held_due(self, now: float) -> list[HeldStory]:
+        """The stories held until *now* or earlier, oldest first: what this costs follows
+        what is due, not what is held."""
+        held, due = self._documents.table("held"), self._due
+        found: dict[int, HeldStory] = {}
+        while due and due[0][0] <= now:
+            until, doc_id = heapq.heappop(due)
+            doc = held.get(doc_id)
+            if doc is not None and doc["until"] == until and doc_id not in found:
+                found[doc_id] = self._held[doc["key"]]
+        for doc_id, story in found.items():  # still held until the caller releases them
+            heapq.heappush(due, (story.until, doc_id))
+        return sorted(found.values(), key=lambda story: story.held_at)
+
     def hold(self, stories: Iterable[HeldStory]) -> None:
         with self._documents.unit():
             for story in stories:
                 if not self.has_alert(story.key):
-                    self._held_ids[story.key] = self._documents.insert("held", held_to_doc(story))
+                    self._held_ids[story.key] = doc_id = self._documents.insert("held", held_to_doc(story))
                     self._held[story.key] = story
+                    heapq.heappush(self._due, (story.until, doc_id))
 
     def release(self, keys: Sequence[str], digests: Sequence[OutboxEntry]) -> int:
         """Replace held stories by the digests that tell them, at once: after a crash either
@@ -238,6 +359,7 @@ class Outbox:
                 story = replace(self._held[key], until=until, reason=reason or self._held[key].reason)
                 self._documents.put("held", self._held_ids[key], held_to_doc(story))
                 self._held[key] = story
+                heapq.heappush(self._due, (until, self._held_ids[key]))
 
     def alert_times(self, since: float) -> dict[int, list[float]]:
         """When each chat's instant alerts since *since* were queued, oldest first."""
@@ -288,8 +410,9 @@ class Outbox:
         sent; None if it cannot take other sources any more."""
         if key in self._held:
             return self._held[key], None
-        if key in self._pending:
-            return self._pending[key], None
+        entry = self._pending.get(key)
+        if entry is not None:
+            return entry, None
         doc_id = self._ids.get(key)
         doc = self._documents.get("outbox", doc_id) if doc_id is not None else None
         if doc is None or doc["status"] != Outcome.SENT.value or not doc["html"] or not doc.get("message_id"):
@@ -304,8 +427,9 @@ class Outbox:
                     self._documents.put("held", self._held_ids[key], held_to_doc(story))
                 elif key in self._ids:
                     self._documents.update("outbox", self._ids[key], {"also": list(sources)})
-                    if key in self._pending:
-                        self._pending[key] = replace(self._pending[key], also=sources)
+                    entry = self._pending.get(key)
+                    if entry is not None:
+                        self._pending.put(replace(entry, also=sources))
 
     def counts(self) -> tuple[int, int]:
         """Messages waiting, and messages refused for good."""
@@ -317,6 +441,11 @@ def _edit(alert_key: str, shown: OutboxEntry, sources: tuple[str, ...], message_
     *sources*. Its key grows with the sources, so each edit is queued once."""
     key = f"edit:{len(sources)}:{alert_key}"
     return replace(shown, key=key, also=sources, edits=message_id, instant=False, silent=True)
+
+
+def _sent_at(doc: Doc) -> float:
+    """When a delivered message was sent (one given up on: when it was queued)."""
+    return float(doc["sent_at"] or doc["created"])
 
 
 def _keeps_text(key: str) -> bool:
