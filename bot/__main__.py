@@ -528,6 +528,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # PTB's retry_after (a 429's wait) as a timedelta, as its next major version gives it:
+    # read as a number it warns that it will change (the bot reads either).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     arguments = _parser().parse_args(argv)
     if arguments.command == "match":
         return run_match(

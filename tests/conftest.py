@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from tests.postgres_server import PostgresServer
 
 REQUIRE_POSTGRES = "NEWSBOT_REQUIRE_POSTGRES"  # CI sets it: the PostgreSQL tests must run there
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # as bot.__main__ sets it (a 429's wait as a timedelta)
 
 
 @pytest.fixture(autouse=True)
