@@ -58,9 +58,10 @@ Python string hashes (64 bits), which differ between processes: signatures are n
 stored, and a restarted bot rebuilds its groups from the items' titles and summaries.
 
 Memory is bounded: items leave after the window, and at most ``max_items`` are kept (the
-oldest leave first). So is time: an item is compared with at most ``max_candidates`` items
-found by the index, the latest (a feed whose titles all share their long words would
-otherwise make every item meet every other).
+oldest leave first). So is time: an item is compared with the latest ``max_candidates``
+items that share its link or title, and the latest ``max_candidates`` whose titles share a
+word with its own (a feed whose titles all share their long words would otherwise make
+every item meet every other).
 """
 
 from __future__ import annotations
@@ -389,20 +390,26 @@ class StoryGroups:
         needed = math.ceil(round(self.rules.similar_titles * len(distinct), 9))
         return tuple(distinct[: len(distinct) - needed + 1])
 
-    def _candidates(self, sig: Signature, prefix: tuple[str, ...]) -> set[int]:
-        found = set(self._by_link.get(sig.link, ())) if sig.link else set()
+    def _candidates(self, sig: Signature, prefix: tuple[str, ...]) -> list[int]:
+        """The items to compare *sig* with, oldest first: those with its link or title,
+        and those whose titles share a word of its *prefix*; of each kind the latest
+        :attr:`max_candidates`."""
+        exact = set(self._by_link.get(sig.link, ())) if sig.link else set()
         if len(sig.title) >= self.rules.min_title_words:
-            found.update(self._by_title.get(sig.title, ()))
+            exact.update(self._by_title.get(sig.title, ()))
+        similar: set[int] = set()
         if sig.has_text(self.rules):
             for word in prefix:
-                found.update(self._by_title_word.get(word, ()))
-        return found
+                similar.update(self._by_title_word.get(word, ()))
+        similar -= exact
+        latest = self.max_candidates
+        return sorted([*sorted(exact)[-latest:], *sorted(similar)[-latest:]])
 
     def _best_match(
         self, sig: Signature, prefix: tuple[str, ...], published: datetime | None
     ) -> tuple[_Entry, Sameness] | None:
         best: tuple[_Entry, Sameness] | None = None
-        for serial in sorted(self._candidates(sig, prefix))[-self.max_candidates :]:
+        for serial in self._candidates(sig, prefix):
             entry = self._entries[serial]
             if published and entry.published and abs(published - entry.published) > self.window:
                 continue

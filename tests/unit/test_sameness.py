@@ -365,7 +365,7 @@ def test_items_published_more_than_the_window_apart_are_different_stories() -> N
     assert len(set(stories(old, new))) == 2
 
 
-def test_an_item_is_compared_with_the_latest_candidates_only() -> None:
+def test_an_item_is_compared_with_its_link_and_title_and_the_latest_similar_titles() -> None:
     groups = StoryGroups(max_candidates=3)
     look_alike = "UK inflation falls lowest half years: {} other story".format
     other_text = "A text about another matter entirely, long enough to be compared with the wire's text."
@@ -375,7 +375,11 @@ def test_an_item_is_compared_with_the_latest_candidates_only() -> None:
     assert groups.assign(wire("B", "2"), now=NOW).story == first.story, "the latest are compared"
     for n in range(5, 9):
         groups.assign(item(look_alike(DIGITS[n]), other_text, key=f"new{n}"), now=NOW)
-    assert groups.assign(wire("C", "3"), now=NOW).story != first.story, "the story fell out of reach"
+    retitled = item(
+        "UK inflation falls to 3.2%, lowest in two and a half years: figures", WIRE_TEXT, feed="C"
+    )
+    assert groups.assign(retitled, now=NOW).story != first.story, "the story fell out of reach"
+    assert groups.assign(wire("D", "4"), now=NOW).story == first.story, "the same title is always compared"
 
 
 def test_memory_is_bounded_by_the_most_items_kept() -> None:
