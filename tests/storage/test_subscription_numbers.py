@@ -51,6 +51,25 @@ def test_numbers_are_kept_after_a_removal_and_not_given_again_while_kept(backend
     again.close()
 
 
+def test_a_chat_that_subscribes_and_removes_again_and_again_keeps_a_bounded_number(backend: Backend, clock):
+    store = backend.open(lambda: clock[0])
+    store.subscriptions.add_subscriptions(8, ["Erbil"])  # another chat, untouched
+    for round_ in range(6):  # 300 removed within a day: each kept for an undo, at most 100
+        added = store.subscriptions.add_subscriptions(7, [f"keyword {round_} {n}" for n in range(50)])
+        store.subscriptions.remove_subscriptions([s.id for s in added], kept_for=DAY)
+        clock[0] += 60
+    last = added
+    again = restart(backend, store, lambda: clock[0])
+    assert len(again.documents.table("subscriptions")) == 100 + 1, "the latest 100 kept, and chat 8's"
+    back = again.subscriptions.restore_subscriptions(last)
+    assert [s.number for s in back] == [s.number for s in last], "the latest come back as they were"
+    assert numbers(again, 8) == {"Erbil": 1}
+    clock[0] += DAY + 1
+    again.subscriptions.add_subscriptions(8, ["Duhok"])  # a change forgets what is past its time
+    assert len(again.documents.table("subscriptions")) == 50 + 2
+    again.close()
+
+
 def test_a_restored_subscription_comes_back_as_it_was(backend: Backend, clock):
     store = backend.open(lambda: clock[0])
     census, _ = store.subscriptions.add_subscriptions(7, ["census", "Erbil"])

@@ -3,11 +3,14 @@
 Each subscription has a number in its place (a chat, or a forum topic): the one /list shows
 and /unsubscribe takes. It keeps it until it is removed. A removed subscription may be kept
 for a while (its document gets ``removed_until``), so that an undo brings it back as it was;
-meanwhile no new subscription of its place takes its number.
+meanwhile no new subscription of its place takes its number. A chat keeps at most
+:data:`KEPT_PER_CHAT` of them (the oldest go first), so one that subscribes and removes
+keywords again and again cannot grow the database.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +25,7 @@ __all__ = ["SubscriptionRepository"]
 log = logging.getLogger(__name__)
 
 TABLE = "subscriptions"
+KEPT_PER_CHAT = 100  # removed subscriptions a chat keeps for an undo, at most
 
 
 class SubscriptionRepository:
@@ -37,13 +41,16 @@ class SubscriptionRepository:
         undo included (each document holds its own place and number: a tuple of ids per chat
         costs a third of the memory of a dict of numbers per place), and when each kept one
         may be forgotten."""
-        self._of_chat: dict[int, tuple[int, ...]] = {}
+        of_chat: dict[int, list[int]] = {}
         self._kept: dict[int, float] = {}
         for doc_id, doc in self._documents.table(TABLE).items():
             if "number" in doc:  # (a database from before numbers: see _number_old_subscriptions)
-                self._file_number(doc_id, doc["chat_id"])
+                of_chat.setdefault(doc["chat_id"], []).append(doc_id)
             if "removed_until" in doc:
                 self._kept[doc_id] = doc["removed_until"]
+        self._of_chat: dict[int, tuple[int, ...]] = {chat: tuple(ids) for chat, ids in of_chat.items()}
+        self._expiring = [(until, doc_id) for doc_id, until in self._kept.items()]  # soonest first
+        heapq.heapify(self._expiring)
 
     def all_subscriptions(self) -> list[StoredSubscription]:
         return [
@@ -106,9 +113,13 @@ class SubscriptionRepository:
                 if kept_for > 0:
                     self._documents.update(TABLE, doc_id, {"removed_until": now + kept_for})
                     self._kept[doc_id] = now + kept_for
+                    heapq.heappush(self._expiring, (now + kept_for, doc_id))
                 else:
                     self._unfile_number(doc_id)
                     self._documents.remove(TABLE, doc_id)
+            if kept_for > 0:
+                for chat_id in {self._documents.table(TABLE)[i]["chat_id"] for i in ids}:
+                    self._keep_fewer(chat_id)
 
     def restore_subscriptions(self, removed: Sequence[StoredSubscription]) -> list[StoredSubscription]:
         """Bring back removed subscriptions: those still kept as they were, with their id and
@@ -184,11 +195,32 @@ class SubscriptionRepository:
 
     def _forget_removed(self, now: float) -> None:
         """Drop the removed subscriptions kept for an undo whose time is over (their numbers
-        may be given again)."""
-        for doc_id in [doc_id for doc_id, until in self._kept.items() if until <= now]:
-            self._unfile_number(doc_id)
+        may be given again): what this costs follows what is due."""
+        due = []
+        while self._expiring and self._expiring[0][0] <= now:
+            until, doc_id = heapq.heappop(self._expiring)
+            if self._kept.get(doc_id) == until:  # (not restored, nor kept anew, meanwhile)
+                due.append(doc_id)
+        self._forget(due)
+
+    def _keep_fewer(self, chat_id: int) -> None:
+        """Forget the chat's oldest kept subscriptions beyond :data:`KEPT_PER_CHAT`."""
+        kept = sorted((self._kept[i], i) for i in self._of_chat.get(chat_id, ()) if i in self._kept)
+        self._forget([doc_id for _, doc_id in kept[: max(0, len(kept) - KEPT_PER_CHAT)]])
+
+    def _forget(self, doc_ids: Sequence[int]) -> None:
+        """Drop these kept subscriptions, each chat's ids filed again once."""
+        gone: dict[int, set[int]] = {}
+        for doc_id in dict.fromkeys(doc_ids):
+            gone.setdefault(self._documents.table(TABLE)[doc_id]["chat_id"], set()).add(doc_id)
             self._documents.remove(TABLE, doc_id)
             del self._kept[doc_id]
+        for chat_id, ids in gone.items():
+            rest = tuple(i for i in self._of_chat.get(chat_id, ()) if i not in ids)
+            if rest:
+                self._of_chat[chat_id] = rest
+            else:
+                self._of_chat.pop(chat_id, None)
 
     def _numbers(self, spot: Place) -> dict[int, int]:
         """The numbers *spot* uses, each with its subscription."""
