@@ -18,11 +18,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from itertools import chain
 from typing import Any
 
 from bot.adapters.storage.documents import Doc, Documents
 from bot.adapters.storage.records import doc_to_entry, doc_to_held, entry_to_doc, held_to_doc, told_doc
+from bot.adapters.storage.waiting import Waiting
 from bot.core.pace import HoldReason
 from bot.service.ports import HeldStory, OutboxEntry, Outcome, StoryCopy
 
@@ -36,53 +36,6 @@ FAILED = Outcome.FAILED.value
 Heap = list[tuple[float, int]]  # (time, document id), soonest first
 
 
-class _Waiting:
-    """The messages still to deliver, by key: edits apart from the others (each in the order
-    queued, so the others go first without a scan), and the keys of each chat's."""
-
-    __slots__ = ("_chats", "edits", "messages")
-
-    def __init__(self) -> None:
-        self.messages: dict[str, OutboxEntry] = {}
-        self.edits: dict[str, OutboxEntry] = {}
-        self._chats: dict[int, dict[str, None]] = {}
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.messages or key in self.edits
-
-    def __len__(self) -> int:
-        return len(self.messages) + len(self.edits)
-
-    def get(self, key: str) -> OutboxEntry | None:
-        entry = self.messages.get(key)
-        return entry if entry is not None else self.edits.get(key)
-
-    def put(self, entry: OutboxEntry) -> None:
-        """Add *entry*, or put it in the place of the one with its key."""
-        old = self.get(entry.key)
-        if old is not None and (old.chat_id != entry.chat_id or (old.edits is None) != (entry.edits is None)):
-            self.pop(entry.key)
-        (self.messages if entry.edits is None else self.edits)[entry.key] = entry
-        self._chats.setdefault(entry.chat_id, {})[entry.key] = None
-
-    def pop(self, key: str) -> OutboxEntry | None:
-        entry = self.messages.pop(key, None)
-        if entry is None:
-            entry = self.edits.pop(key, None)
-        if entry is not None:
-            keys = self._chats[entry.chat_id]
-            del keys[key]
-            if not keys:
-                del self._chats[entry.chat_id]
-        return entry
-
-    def of_chat(self, chat_id: int) -> list[OutboxEntry]:
-        return [entry for entry in map(self.get, self._chats.get(chat_id, ())) if entry is not None]
-
-    def in_order(self) -> Iterator[OutboxEntry]:
-        return chain(self.messages.values(), self.edits.values())
-
-
 class Outbox:
     def __init__(self, documents: Documents) -> None:
         self._documents = documents
@@ -92,7 +45,7 @@ class Outbox:
     def _index(self) -> None:
         outbox, held = self._documents.table("outbox"), self._documents.table("held")
         self._ids = {doc["key"]: doc_id for doc_id, doc in outbox.items()}
-        self._pending = _Waiting()
+        self._pending = Waiting()
         self._failed: set[int] = set()  # documents of messages Telegram refused for good
         self._delivered: Heap = []  # by when they were sent: they are forgotten in this order
         self._texts: Heap = []  # the same, of those that keep their text
