@@ -263,7 +263,8 @@ class Delivery:
 
     def _prune(self) -> None:
         """Forget a batch of what is no longer needed; the next step takes the next batch."""
-        self._pruning = True  # (if the storage fails, the next step tries again)
+        # A prune the storage refuses waits for the next hour's: it must not hold messages back.
+        self._pruning = False
         now = self._clock()
         pruned = self._sent.prune_sent(
             now - SENT_RETENTION_SECONDS, texts_before=now - STORY_WINDOW.total_seconds(), limit=PRUNE_BATCH

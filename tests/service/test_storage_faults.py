@@ -7,6 +7,7 @@ import asyncio
 
 from bot.service.broadcasts import Preview
 from bot.service.commands import NOT_SAVED
+from bot.service.ports import StorageFailure
 from tests.service.conftest import disk_full, news
 from tests.service.test_polling import cycle
 
@@ -94,3 +95,52 @@ def test_a_poll_the_disk_refuses_is_tried_again_and_its_alert_arrives_once(make_
     cycle(bot)
     cycle(bot)
     assert len(bot.sender.to(CHAT)) == 1
+
+
+def deliver_on_a_full_disk(bot, tries: int = 5) -> None:  # type: ignore[no-untyped-def]
+    """The delivery loop while the disk is full, as Delivery.run goes on: a storage failure
+    is logged and the loop tries again."""
+
+    async def deliver() -> None:
+        with disk_full():
+            for _ in range(tries):
+                try:
+                    await bot.delivery.run_until_idle(max_wait=1.0)
+                    return
+                except StorageFailure:
+                    pass
+
+    asyncio.run(deliver())
+
+
+def test_a_prune_the_disk_refuses_does_not_hold_back_the_alerts(make_file_bot):
+    bot = make_file_bot()
+    bot.commands.chat_seen((CHAT, None), "private", "")
+    bot.commands.subscribe((CHAT, None), "census")
+    bot.fetcher.publish("Wire")
+    cycle(bot)
+    bot.fetcher.publish("Wire", news("1", "The census results"))
+    cycle(bot)
+    bot.time.now += 8 * 86400  # the first alert is old enough to be forgotten: a prune is due
+    bot.fetcher.publish("Wire", news("2", "The census is delayed"))
+    asyncio.run(bot.poller.poll_once())  # queued while the disk has room
+    deliver_on_a_full_disk(bot)
+    assert ["is delayed" in text for text in bot.sender.to(CHAT)] == [False, True]
+
+
+def test_while_the_disk_refuses_an_outcome_no_other_message_goes(make_file_bot):
+    bot = make_file_bot()
+    for chat in (CHAT, CHAT + 1, CHAT + 2):
+        bot.commands.chat_seen((chat, None), "private", "")
+        bot.commands.subscribe((chat, None), "census")
+    bot.fetcher.publish("Wire")
+    cycle(bot)
+    bot.fetcher.publish("Wire", news("1", "The census results"))
+    asyncio.run(bot.poller.poll_once())  # three alerts queued while the disk has room
+    deliver_on_a_full_disk(bot)
+    assert len(bot.sender.sent) == 1, "one sent: its outcome is kept in memory, the others wait"
+    asyncio.run(bot.delivery.run_until_idle(max_wait=1.0))  # the disk has room again
+    assert sorted(chat for chat, _, _ in bot.sender.sent) == [CHAT, CHAT + 1, CHAT + 2], "each once"
+    restarted = make_file_bot()
+    asyncio.run(restarted.delivery.run_until_idle(max_wait=1.0))
+    assert restarted.sender.sent == [], "nothing is sent again after a restart"

@@ -53,10 +53,14 @@ class Database:
 
     async def durable(self) -> None:
         """Return once every change made so far survives a crash of the machine."""
+        self.documents.flush()
         await self.sink.durable()
 
     async def recorded(self) -> None:
-        """Return once every change made so far outlives the bot's process."""
+        """Return once every change made so far outlives the bot's process: the outcomes
+        of sent messages the storage refused included, so that while it refuses them no
+        other message goes (each would be sent again after a crash)."""
+        self.documents.flush()
         await self.sink.recorded()
 
     def failed_alerts(self, limit: int) -> list[tuple[OutboxEntry, str]]:
