@@ -102,7 +102,7 @@ __all__ = [
 
 WINDOW = timedelta(hours=48)
 MAX_ITEMS = 10_000
-MAX_CANDIDATES = 2_000
+MAX_CANDIDATES = 1_000
 
 TEXT_WORDS = 40  # words of the start of the text that are compared
 SHINGLE = 3  # words per shingle
@@ -391,19 +391,29 @@ class StoryGroups:
         return tuple(distinct[: len(distinct) - needed + 1])
 
     def _candidates(self, sig: Signature, prefix: tuple[str, ...]) -> list[int]:
-        """The items to compare *sig* with, oldest first: those with its link or title,
-        and those whose titles share a word of its *prefix*; of each kind the latest
-        :attr:`max_candidates`."""
-        exact = set(self._by_link.get(sig.link, ())) if sig.link else set()
+        """The items to compare *sig* with, oldest first: the latest :attr:`max_candidates`
+        with its link or title, and of the latest :attr:`max_candidates` whose titles share
+        a word of its *prefix*, those whose titles are similar enough to be compared."""
+        latest = self.max_candidates
+        exact = set(self._by_link.get(sig.link, ())[-latest:]) if sig.link else set()
         if len(sig.title) >= self.rules.min_title_words:
-            exact.update(self._by_title.get(sig.title, ()))
+            exact.update(self._by_title.get(sig.title, ())[-latest:])
         similar: set[int] = set()
         if sig.has_text(self.rules):
-            for word in prefix:
-                similar.update(self._by_title_word.get(word, ()))
+            for word in prefix:  # (each word's items are in the order they came: the latest last)
+                similar.update(self._by_title_word.get(word, ())[-latest:])
         similar -= exact
-        latest = self.max_candidates
-        return sorted([*sorted(exact)[-latest:], *sorted(similar)[-latest:]])
+        # Only a similar title (rule 3) can make these the same story: tested here at once,
+        # as title_similarity does, before the whole comparison.
+        mine, count, least = set(sig.title_words), len(sig.title_words), self.rules.similar_titles
+        entries = self._entries
+        alike = []
+        for serial in sorted(similar)[-latest:]:
+            words = entries[serial].signature.title_words
+            shared = len(mine.intersection(words))
+            if shared / (count + len(words) - shared) >= least:
+                alike.append(serial)
+        return sorted([*sorted(exact)[-latest:], *alike])
 
     def _best_match(
         self, sig: Signature, prefix: tuple[str, ...], published: datetime | None
