@@ -105,13 +105,13 @@ def test_a_migrated_group_takes_its_subscriptions_and_waiting_messages(backend: 
     store = backend.open()
     store.chats.register_chat(-5, "group", "Erbil friends")
     store.subscriptions.add_subscriptions(-5, ["census"])
-    store.outbox.enqueue([alert("a", chat=-5)])
+    store.outbox.enqueue([alert("a", chat=-5), alert("b", chat=7)])
     store.migrate_chat(-5, -1005)
     assert store.chats.is_active(-1005) and not store.chats.is_active(-5)
     assert [s.chat_id for s in store.subscriptions.all_subscriptions()] == [-1005]
-    assert [e.chat_id for e in store.outbox.pending()] == [-1005]
+    assert [(e.key, e.chat_id) for e in store.outbox.pending()] == [("a", -1005), ("b", 7)], "in its turn"
     again = backend.crash(store)
-    assert [e.chat_id for e in again.outbox.pending()] == [-1005]
+    assert [(e.key, e.chat_id) for e in again.outbox.pending()] == [("a", -1005), ("b", 7)]
     assert [s.chat_id for s in again.subscriptions.all_subscriptions()] == [-1005]
     again.close()
 

@@ -33,22 +33,28 @@ class Waiting:
         return entry if entry is not None else self.edits.get(key)
 
     def put(self, entry: OutboxEntry) -> None:
-        """Add *entry*, or put it in the place of the one with its key."""
+        """Add *entry*, or put it in the place of the one with its key (keeping its turn,
+        also when its chat moved)."""
         old = self.get(entry.key)
-        if old is not None and (old.chat_id != entry.chat_id or (old.edits is None) != (entry.edits is None)):
+        if old is not None and (old.edits is None) != (entry.edits is None):
             self.pop(entry.key)
+        elif old is not None and old.chat_id != entry.chat_id:
+            self._drop_key(old.chat_id, entry.key)
         (self.messages if entry.edits is None else self.edits)[entry.key] = entry
         self._chats.setdefault(entry.chat_id, {})[entry.key] = None
+
+    def _drop_key(self, chat_id: int, key: str) -> None:
+        keys = self._chats[chat_id]
+        del keys[key]
+        if not keys:
+            del self._chats[chat_id]
 
     def pop(self, key: str) -> OutboxEntry | None:
         entry = self.messages.pop(key, None)
         if entry is None:
             entry = self.edits.pop(key, None)
         if entry is not None:
-            keys = self._chats[entry.chat_id]
-            del keys[key]
-            if not keys:
-                del self._chats[entry.chat_id]
+            self._drop_key(entry.chat_id, key)
         return entry
 
     def of_chat(self, chat_id: int) -> list[OutboxEntry]:
