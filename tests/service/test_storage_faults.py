@@ -80,12 +80,18 @@ def test_admin_changes_the_disk_refuses_are_answered_clearly_and_not_kept(make_f
     assert restarted.store.broadcasts.broadcasts_in_progress() == []
 
 
-def test_a_poll_the_disk_refuses_is_tried_again_and_its_alert_arrives_once(make_file_bot, caplog):
+def census_reader(make_file_bot):  # type: ignore[no-untyped-def]
+    """A bot whose chat follows "census", its feed polled once (what it holds is old)."""
     bot = make_file_bot()
     bot.commands.chat_seen((CHAT, None), "private", "")
     bot.commands.subscribe((CHAT, None), "census")
     bot.fetcher.publish("Wire")
     cycle(bot)
+    return bot
+
+
+def test_a_poll_the_disk_refuses_is_tried_again_and_its_alert_arrives_once(make_file_bot, caplog):
+    bot = census_reader(make_file_bot)
     bot.fetcher.publish("Wire", news("1", "The census results"))
     with disk_full():
         report = cycle(bot)
@@ -114,11 +120,7 @@ def deliver_on_a_full_disk(bot, tries: int = 5) -> None:  # type: ignore[no-unty
 
 
 def test_a_prune_the_disk_refuses_does_not_hold_back_the_alerts(make_file_bot):
-    bot = make_file_bot()
-    bot.commands.chat_seen((CHAT, None), "private", "")
-    bot.commands.subscribe((CHAT, None), "census")
-    bot.fetcher.publish("Wire")
-    cycle(bot)
+    bot = census_reader(make_file_bot)
     bot.fetcher.publish("Wire", news("1", "The census results"))
     cycle(bot)
     bot.time.now += 8 * 86400  # the first alert is old enough to be forgotten: a prune is due
