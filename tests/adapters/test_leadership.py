@@ -144,21 +144,31 @@ def test_a_standby_process_takes_over_when_the_leader_process_is_killed(
         leader.wait(timeout=10)
 
 
+async def leader_that_wrote(postgres_url: str) -> tuple[Leadership, PostgresDocuments]:
+    """A leader whose documents hold chat 1 ("before"), durably."""
+    leader = Leadership(postgres_url)
+    await leader.acquire()
+    documents = PostgresDocuments.open(postgres_url, leader=leader, durable_timeout=2.0)
+    documents.write([Change("chats", "1", {"chat_id": 1, "title": "before"})])
+    await documents.durable()
+    return leader, documents
+
+
+async def leader_after_cutting_off_the_old(postgres_url: str) -> tuple[Leadership, PostgresDocuments]:
+    """The leader's connection ended by the server; a new leader takes the role."""
+    [pid] = leader_backends(postgres_url)
+    await asyncio.to_thread(terminate_backend, postgres_url, pid)
+    new = Leadership(postgres_url, retry_seconds=0.2)
+    await asyncio.wait_for(new.acquire(), TAKEOVER_SECONDS)
+    return new, PostgresDocuments.open(postgres_url, leader=new)
+
+
 def test_a_leader_that_lost_the_role_writes_nothing_more(postgres_url: str):
     PostgresDocuments.open(postgres_url).close()  # the schema
 
     async def scenario() -> None:
-        old = Leadership(postgres_url)
-        await old.acquire()
-        old_documents = PostgresDocuments.open(postgres_url, leader=old, durable_timeout=2.0)
-        old_documents.write([Change("chats", "1", {"chat_id": 1, "title": "before"})])
-        await old_documents.durable()
-
-        [pid] = leader_backends(postgres_url)
-        await asyncio.to_thread(terminate_backend, postgres_url, pid)
-        new = Leadership(postgres_url, retry_seconds=0.2)
-        await asyncio.wait_for(new.acquire(), TAKEOVER_SECONDS)
-        new_documents = PostgresDocuments.open(postgres_url, leader=new)
+        old, old_documents = await leader_that_wrote(postgres_url)
+        new, new_documents = await leader_after_cutting_off_the_old(postgres_url)
         assert new_documents.read()["chats"] == {"1": {"chat_id": 1, "title": "before"}}
         new_documents.write([Change("chats", "1", {"chat_id": 1, "title": "new leader"})])
         await new_documents.durable()
@@ -184,17 +194,9 @@ def test_a_leader_that_lost_the_role_writes_nothing_when_it_closes(postgres_url:
     old_documents: list[PostgresDocuments] = []
 
     async def lose_the_role() -> None:
-        old = Leadership(postgres_url)
-        await old.acquire()
-        documents = PostgresDocuments.open(postgres_url, leader=old, durable_timeout=2.0)
+        old, documents = await leader_that_wrote(postgres_url)
         old_documents.append(documents)
-        documents.write([Change("chats", "1", {"chat_id": 1, "title": "before"})])
-        await documents.durable()
-        [pid] = leader_backends(postgres_url)
-        await asyncio.to_thread(terminate_backend, postgres_url, pid)
-        new = Leadership(postgres_url, retry_seconds=0.2)
-        await asyncio.wait_for(new.acquire(), TAKEOVER_SECONDS)
-        new_documents = PostgresDocuments.open(postgres_url, leader=new)
+        new, new_documents = await leader_after_cutting_off_the_old(postgres_url)
         new_documents.write([Change("chats", "1", {"chat_id": 1, "title": "new leader"})])
         await new_documents.durable()
         await new_documents.aclose()
