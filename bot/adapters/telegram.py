@@ -38,8 +38,9 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.adapters.bot_api_http import bot_api_request
 from bot.adapters.ratelimit import ChatBusy, TelegramRateLimiter
 from bot.adapters.sending import PressedButtons, keyboard
 from bot.adapters.updates import ChatLanes
@@ -510,15 +511,14 @@ def build_application(
         .rate_limiter(limiter)
         .concurrent_updates(lanes)
     )
-    if request is not None:
-        builder = builder.request(request)
-    if updates_request is not None:
-        builder = builder.get_updates_request(updates_request)
-    else:
-        # PTB's one connection for getUpdates can still be held by the long poll it cancels
-        # when the bot stops, and the last getUpdates (which confirms what was read) then
-        # fails with a PoolTimeout: a second connection lets it through.
-        builder = builder.get_updates_connection_pool_size(2)
+    # Messages, edits and replies go through httpcore directly (see bot_api_http.py).
+    # getUpdates, one long poll at a time, keeps PTB's request: PTB's one connection for it
+    # can still be held by the long poll it cancels when the bot stops, and the last
+    # getUpdates (which confirms what was read) then fails with a PoolTimeout: a second
+    # connection lets it through.
+    builder = builder.request(request or bot_api_request(base_url)).get_updates_request(
+        updates_request or HTTPXRequest(connection_pool_size=2)
+    )
     application = builder.build()
     return application
 
