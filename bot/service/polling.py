@@ -151,13 +151,16 @@ class CycleReport:
         summarised = (
             f", {self.summarised} more in summaries to {self.summaries} chats" if self.summarised else ""
         )
+        deferred = self.delivery.deferred
+        retried = f", {deferred} to try again later" if deferred else ""
         return (
             f"polls in the last {self.seconds:.1f} s: {self.count(FetchOutcome.FETCHED)} feeds fetched, "
             f"{self.count(FetchOutcome.NOT_MODIFIED)} unchanged, {self.count(FetchOutcome.FAILED)} failed, "
             f"{self.count(FetchOutcome.DEFERRED)} backing off; "
             f"{self.new_items} new items{kept}; {self.alerts_queued} alerts queued{summarised}; "
             f"since the last report {self.delivery.sent} messages sent, "
-            f"{self.delivery.blocked + self.delivery.failed} not sent; {self.pending} alerts pending; "
+            f"{self.delivery.blocked + self.delivery.failed} not sent{retried}; "
+            f"{self.pending} alerts pending; "
             f"{self.parse_seconds:.1f} s CPU parsing"
         )
 

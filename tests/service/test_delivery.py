@@ -39,6 +39,8 @@ def test_alerts_go_once_and_a_restart_sends_only_what_was_left(make_bot):
     # Chat 3 keeps failing: after its tries it waits for a later round, a minute away.
     asyncio.run(bot.delivery.run_until_idle(max_wait=30))
     assert [chat for chat, _, _ in bot.sender.sent] == [1, 2]
+    report = asyncio.run(bot.poller.poll_once())
+    assert "2 messages sent, 0 not sent, 1 to try again later" in report.summary()
 
     again = make_bot()  # a restart on the same data
     deliver(again)
