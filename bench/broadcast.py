@@ -1,19 +1,20 @@
 """Benchmark: an announcement to 10,000 chats, paced, while a user keeps asking for /list.
 
-    python bench/broadcast.py                     # both limits (about a minute)
+    python bench/broadcast.py                     # three limits (about three minutes)
     python bench/broadcast.py --chats 2000 --window 10
 
 The bot runs as its own process (``python -m bot``) against the tests' fake Bot API on
 127.0.0.1, with 10,000 chats in its database. An admin broadcasts and presses Send; while
 it goes out, another chat sends /list every quarter second. Reported for each overall rate
-limit: messages per second achieved (after the first second, over a window at 30/s, over
-the whole broadcast at 1,000/s) and as a share of the limit, the bot's peak memory (VmHWM),
-and the latency of the /list replies. Every message the bot sends counts against the limit,
-the /list replies as well as the announcements. The naive baseline is a bare loop of PTB
-send_message calls in its own process (no outbox, no journal, no pacing) against a fake
-server of its own, measured right before and right after each row, and the ratio taken to
-their mean (the bot and the baseline share the machine with whatever else runs on it,
-whose load drifts): the ratio shows what durability and pacing cost.
+limit: messages per second achieved after the first second (whose burst the limit allows),
+over a window at 30/s and over the rest of the broadcast at higher limits, and as a share of
+the limit; the bot's peak memory (VmHWM); the latency of the /list replies. At 10,000/s the
+limit is out of the bot's reach, and the rate is the bot's own. Every message the bot sends
+counts against the limit, the /list replies as well as the announcements. The naive
+baseline is a bare loop of PTB send_message calls in its own process (no outbox, no
+journal, no pacing) against a fake server of its own, measured right before and right
+after each row, and the ratio taken to their mean (the bot and the baseline share the
+machine with whatever else runs on it, whose load drifts).
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ def run(limit: int, chats: int, window: float) -> Result:
                 wait_quietly(lambda: api.sent_count >= expected, timeout=chats / limit * 5 + 60, what="all")
             # Every message the bot sent counts against the limit: announcements and replies.
             times = [m.at for m in api.sent[before + 1 :]]
-            if limit * window < chats:
-                times = [t for t in times if started + 1 <= t <= started + 1 + window]
+            end = started + 1 + window if limit * window < chats else float("inf")
+            times = [t for t in times if started + 1 <= t <= end]
             stop.set()
             asker.join(timeout=15)
             peak = peak_memory_mb(bot.process.pid)  # type: ignore[union-attr]
@@ -144,7 +145,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--chats", type=int, default=10_000)
-    parser.add_argument("--limits", default="30,1000")
+    parser.add_argument("--limits", default="30,1000,10000")
     parser.add_argument("--window", type=float, default=20.0, help="seconds timed at a low limit")
     args = parser.parse_args()
     loads = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
