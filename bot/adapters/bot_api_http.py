@@ -44,17 +44,30 @@ _TIMEOUTS = ("connect", "read", "write", "pool")
 class HttpcoreRequest(HTTPXRequest):
     """See the module docstring. Timeouts as ``HTTPXRequest``'s (5 s; a pool timeout of 1 s)."""
 
-    def __init__(self, connection_pool_size: int = CONNECTIONS, **options: Any) -> None:
-        super().__init__(connection_pool_size=connection_pool_size, **options)
+    # Only the pool's size and the timeouts: HTTPXRequest's other options (a proxy, socket
+    # options, HTTP/2, httpx's own) would apply to requests with files alone.
+    def __init__(
+        self,
+        connection_pool_size: int = CONNECTIONS,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        super().__init__(
+            connection_pool_size=connection_pool_size,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+            media_write_timeout=media_write_timeout,
+        )
         self._pool_size = connection_pool_size
         self._pool: httpcore.AsyncConnectionPool | None = self._build_pool()
-        timeout = self._client.timeout
-        self._timeouts = {"connect": timeout.connect, "read": timeout.read,
-                          "write": timeout.write, "pool": timeout.pool}  # fmt: skip
-        self._headers = [
-            (b"User-Agent", self.USER_AGENT.encode()),
-            (b"Content-Type", b"application/x-www-form-urlencoded"),
-        ]
+        self._timeouts = {"connect": connect_timeout, "read": read_timeout,
+                          "write": write_timeout, "pool": pool_timeout}  # fmt: skip
+        self._headers: dict[str, list[tuple[bytes, bytes]]] = {}  # by the URL's origin
 
     def _build_pool(self) -> httpcore.AsyncConnectionPool:
         return httpcore.AsyncConnectionPool(
@@ -94,7 +107,7 @@ class HttpcoreRequest(HTTPXRequest):
         timeout = self._timeouts_of(read_timeout, write_timeout, connect_timeout, pool_timeout)
         try:
             response = await self._pool.request(
-                method, url, headers=self._headers, content=body, extensions={"timeout": timeout}
+                method, url, headers=self._headers_for(url), content=body, extensions={"timeout": timeout}
             )
         except httpcore.PoolTimeout as exc:
             raise TimedOut(POOL_TIMEOUT) from exc
@@ -103,7 +116,26 @@ class HttpcoreRequest(HTTPXRequest):
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError,
                 httpcore.UnsupportedProtocol) as exc:  # fmt: skip
             raise NetworkError(f"httpcore.{type(exc).__name__}: {exc}") from exc
+        for name, value in response.headers:
+            if name.lower() == b"content-encoding" and value.lower() not in (b"", b"identity"):
+                # None was asked for (httpx would have decoded it; PTB could not read it).
+                raise NetworkError(f"the Bot API answered in an encoding not asked for: {value.decode()!r}")
         return response.status, response.content
+
+    def _headers_for(self, url: str) -> list[tuple[bytes, bytes]]:
+        """The headers of a request to *url*, made once per origin."""
+        origin = url[: url.find("/", url.find("//") + 2)]
+        headers = self._headers.get(origin)
+        if headers is None:
+            headers = [
+                (b"User-Agent", self.USER_AGENT.encode()),
+                (b"Content-Type", b"application/x-www-form-urlencoded"),
+            ]
+            netloc = urlsplit(url).netloc.rpartition("@")[2]
+            if netloc.startswith("["):  # httpcore would write an IPv6 address without its brackets
+                headers.append((b"Host", netloc.encode()))
+            self._headers[origin] = headers
+        return headers
 
     def _timeouts_of(self, read: object, write: object, connect: object, pool: object) -> dict[str, Any]:
         """The timeouts of one request: those it names, else this request's own."""

@@ -6,6 +6,7 @@ token."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import threading
@@ -92,20 +93,26 @@ def test_a_server_that_cannot_be_reached_is_a_network_error_without_the_token():
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    """A Bot API that answers every call with a message and keeps what it received."""
+    """A Bot API that answers every call with a message and keeps what it received (the
+    method and content type; the Host header in *hosts*)."""
 
     received: list[tuple[str, str]]
+    hosts: list[str]
+    encoding = ""  # an answer's Content-Encoding, claimed
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
         method = self.path.rsplit("/", 1)[-1]
         self.received.append((method, self.headers["Content-Type"]))
+        self.hosts.append(self.headers["Host"])
         answer: dict[str, Any] = {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}}
         if method == "getMe":
             answer = {"id": 1, "is_bot": True, "first_name": "newsbot", "username": "newsbot"}
         body = json.dumps({"ok": True, "result": answer}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        if self.encoding:
+            self.send_header("Content-Encoding", self.encoding)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -114,18 +121,28 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def recorder() -> Iterator[tuple[str, list[tuple[str, str]]]]:
-    received: list[tuple[str, str]] = []
-    handler = type("Handler", (_Recorder,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+@contextlib.contextmanager
+def recording(host: str = "127.0.0.1", **answers: str) -> Iterator[tuple[str, type[_Recorder]]]:
+    """A recording Bot API on *host*: its base URL, and its handler's class (what it received)."""
+    handler = type("Handler", (_Recorder,), {"received": [], "hosts": [], **answers})
+    server_class = type(
+        "Server", (ThreadingHTTPServer,), {"address_family": socket.getaddrinfo(host, 0)[0][0]}
+    )
+    server = server_class((host, 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    shown = f"[{host}]" if ":" in host else host
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/bot", received
+        yield f"http://{shown}:{server.server_address[1]}/bot", handler
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    with recording() as (base_url, handler):
+        yield base_url, handler.received
 
 
 def test_a_request_with_a_file_goes_as_multipart(recorder: tuple[str, list[tuple[str, str]]]):
@@ -140,6 +157,27 @@ def test_a_request_with_a_file_goes_as_multipart(recorder: tuple[str, list[tuple
         ("sendMessage", "application/x-www-form-urlencoded"),
         ("sendDocument", "multipart/form-data"),
     ]
+
+
+def test_an_ipv6_address_is_named_with_its_brackets():
+    with contextlib.ExitStack() as stack:
+        try:
+            base_url, handler = stack.enter_context(recording("::1"))
+        except OSError as exc:
+            pytest.skip(f"this machine has no IPv6 loopback: {exc}")
+        through(base_url, "1:token", lambda bot: bot.send_message(5, "census"))
+        port = base_url.split("]:")[1].split("/")[0]
+        assert handler.hosts[-1] == f"[::1]:{port}"
+
+
+def test_an_answer_in_an_encoding_not_asked_for_is_a_network_error():
+    with recording(encoding="gzip") as (base_url, _), pytest.raises(NetworkError, match="'gzip'"):
+        through(base_url, "1:token", lambda bot: bot.send_message(5, "census"))
+
+
+def test_options_that_would_apply_to_requests_with_files_alone_are_refused():
+    with pytest.raises(TypeError):
+        HttpcoreRequest(proxy="http://proxy.example:3128")  # type: ignore[call-arg]
 
 
 def test_a_request_shut_down_can_be_started_again():
