@@ -53,15 +53,16 @@ Only candidates are compared: the items with the same link or title, and those w
 titles could share enough words, found by prefix filtering (Chaudhuri et al., 2006): with
 each title's distinct words in one fixed order (longest first, as long words are rare),
 two titles that share at least a share *t* of their words share one of the first
-``n - ceil(t * n) + 1`` words of each, so only those are indexed. Shingles are kept as
+``n - ceil(t * n) + 1`` words of each, so only those are indexed, each under the title's
+numbers too (titles whose numbers differ are never the same story). Shingles are kept as
 Python string hashes (64 bits), which differ between processes: signatures are not
 stored, and a restarted bot rebuilds its groups from the items' titles and summaries.
 
 Memory is bounded: items leave after the window, and at most ``max_items`` are kept (the
 oldest leave first). So is time: an item is compared with the latest ``max_candidates``
 items that share its link or title, and the latest ``max_candidates`` whose titles share a
-word with its own (a feed whose titles all share their long words would otherwise make
-every item meet every other).
+word and the numbers with its own (a feed whose titles all share their long words would
+otherwise make every item meet every other).
 """
 
 from __future__ import annotations
@@ -342,7 +343,8 @@ class StoryGroups:
         self._by_item: dict[tuple[str, str], int] = {}
         self._by_link: dict[str, list[int]] = {}
         self._by_title: dict[tuple[str, ...], list[int]] = {}
-        self._by_title_word: dict[str, list[int]] = {}
+        # (the title's numbers, a word of its prefix) -> items: see _similar_key
+        self._by_title_word: dict[tuple[tuple[str, ...], str], list[int]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -401,7 +403,7 @@ class StoryGroups:
         similar: set[int] = set()
         if sig.has_text(self.rules):
             for word in prefix:  # (each word's items are in the order they came: the latest last)
-                similar.update(self._by_title_word.get(word, ())[-latest:])
+                similar.update(self._by_title_word.get(self._similar_key(sig, word), ())[-latest:])
         similar -= exact
         # Only a similar title (rule 3) can make these the same story: tested here at once,
         # as title_similarity does, before the whole comparison.
@@ -414,6 +416,13 @@ class StoryGroups:
             if shared / (count + len(words) - shared) >= least:
                 alike.append(serial)
         return sorted([*sorted(exact)[-latest:], *alike])
+
+    def _similar_key(self, sig: Signature, word: str) -> tuple[tuple[str, ...], str]:
+        """Where an item is indexed for similar titles: under a word of its title's prefix,
+        with the title's numbers when they must agree (their titles are never the same story
+        otherwise: synthetic or templated titles, "Census day 1", "Census day 2", that share
+        every long word would each meet every other, up to max_candidates)."""
+        return (sig.title_numbers if self.rules.numbers_agree else (), word)
 
     def _best_match(
         self, sig: Signature, prefix: tuple[str, ...], published: datetime | None
@@ -436,7 +445,7 @@ class StoryGroups:
             yield self._by_title, sig.title
         if sig.has_text(self.rules):
             for word in entry.title_prefix:
-                yield self._by_title_word, word
+                yield self._by_title_word, self._similar_key(sig, word)
 
     def _add(self, entry: _Entry) -> None:
         self._entries[entry.serial] = entry

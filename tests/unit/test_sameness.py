@@ -367,7 +367,7 @@ def test_items_published_more_than_the_window_apart_are_different_stories() -> N
 
 def test_an_item_is_compared_with_its_link_and_title_and_the_latest_similar_titles() -> None:
     groups = StoryGroups(max_candidates=3)
-    look_alike = "UK inflation falls lowest half years: {} other story".format
+    look_alike = "UK inflation falls 3.2% lowest half years: {} other story".format  # the same numbers
     other_text = "A text about another matter entirely, long enough to be compared with the wire's text."
     for n in range(5):  # older items whose titles share the wire story's long words
         groups.assign(item(look_alike(DIGITS[n]), other_text, key=f"old{n}"), now=NOW)
@@ -380,6 +380,22 @@ def test_an_item_is_compared_with_its_link_and_title_and_the_latest_similar_titl
     )
     assert groups.assign(retitled, now=NOW).story != first.story, "the story fell out of reach"
     assert groups.assign(wire("D", "4"), now=NOW).story == first.story, "the same title is always compared"
+
+
+def test_titles_whose_numbers_differ_take_no_candidates_room() -> None:
+    # They are never the same story, so a run of numbered look-alikes (a template, "day 1",
+    # "day 2"...) does not push the story out of reach.
+    groups = StoryGroups(max_candidates=3)
+    other_text = "A text about another matter entirely, long enough to be compared with the wire's text."
+    first = groups.assign(wire("A", "1"), now=NOW)
+    for n in range(9):
+        groups.assign(
+            item(f"UK inflation falls lowest half years: day {n + 10}", other_text, key=f"d{n}"), now=NOW
+        )
+    retitled = item(
+        "UK inflation falls to 3.2%, lowest in two and a half years: figures", WIRE_TEXT, feed="C"
+    )
+    assert groups.assign(retitled, now=NOW).story == first.story
 
 
 def test_memory_is_bounded_by_the_most_items_kept() -> None:
