@@ -71,8 +71,8 @@ def test_the_delivery_loops_requests_get_the_429_and_decide_themselves():
 
 def test_a_chats_replies_and_the_loops_messages_share_its_allowance():
     async def scenario() -> Telegram:
-        rate_limiter, telegram = limiter(), Telegram()
-        chats = rate_limiter._chats
+        chats: ChatBuckets[int | str] = ChatBuckets(Pacing().rate_of)  # the buckets the loop reads
+        rate_limiter, telegram = TelegramRateLimiter(overall_per_second=30, chats=chats), Telegram()
         for _ in range(3):  # the delivery loop's messages, each picked while chat 1 had room
             assert chats.ready_in(1) == 0
             await send(rate_limiter, telegram, 1, paced=True)
