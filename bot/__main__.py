@@ -26,6 +26,7 @@ from telegram.ext import Application, ContextTypes
 from telegram.request import BaseRequest
 
 from bot import __version__
+from bot.adapters.application import build_application, stop_on_signals
 from bot.adapters.batch import run_match
 from bot.adapters.bot_api_check import Answer, probe, token_problem
 from bot.adapters.console import (
@@ -39,12 +40,7 @@ from bot.adapters.feeds import HttpFeedFetcher, user_agent
 from bot.adapters.sending import PressedButtons, TelegramMembership, TelegramSender
 from bot.adapters.storage.database import Database
 from bot.adapters.storage.durable_files import StoreError
-from bot.adapters.telegram import (
-    TelegramHandlers,
-    build_application,
-    publish_command_menu,
-    stop_on_signals,
-)
+from bot.adapters.telegram import TelegramHandlers, publish_command_menu
 from bot.adapters.webhook import Webhook, limit_request_bodies, start_up_problem
 from bot.core.language import _, speaking
 from bot.core.pace import FloodGuard

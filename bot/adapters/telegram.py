@@ -1,4 +1,4 @@
-"""The Telegram edge: PTB handlers and the Application builder.
+"""The Telegram edge: PTB handlers, and the command menus they publish.
 
 Handlers parse the update, call a service and reply; they hold no logic of their own. Where
 a command comes from is a *place*: the chat, and its forum topic when it comes from one.
@@ -6,10 +6,8 @@ a command comes from is a *place*: the chat, and its forum topic when it comes f
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -20,30 +18,24 @@ from telegram import (
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Message,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
-    ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
-    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.adapters.bot_api_http import bot_api_request
-from bot.adapters.ratelimit import ChatBusy, TelegramRateLimiter
+from bot.adapters.ratelimit import ChatBusy
 from bot.adapters.sending import PressedButtons, keyboard
-from bot.adapters.updates import ChatLanes
 from bot.core.formatting import split_message
 from bot.core.language import (
     DEFAULT_LANGUAGE,
@@ -55,7 +47,6 @@ from bot.core.language import (
     speaking,
     use,
 )
-from bot.core.pacing import ChatBuckets, Rate
 from bot.service.assembly import Services
 from bot.service.commands import BOT_COMMANDS
 from bot.service.permissions import ONLY_ADMINS
@@ -66,7 +57,7 @@ from bot.service.subscriptions import Place
 SUBSCRIPTION_BUTTONS = "^(mute|unsub|undo|undol|rm|rmall|keep):"
 LANGUAGE_BUTTONS = "^lang:"
 
-__all__ = ["TelegramHandlers", "build_application", "publish_command_menu"]
+__all__ = ["TelegramHandlers", "publish_chat_menu", "publish_command_menu"]
 
 log = logging.getLogger(__name__)
 
@@ -471,104 +462,6 @@ def _placed(update: Update) -> tuple[Place, str]:
 
 def _is_group(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type != "private"
-
-
-def build_application(
-    *,
-    token: str,
-    base_url: str,
-    chat_buckets: ChatBuckets[int | str],
-    command_budget: Rate,
-    flood_notice: Callable[[int], str],
-    overall_per_second: float = 30,
-    request: BaseRequest | None = None,
-    updates_request: BaseRequest | None = None,
-) -> Application:  # type: ignore[type-arg]
-    """The PTB Application: HTML by default, link previews off, every request paced under
-    Telegram's limits by the one rate limiter (each chat's allowance in *chat_buckets*, which
-    the delivery loop reads to pick chats with room), updates from different chats handled
-    at once, each chat within *command_budget* (told ``flood_notice(chat_id)`` once when it
-    goes over). A 429 holds every request; a reply is sent again after it, the delivery
-    loop's messages are sent again by the loop."""
-    limiter = TelegramRateLimiter(overall_per_second=overall_per_second, chats=chat_buckets)
-    # Every message and edit goes out with these; a call states an option only where it
-    # differs (plain text, a chat's previews, a silent alert: see sending.py).
-    defaults = Defaults(
-        parse_mode=ParseMode.HTML,
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-        do_quote=False,  # a reply answers the chat; it does not quote the command
-    )
-
-    async def notify(chat_id: int) -> None:
-        await application.bot.send_message(chat_id, flood_notice(chat_id))
-
-    lanes = ChatLanes(budget=command_budget, notify=notify)
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .defaults(defaults)
-        .rate_limiter(limiter)
-        .concurrent_updates(lanes)
-    )
-    # Messages, edits and replies go through httpcore directly (see bot_api_http.py).
-    # getUpdates, one long poll at a time, keeps PTB's request: PTB's one connection for it
-    # can still be held by the long poll it cancels when the bot stops, and the last
-    # getUpdates (which confirms what was read) then fails with a PoolTimeout: a second
-    # connection lets it through.
-    builder = builder.request(request or bot_api_request(base_url)).get_updates_request(
-        updates_request or HTTPXRequest(connection_pool_size=2)
-    )
-    application = builder.build()
-    return application
-
-
-def stop_on_signals(
-    application: Application,  # type: ignore[type-arg]
-    first: Callable[[], None] = lambda: None,
-) -> None:
-    """Stop the bot on SIGINT, SIGTERM and SIGABRT (PTB's stop signals), after *first*,
-    telling requests that wait for Telegram's limits (a chat's allowance, a 429), and updates
-    that wait for their chat's turn, to give up: PTB would otherwise wait for each of them
-    before it stops. For ``run_polling(stop_signals=None)``."""
-
-    def stop() -> None:
-        first()
-        for part in (application.update_processor, application.bot.rate_limiter):
-            if isinstance(part, ChatLanes | TelegramRateLimiter):
-                part.abandon_waits()
-        _stop_once_started(application)
-
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGABRT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, not POSIX
-            loop.add_signal_handler(signum, stop)
-
-
-STARTING_CHECK_SECONDS = 0.05
-
-
-def _stop_once_started(application: Application) -> None:  # type: ignore[type-arg]
-    """``application.stop_running()`` at a moment it takes effect. PTB looks for a stop asked
-    while it starts only once, right after post_init: one asked while its updater starts
-    (deleteWebhook before polling; setWebhook and the webhook server) would be lost, and the
-    bot would run on. Such a stop waits until the application runs."""
-    updater = application.updater
-    if application.running or updater is None or not updater.running:
-        application.stop_running()
-        return
-    loop = asyncio.get_running_loop()
-
-    def when_running() -> None:
-        if application.running:
-            # On the next turn of the loop: this one may be the last of PTB's
-            # run_until_complete(start()), which would swallow a stop of the loop.
-            loop.call_soon(application.stop_running)
-        elif updater.running:
-            loop.call_later(STARTING_CHECK_SECONDS, when_running)
-        # else the updater failed to start: PTB is stopping already.
-
-    loop.call_later(STARTING_CHECK_SECONDS, when_running)
 
 
 def _menu(language: str, commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
