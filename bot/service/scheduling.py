@@ -16,7 +16,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.service.polling import Batch, CycleReport, FeedReport, Poller
+from bot.service.poll_reports import Batch, CycleReport, FeedReport
+from bot.service.polling import Poller
 
 __all__ = ["FeedScheduler"]
 
