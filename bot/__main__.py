@@ -280,6 +280,11 @@ def _start_up_problem(settings: Settings) -> tuple[str, int] | None:
     except NetworkError as exc:  # TimedOut too
         reason = redact(exc.message, settings.secrets)
         return f"newsbot: cannot reach the Telegram Bot API at {url}: {reason}", 1
+    except Exception as exc:  # httpx's InvalidURL, say: its text could quote the token
+        return (
+            f"newsbot: TELEGRAM_API_URL ({url}) is not an address the bot can use ({type(exc).__name__})",
+            2,
+        )
     detail = redact(answer.detail, settings.secrets)
     match answer.kind:
         case Answer.KNOWN:

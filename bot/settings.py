@@ -110,6 +110,31 @@ def _parse_timezone(value: Any) -> str:
     return name
 
 
+def _parse_bot_api_url(value: Any) -> str:
+    """An http(s) address ending in /bot: PTB adds the token right after it, so an address
+    without it would make the token a port or a host name (and show it in an error)."""
+    url = _parse_str(value)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or not parts.path.endswith("/bot")
+        or parts.query
+        or parts.fragment
+    ):
+        # The value is not repeated: it may hold a password, or the token pasted by mistake.
+        raise ValueError(
+            "expected an http(s) address ending in /bot, like the default https://api.telegram.org/bot "
+            "(the token is added right after it; the value is not shown)"
+        )
+    return url
+
+
 DATABASE_SCHEMES = ("postgresql", "postgres")
 
 
@@ -205,7 +230,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("telegram_bot_token", "TELEGRAM_BOT_TOKEN", "", _parse_str,
             "The bot's token from @BotFather. Prefer the environment variable to the file."),
-    Setting("telegram_api_url", "TELEGRAM_API_URL", "https://api.telegram.org/bot", _parse_str,
+    Setting("telegram_api_url", "TELEGRAM_API_URL", "https://api.telegram.org/bot", _parse_bot_api_url,
             "Bot API base URL up to and including /bot (for a self-hosted Bot API server)."),
     Setting("admins", "NEWSBOT_ADMINS", (), _parse_admins,
             "Numeric Telegram user ids of the admins (comma-separated in the environment)."),

@@ -129,3 +129,25 @@ def test_an_address_where_nothing_listens_cannot_be_reached(tmp_path: Path, api:
     assert code == 1
     assert f"cannot reach the Telegram Bot API at {url}" in stderr
     assert "Traceback" not in stderr and SECRET not in stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8765",
+        "https://api.telegram.org",
+        "https://api.telegram.org/",
+        "ftp://x/bot",
+        "http:///bot",
+    ],
+)
+def test_an_address_the_token_cannot_follow_is_refused_before_anything_is_sent(
+    tmp_path: Path, api: FakeBotAPI, url: str
+):
+    # PTB adds the token right after the address: without /bot it would become a port or a
+    # host name, and the error naming it would show it.
+    code, stderr = start_up(tmp_path, api, TELEGRAM_API_URL=url)
+    assert code == 2
+    assert "TELEGRAM_API_URL: expected an http(s) address ending in /bot" in stderr, stderr
+    assert "Traceback" not in stderr and SECRET not in stderr and "8765" not in stderr
+    assert api.calls("getMe") == []
