@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Iterable
+from types import TracebackType
 
 __all__ = ["RedactingFormatter", "configure_logging", "redact"]
 
@@ -52,3 +54,16 @@ def configure_logging(level: str, *, secrets: Iterable[str] = (), console: bool 
         logging.getLogger(name).setLevel(logging.WARNING)
     for name in SILENT_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
+    # An error nothing caught is logged like every other line, secrets masked, instead of
+    # Python printing its traceback as it is (a library's message may quote the token).
+    sys.excepthook = _log_uncaught
+    threading.excepthook = lambda hook: _log_uncaught(hook.exc_type, hook.exc_value, hook.exc_traceback)
+
+
+def _log_uncaught(
+    kind: type[BaseException], value: BaseException | None, trace: TracebackType | None
+) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value or kind(), trace)
+        return
+    logging.getLogger("bot").critical("unexpected error", exc_info=(kind, value or kind(), trace))
