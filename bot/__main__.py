@@ -41,7 +41,7 @@ from bot.adapters.sending import PressedButtons, TelegramMembership, TelegramSen
 from bot.adapters.storage.database import Database
 from bot.adapters.storage.durable_files import StoreError
 from bot.adapters.telegram import TelegramHandlers, publish_command_menu
-from bot.adapters.webhook import Webhook, limit_request_bodies, start_up_problem
+from bot.adapters.webhook import Webhook, limit_request_bodies, start_up_problem, webhook_problem
 from bot.core.language import _, speaking
 from bot.core.pace import FloodGuard
 from bot.core.pacing import ChatBuckets, Pacing, Rate
@@ -302,6 +302,16 @@ def run_telegram(settings: Settings) -> int:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     webhook = _webhook(settings)  # None: long polling
+    # What can be judged here is said before the Bot API is asked (offline too): the feeds
+    # file (SettingsError), an address Telegram could not send the updates to.
+    load_feeds(Path(settings.feeds_file))
+    if webhook is not None:
+        problem = webhook_problem(
+            webhook.url, token=settings.telegram_bot_token, api_url=settings.telegram_api_url
+        )
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
     stopped = _start_up_problem(settings)
     if stopped is not None:
         print(stopped[0], file=sys.stderr)

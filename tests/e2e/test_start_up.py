@@ -151,3 +151,24 @@ def test_an_address_the_token_cannot_follow_is_refused_before_anything_is_sent(
     assert "TELEGRAM_API_URL: expected an http(s) address ending in /bot" in stderr, stderr
     assert "Traceback" not in stderr and SECRET not in stderr and "8765" not in stderr
     assert api.calls("getMe") == []
+
+
+def test_what_can_be_judged_offline_is_said_before_the_bot_api_is_asked(tmp_path: Path, api: FakeBotAPI):
+    with FeedServer() as gone:
+        unreachable = gone.url("/bot")  # nothing answers there: the network check would fail
+    missing = tmp_path / "nope.toml"
+    bot = BotProcess(api, data_dir=tmp_path / "data", feeds_file=missing,
+                     extra_env={"TELEGRAM_API_URL": unreachable})  # fmt: skip
+    assert bot.run_to_exit() == 2
+    assert f"the feeds file {missing} does not exist" in bot.stderr, bot.stderr
+
+    code, stderr = start_up(
+        tmp_path,
+        api,
+        TELEGRAM_API_URL="https://api.telegram.org/bot",  # Telegram's own, whose rules apply
+        HTTPS_PROXY="http://127.0.0.1:9",  # and were it asked, the request would stay on this machine
+        NEWSBOT_WEBHOOK_URL="http://newsbot.example.org/telegram",
+    )
+    assert code == 2
+    assert "only to https addresses on port 443, 80, 88 or 8443" in stderr, stderr
+    assert "cannot reach" not in stderr and "Traceback" not in stderr and SECRET not in stderr
