@@ -68,6 +68,11 @@ EXAMPLE = N_("Makhmour census OR camp -football")
 QUOTES = str.maketrans(dict.fromkeys("“”„‟«»＂", '"'))
 # Words that are operators outside quotes, in any letter case.
 OPERATORS = frozenset({"and", "or", "not"})
+# The same outside quotes: Arabic and Sorani "and" (و) and "or" (أو, یان), written between
+# keywords as a reader of those languages writes them. Left as words, they would have to
+# stand alone in a story (where و is joined to the next word), and "Makhmour أو Sinjar"
+# would want both places. Keys folded as words are (أو is او; Arabic ي is Sorani ی).
+CONJUNCTIONS = {"و": "and", "او": "or", "یان": "or"}
 
 
 class QueryError(ValueError):
@@ -114,7 +119,9 @@ class Term:
         spelled = [spelling.get(word, word) for word in self.spelled]
         text = " ".join(spelled) + ("*" if self.prefix else "")
         # (a word that is an operator too is quoted, so that it reads back as the word)
-        return f'"{text}"' if len(spelled) > 1 or text in OPERATORS else text
+        folded = " ".join(self.spelled)
+        operator = folded in OPERATORS or folded in CONJUNCTIONS
+        return f'"{text}"' if len(spelled) > 1 or operator else text
 
 
 @dataclass(frozen=True, slots=True)

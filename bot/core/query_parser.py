@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.core.language import _, embed, format_number, ngettext
 from bot.core.query import (
+    CONJUNCTIONS,
     EXAMPLE,
     MAX_DEPTH,
     MAX_QUERY_CHARS,
@@ -146,11 +147,19 @@ def _tokens(text: str) -> list[_Token]:
             tokens.append(_Token("close"))
         elif not negated and match["word"].casefold() in OPERATORS:
             tokens.append(_Token(match["word"].casefold()))
+        elif not negated and (conjunction := _conjunction(match["word"])) is not None:
+            tokens.append(_Token(conjunction))
         else:
             term = _term(match["word"], quoted=False)
             if term is not None:
                 tokens.append(_Token("term", negated=negated, term=term))
     return tokens
+
+
+def _conjunction(word: str) -> str | None:
+    """The operator an Arabic or Sorani conjunction standing alone means ("and", "or")."""
+    folded = words(word)
+    return CONJUNCTIONS.get(folded[0]) if len(folded) == 1 else None
 
 
 def _or_error() -> QueryError:
@@ -372,15 +381,15 @@ def parse_query(text: str) -> Query:
 
 
 def without_operators(text: str) -> str:
-    """*text* as versions before AND, OR and NOT in any case and parentheses read it: those
-    words in lower or mixed case quoted, so they are words to look for, and parentheses
-    left out. For keywords stored then that no longer parse (``census or``), so that they
-    keep working as they did."""
+    """*text* as versions before AND, OR and NOT in any case, Arabic and Sorani "and" and
+    "or", and parentheses read it: those words (in lower or mixed case) quoted, so they are
+    words to look for, and parentheses left out. For keywords stored then that no longer
+    parse (``census or``, ``census و``), so that they keep working as they did."""
     pieces = re.split(r'("[^"]*"?)', text.translate(QUOTES))
     for index in range(0, len(pieces), 2):  # (the odd ones are quoted already)
         plain = re.sub(r"[()]", " ", pieces[index])
         pieces[index] = re.sub(
-            r"(?<![^\s])(and|or|not)(?![^\s])",
+            r"(?<![^\s])(and|or|not|و|أو|او|إو|یان|يان)(?![^\s])",
             lambda word: word[0] if word[0] == "OR" else f'"{word[0]}"',
             plain,
             flags=re.IGNORECASE,

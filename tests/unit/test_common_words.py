@@ -22,7 +22,7 @@ from bot.core.words import words
         ("the*", ["the*"]),
         ("في", ["في"]),
         ("لە", ["لە"]),  # shown as typed, though folded to له
-        ("و", ["و"]),
+        ('"و"', ['"و"']),  # (standing alone and unquoted, و is "and": an operator)
         ("در", ["در"]),  # Persian
         ("der und", ["der", "und"]),
         ("и", ["и"]),

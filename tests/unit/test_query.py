@@ -200,6 +200,13 @@ def test_a_sorani_keyword_reads_back_as_it_was_written():
         ('"(oil prices) OR Sinjar"', '"oil prices or sinjar"', "“oil prices or sinjar”"),
         # a minus makes a word of an operator: -or leaves out the word "or"
         ("census -or", 'census -"or"', "census, but not or"),
+        # Arabic and Sorani "and" (و) and "or" (أو, یان) standing alone between keywords
+        ("census و sinjar", "census sinjar", "census and sinjar"),
+        ("مخمور أو سنجار", "مخمور OR سنجار", "مخمور or سنجار"),
+        ("مخمور او سنجار", "مخمور OR سنجار", "مخمور or سنجار"),
+        ("مەخموور یان شنگال", "مەخموور OR شنگال", "مەخموور or شنگال"),
+        ('census "و" sinjar', 'census "و" sinjar', "census and و and sinjar"),  # quoted: the word
+        ("census -و", 'census -"و"', "census, but not و"),
     ],
 )
 def test_operators_and_parentheses(text: str, normalized: str, reading: str):
@@ -299,6 +306,8 @@ def test_excluded_words_in_groups_are_not_shown_as_matched():
         ("to be or not to be", 'to be "or" "not"'),
         ("Mosul (Iraq", "mosul iraq"),
         ("Oil And (gas", 'oil "and" gas'),
+        ("census و", 'census "و"'),
+        ("مخمور أو", 'مخمور "أو"'),
     ],
 )
 def test_keywords_stored_before_operators_still_read_as_they_did(stored: str, normalized: str):
