@@ -262,6 +262,16 @@ class Query:
         object.__setattr__(self, "key", key)
 
     @property
+    def quotable(self) -> str:
+        """The query as typed, to be shown between quotation marks: one that is a single
+        quoted phrase without its own quotes ("Qarachogh mountains" shows as “Qarachogh
+        mountains”, not “"Qarachogh mountains"”)."""
+        straight = self.text.translate(QUOTES)
+        if len(straight) > 2 and straight[0] == straight[-1] == '"' and straight.count('"') == 2:
+            return self.text[1:-1]
+        return self.text
+
+    @property
     def normalized(self) -> str:
         """The query as the bot reads it, in the query language (``a b OR c -d``)."""
         spelling = _spelling(self.text)

@@ -48,8 +48,8 @@ def alert_buttons(matched: Sequence[Subscription]) -> tuple[tuple[Button, ...], 
     unsubscribe = _("✖ Unsubscribe “{keyword}”")
     return tuple(
         (
-            Button(mute.format(keyword=embed(_short(s.query.text))), f"mute:{s.id}"),
-            Button(unsubscribe.format(keyword=embed(_short(s.query.text))), f"unsub:{s.id}"),
+            Button(mute.format(keyword=embed(_short(s.query.quotable))), f"mute:{s.id}"),
+            Button(unsubscribe.format(keyword=embed(_short(s.query.quotable))), f"unsub:{s.id}"),
         )
         for s in matched[:2]
     )

@@ -49,7 +49,7 @@ class Pressed:
 def _quoted(subscriptions: list[Subscription], *, html: bool = False) -> str:
     """The subscriptions' keywords, each in quotes (escaped for a message, *html*; a
     button's notice is plain text)."""
-    phrases = (inline(s.query.text) if html else embed(s.query.text) for s in subscriptions)
+    phrases = (inline(s.query.quotable) if html else embed(s.query.quotable) for s in subscriptions)
     return join_list(_("“{phrase}”").format(phrase=phrase) for phrase in phrases)
 
 
@@ -147,7 +147,7 @@ class Presses:
         undo = self._undos.offer(Undoable(place, unmute=subscription_id, muted=before))
         # Translators: the notice after a press of Mute under an alert; {keyword} is the
         # subscription muted.
-        muted = _("Muted “{keyword}” for 24 hours.").format(keyword=embed(subscription.query.text))
+        muted = _("Muted “{keyword}” for 24 hours.").format(keyword=embed(subscription.query.quotable))
         return Pressed(muted, buttons=((_undo_button(f"undo:{undo}"),),))
 
     def _remove(self, place: Place, subscription_id: int, *, from_list: bool) -> Pressed:
@@ -200,7 +200,7 @@ class Presses:
             self._subscriptions.mute(record.unmute, record.muted)
             # Translators: the notice after Undo of a mute; {keyword} is the subscription.
             unmuted = direction_mark() + _("“{keyword}” is back.").format(
-                keyword=embed(subscription.query.text)
+                keyword=embed(subscription.query.quotable)
             )
             return Pressed(unmuted, buttons=alert_buttons([subscription]))
         back = self._subscriptions.restore(record.removed)

@@ -132,3 +132,13 @@ def test_removed_numbers_are_kept_longer_than_an_undo_lasts():
     from bot.service.subscriptions import KEPT_FOR_UNDO
 
     assert KEPT_FOR_UNDO > UNDO_SECONDS
+
+
+def test_a_phrase_is_shown_in_one_pair_of_quotation_marks(make_bot):
+    bot = make_bot()
+    bot.commands.subscribe(HERE, '"Qarachogh mountains", census "oil prices"')
+    listing = bot.commands.list(HERE)
+    removed = bot.presses.press(HERE, buttons(listing)["✖ 1"])
+    assert "“Qarachogh mountains”" in removed.answer and '"Qarachogh' not in removed.answer
+    both = bot.presses.press(HERE, buttons(bot.commands.list(HERE))["✖ 2"])
+    assert '“census "oil prices"”' in both.answer, "a phrase inside a keyword keeps its quotes"

@@ -56,6 +56,20 @@ def test_the_query_is_kept_as_typed():
     assert parse_query("  Makhmour   census OR camp ").text == "Makhmour census OR camp"
 
 
+@pytest.mark.parametrize(
+    ("typed", "quotable"),
+    [
+        ('"Qarachogh mountains"', "Qarachogh mountains"),
+        ("“Qarachogh mountains”", "Qarachogh mountains"),  # a phone's quotes
+        ('"oil prices" -football', '"oil prices" -football'),
+        ('census "oil prices"', 'census "oil prices"'),
+        ("census", "census"),
+    ],
+)
+def test_a_keyword_that_is_one_phrase_is_quoted_once(typed: str, quotable: str):
+    assert parse_query(typed).quotable == quotable
+
+
 def test_or_groups_and_exclusions():
     query = parse_query("Makhmour census OR camp -football source:rudaw")
     assert [[t.words for t in group] for group in query.groups] == [[("makhmour",)], [("census",), ("camp",)]]
