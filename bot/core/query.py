@@ -48,6 +48,7 @@ __all__ = [
     "conjunction",
     "disjunction",
     "negation",
+    "operator_word",
     "source_label",
     "source_matches",
     "unique",
@@ -68,11 +69,26 @@ EXAMPLE = N_("Makhmour census OR camp -football")
 QUOTES = str.maketrans(dict.fromkeys("“”„‟«»＂", '"'))
 # Words that are operators outside quotes, in any letter case.
 OPERATORS = frozenset({"and", "or", "not"})
-# The same outside quotes: Arabic and Sorani "and" (و) and "or" (أو, یان), written between
-# keywords as a reader of those languages writes them. Left as words, they would have to
-# stand alone in a story (where و is joined to the next word), and "Makhmour أو Sinjar"
-# would want both places. Keys folded as words are (أو is او; Arabic ي is Sorani ی).
+# The same outside quotes: Arabic and Sorani "and" (و) and "or" (أو, Sorani یان), written
+# between keywords as a reader of those languages writes them. Left as words, they would
+# have to stand alone in a story (where و is joined to the next word), and "Makhmour أو
+# Sinjar" would want both places. Keys folded as words are (أو is او; Arabic ي is Sorani
+# ی); the parser takes یان as "or" only as a Sorani keyboard writes it (يان, with the
+# Arabic letter, is a name: Ján Kubiš, Yan).
 CONJUNCTIONS = {"و": "and", "او": "or", "یان": "or"}
+
+
+def operator_word(word: str) -> str | None:
+    """The operator (``and``, ``or``, ``not``) that *word*, standing alone outside quotes,
+    is: AND, OR or NOT in any letter case, or an Arabic or Sorani conjunction."""
+    if word.casefold() in OPERATORS:
+        return word.casefold()
+    folded = words(word)
+    if len(folded) != 1 or word.startswith("آ"):  # آو (water) folds to او too
+        return None
+    if folded[0] == "یان" and "ی" not in word:  # يان with the Arabic letter: a name
+        return None
+    return CONJUNCTIONS.get(folded[0])
 
 
 class QueryError(ValueError):
@@ -119,9 +135,7 @@ class Term:
         spelled = [spelling.get(word, word) for word in self.spelled]
         text = " ".join(spelled) + ("*" if self.prefix else "")
         # (a word that is an operator too is quoted, so that it reads back as the word)
-        folded = " ".join(self.spelled)
-        operator = folded in OPERATORS or folded in CONJUNCTIONS
-        return f'"{text}"' if len(spelled) > 1 or operator else text
+        return f'"{text}"' if len(spelled) > 1 or operator_word(text) is not None else text
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from bot.core.language import _, embed, format_number, ngettext
 from bot.core.query import (
-    CONJUNCTIONS,
     EXAMPLE,
     MAX_DEPTH,
     MAX_QUERY_CHARS,
@@ -30,6 +29,7 @@ from bot.core.query import (
     conjunction,
     disjunction,
     negation,
+    operator_word,
     unique,
 )
 from bot.core.text import collapse_whitespace, strip_controls
@@ -145,21 +145,13 @@ def _tokens(text: str) -> list[_Token]:
             tokens.append(_Token("open", negated=negated))
         elif match["shut"] is not None:
             tokens.append(_Token("close"))
-        elif not negated and match["word"].casefold() in OPERATORS:
-            tokens.append(_Token(match["word"].casefold()))
-        elif not negated and (conjunction := _conjunction(match["word"])) is not None:
-            tokens.append(_Token(conjunction))
+        elif not negated and (operator := operator_word(match["word"])) is not None:
+            tokens.append(_Token(operator))
         else:
             term = _term(match["word"], quoted=False)
             if term is not None:
                 tokens.append(_Token("term", negated=negated, term=term))
     return tokens
-
-
-def _conjunction(word: str) -> str | None:
-    """The operator an Arabic or Sorani conjunction standing alone means ("and", "or")."""
-    folded = words(word)
-    return CONJUNCTIONS.get(folded[0]) if len(folded) == 1 else None
 
 
 def _or_error() -> QueryError:

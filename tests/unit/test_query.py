@@ -221,6 +221,7 @@ def test_a_sorani_keyword_reads_back_as_it_was_written():
         ("مەخموور یان شنگال", "مەخموور OR شنگال", "مەخموور or شنگال"),
         ('census "و" sinjar', 'census "و" sinjar', "census and و and sinjar"),  # quoted: the word
         ("census -و", 'census -"و"', "census, but not و"),
+        ("بعثة يان كوبيش", "بعثة يان كوبيش", "بعثة and يان and كوبيش"),  # Arabic ي: the name Ján
     ],
 )
 def test_operators_and_parentheses(text: str, normalized: str, reading: str):
