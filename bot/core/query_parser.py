@@ -65,6 +65,7 @@ class _Token:
     negated: bool = False  # a minus touches it
     term: Term | None = None
     source: str = ""
+    typed: str = ""  # an operator as written (و, أو, or)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +147,7 @@ def _tokens(text: str) -> list[_Token]:
         elif match["shut"] is not None:
             tokens.append(_Token("close"))
         elif not negated and (operator := operator_word(match["word"])) is not None:
-            tokens.append(_Token(operator))
+            tokens.append(_Token(operator, typed=match["word"]))
         else:
             term = _term(match["word"], quoted=False)
             if term is not None:
@@ -154,11 +155,31 @@ def _tokens(text: str) -> list[_Token]:
     return tokens
 
 
-def _or_error() -> QueryError:
+def _or_error(token: _Token | None = None) -> QueryError:
+    if token is not None and _is_conjunction(token):
+        return _conjunction_error(token.typed)
     return QueryError(_("OR must stand between two words or phrases, e.g. Makhmour OR Makhmur"))
 
 
-def _and_error() -> QueryError:
+def _is_conjunction(token: _Token) -> bool:
+    """Whether an operator was written as an Arabic or Sorani word (و, أو, یان)."""
+    return token.typed.casefold() not in OPERATORS
+
+
+def _conjunction_error(typed: str) -> QueryError:
+    return QueryError(
+        # Translators: {word} is the Arabic or Sorani "and" or "or" the reader wrote (و, أو,
+        # یان), read as AND or OR; keep the three {word} and the quotes around the last one.
+        _(
+            "{word} must stand between two words, phrases or groups, e.g. Makhmour {word} Sinjar; "
+            'to look for the word itself, put it in quotes: "{word}"'
+        ).format(word=embed(typed))
+    )
+
+
+def _and_error(token: _Token | None = None) -> QueryError:
+    if token is not None and _is_conjunction(token):
+        return _conjunction_error(token.typed)
     return QueryError(
         _(
             "AND must stand between two words, phrases or groups, e.g. census AND Makhmour; "
@@ -226,7 +247,7 @@ class _Parser:
                 self.at += 1
                 following = self._next()
                 if not after_part or following is None or following.kind in _ENDS:
-                    raise _and_error()
+                    raise _and_error(token)
                 after_part = False
                 continue
             part = self._any(depth)
@@ -251,10 +272,10 @@ class _Parser:
             self.at += 1
             following = self._next()
             if negated or isinstance(first, _Scope) or following is None or following.kind in _ENDS:
-                raise _or_error()
+                raise _or_error(token)
             part, negated = self._unary(depth)
             if negated or isinstance(part, _Scope):
-                raise _or_error()
+                raise _or_error(token)
             alternatives.append(part)
         if len(alternatives) == 1:
             return first
@@ -274,7 +295,7 @@ class _Parser:
                 return _Scope(part.value, not part.negated), True
             return negation(part), True
         if token.kind == "or":
-            raise _or_error()
+            raise _or_error(token)
         self.at += 1
         if token.kind == "source":
             return _Scope(token.source, token.negated), token.negated
@@ -324,7 +345,12 @@ def parse_query(text: str) -> Query:
     tokens = _tokens(text.translate(QUOTES))
     if not any(token.kind in ("term", "source") for token in tokens):
         if any(token.kind in OPERATORS for token in tokens):
-            raise {"or": _or_error, "and": _and_error, "not": _not_error}[tokens[0].kind]()
+            first = tokens[0]
+            raise (
+                _not_error()
+                if first.kind == "not"
+                else {"or": _or_error, "and": _and_error}[first.kind](first)
+            )
         raise QueryError(_("the keyword has no letters or digits to look for"))
     terms = sum(token.kind == "term" for token in tokens)
     if terms > MAX_TERMS:

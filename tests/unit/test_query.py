@@ -126,6 +126,10 @@ def test_chinese_keywords_are_described_as_written():
         (" ".join(f"w{i}" for i in range(21)), "at most 20 words or phrases"),
         ("a b c d e f g h i j -k -l -m -n -o -p -q -r -s -t -u", "at most 20"),
         ("OR census", "OR must stand between"),
+        ("و سنجار", "و must stand between"),  # named as written, not as AND
+        ("مخمور و و سنجار", 'put it in quotes: "و"'),
+        ("أو سنجار", "أو must stand between"),
+        ("مەخموور یان", "یان must stand between"),
         ("census OR", "OR must stand between"),
         ("census OR OR camp", "OR must stand between"),
         ("census OR -camp", "OR must stand between"),
