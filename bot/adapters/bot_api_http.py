@@ -119,7 +119,8 @@ class HttpcoreRequest(HTTPXRequest):
         for name, value in response.headers:
             if name.lower() == b"content-encoding" and value.lower() not in (b"", b"identity"):
                 # None was asked for (httpx would have decoded it; PTB could not read it).
-                raise NetworkError(f"the Bot API answered in an encoding not asked for: {value.decode()!r}")
+                encoding = value.decode("latin-1")  # (as HTTP headers are)
+                raise NetworkError(f"the Bot API answered in an encoding not asked for: {encoding!r}")
         return response.status, response.content
 
     def _headers_for(self, url: str) -> list[tuple[bytes, bytes]]:
