@@ -407,7 +407,10 @@ def _quoted(text: str) -> str:
 def _term_reading(term: Term, spelling: dict[str, str]) -> str:
     spelled = [spelling.get(word, word) for word in term.spelled]
     if not term.prefix:
-        return _quoted(" ".join(spelled)) if len(spelled) > 1 else embed(spelled[0])
+        # (a phrase, or a word that is an operator too, in quotation marks: "census and
+        # “and”", «مخمور و«أو» وسنجار», not a bare word that reads as the operator)
+        quote = len(spelled) > 1 or operator_word(spelled[0]) is not None
+        return _quoted(" ".join(spelled)) if quote else embed(spelled[0])
     if len(spelled) > 1:
         # Translators: a phrase whose last word may go on ("“oil pri…”" finds "oil prices").
         return _("“{phrase}…”").format(phrase=embed(" ".join(spelled)))

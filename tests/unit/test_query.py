@@ -212,19 +212,19 @@ def test_a_sorani_keyword_reads_back_as_it_was_written():
         ("x ((NOT a) OR b)", "x ((-a) OR b)", "x and ((not a) or b)"),
         ("(census)", "census", "census"),
         # inside quotes every word is literal
-        ('census "not"', 'census "not"', "census and not"),
+        ('census "not"', 'census "not"', "census and “not”"),
         ('"rock and roll"', '"rock and roll"', "“rock and roll”"),
-        ('census "AND" Makhmour', 'census "and" makhmour', "census and and and makhmour"),
+        ('census "AND" Makhmour', 'census "and" makhmour', "census and “and” and makhmour"),
         ('"(oil prices) OR Sinjar"', '"oil prices or sinjar"', "“oil prices or sinjar”"),
         # a minus makes a word of an operator: -or leaves out the word "or"
-        ("census -or", 'census -"or"', "census, but not or"),
+        ("census -or", 'census -"or"', "census, but not “or”"),
         # Arabic and Sorani "and" (و) and "or" (أو, یان) standing alone between keywords
         ("census و sinjar", "census sinjar", "census and sinjar"),
         ("مخمور أو سنجار", "مخمور OR سنجار", "مخمور or سنجار"),
         ("مخمور او سنجار", "مخمور OR سنجار", "مخمور or سنجار"),
         ("مەخموور یان شنگال", "مەخموور OR شنگال", "مەخموور or شنگال"),
-        ('census "و" sinjar', 'census "و" sinjar', "census and و and sinjar"),  # quoted: the word
-        ("census -و", 'census -"و"', "census, but not و"),
+        ('census "و" sinjar', 'census "و" sinjar', "census and “و” and sinjar"),  # quoted: the word
+        ("census -و", 'census -"و"', "census, but not “و”"),
         ("بعثة يان كوبيش", "بعثة يان كوبيش", "بعثة and يان and كوبيش"),  # Arabic ي: the name Ján
     ],
 )
