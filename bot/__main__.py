@@ -304,7 +304,7 @@ def run_telegram(settings: Settings) -> int:
     webhook = _webhook(settings)  # None: long polling
     # What can be judged here is said before the Bot API is asked (offline too): the feeds
     # file (SettingsError), an address Telegram could not send the updates to.
-    load_feeds(Path(settings.feeds_file))
+    sources = load_feeds(Path(settings.feeds_file))
     if webhook is not None:
         problem = webhook_problem(
             webhook.url, token=settings.telegram_bot_token, api_url=settings.telegram_api_url
@@ -335,7 +335,7 @@ def run_telegram(settings: Settings) -> int:
                 store.close()
             print(stopped[0], file=sys.stderr)
             return stopped[1]
-    bot = wire(settings, database=DATABASE, token=settings.telegram_bot_token, store=store)
+    bot = wire(settings, database=DATABASE, token=settings.telegram_bot_token, store=store, sources=sources)
     bot.role = role
     running.append(bot)
     try:
