@@ -83,6 +83,8 @@ def operator_word(word: str) -> str | None:
     is: AND, OR or NOT in any letter case, or an Arabic or Sorani conjunction."""
     if word.casefold() in OPERATORS:
         return word.casefold()
+    if word.isascii() or len(word) > 6:  # (no conjunction: spared the folding, per word parsed)
+        return None
     folded = words(word)
     if len(folded) != 1 or word.startswith("آ"):  # آو (water) folds to او too
         return None
